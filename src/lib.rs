@@ -1,4 +1,12 @@
 //! karmada-preflight: preflight and compliance checks for upgrading Karmada.
 //!
 //! Data flows `sources -> inventory -> rules -> findings -> reports`; each folder under
-//! `src/` is one of those stages.
+//! `src/` is one of those stages (`checks/` holds the templates rules instantiate).
+
+pub mod checks;
+pub mod cli;
+pub mod findings;
+pub mod inventory;
+pub mod reports;
+pub mod rules;
+pub mod sources;

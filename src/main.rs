@@ -1,4 +1,3 @@
 fn main() {
-    eprintln!("karmada-preflight: not yet implemented");
-    std::process::exit(2);
+    std::process::exit(karmada_preflight::cli::main());
 }

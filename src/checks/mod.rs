@@ -1,0 +1,80 @@
+//! Check templates: parameterised Rust logic that rule files instantiate. Each template
+//! lives in its own file and registers one line in [`TEMPLATES`].
+
+pub mod apiserver_flags;
+pub mod apiservice;
+pub mod crd_removed;
+pub mod input_valid;
+pub mod outcome;
+pub mod params;
+pub mod support;
+
+pub use outcome::{Outcome, Verdict};
+
+use crate::inventory::Inventory;
+use crate::rules::Phase;
+
+/// Where a check reads a kind from; used to filter offline input and to plan live
+/// collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReadScope {
+    Karmada,
+    Host,
+    Member,
+}
+
+/// One kind a check reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Read {
+    pub kind: &'static str,
+    pub scope: ReadScope,
+}
+
+pub const fn read(kind: &'static str, scope: ReadScope) -> Read {
+    Read { kind, scope }
+}
+
+/// What a check can see while it runs.
+pub struct Ctx<'a> {
+    pub inv: &'a Inventory,
+    pub phase: Phase,
+    pub now: time::OffsetDateTime,
+}
+
+pub trait Check: Send + Sync {
+    /// The kinds this check reads.
+    fn reads(&self) -> Vec<Read>;
+    /// Evaluate; every subject examined yields one outcome.
+    fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome>;
+}
+
+/// A template's parameters were wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileError {
+    /// JSON pointer inside `params` (empty: the template itself).
+    pub pointer: String,
+    pub message: String,
+}
+
+pub type Compile = fn(&serde_json::Value) -> Result<Box<dyn Check>, CompileError>;
+
+/// Every template, by the name rule files use.
+pub const TEMPLATES: &[(&str, Compile)] = &[
+    ("input-valid", input_valid::compile),
+    ("crd-removed", crd_removed::compile),
+    ("apiservice", apiservice::compile),
+    ("apiserver-flags", apiserver_flags::compile),
+];
+
+pub fn compile(template: &str, params: &serde_json::Value) -> Result<Box<dyn Check>, CompileError> {
+    match TEMPLATES.iter().find(|(n, _)| *n == template) {
+        Some((_, f)) => f(params),
+        None => Err(CompileError {
+            pointer: String::new(),
+            message: format!(
+                "unknown template {template:?}; known: {}",
+                TEMPLATES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            ),
+        }),
+    }
+}

@@ -1,0 +1,82 @@
+//! What a check says about one subject, before the phase turns it into a status.
+
+use crate::findings::{Evidence, Remediation, Severity};
+use crate::inventory::{Location, Object, ObjectRef};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    /// Wrong for the target state; the rule's phase says what that means (action,
+    /// blocker, error, ...).
+    Violation,
+    NotApplicable,
+    Unknown,
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub verdict: Verdict,
+    pub message: String,
+    pub object: Option<ObjectRef>,
+    pub location: Option<Location>,
+    pub evidence: Vec<Evidence>,
+    pub remediation: Option<Remediation>,
+    /// A violation that is only ever a warning (e.g. a certificate expiring soon), in
+    /// any phase.
+    pub severity_cap: Option<Severity>,
+}
+
+impl Outcome {
+    fn new(verdict: Verdict, message: impl Into<String>) -> Outcome {
+        Outcome {
+            verdict,
+            message: message.into(),
+            object: None,
+            location: None,
+            evidence: Vec::new(),
+            remediation: None,
+            severity_cap: None,
+        }
+    }
+
+    pub fn pass(message: impl Into<String>) -> Outcome {
+        Outcome::new(Verdict::Pass, message)
+    }
+    pub fn violation(message: impl Into<String>) -> Outcome {
+        Outcome::new(Verdict::Violation, message)
+    }
+    pub fn unknown(message: impl Into<String>) -> Outcome {
+        Outcome::new(Verdict::Unknown, message)
+    }
+    pub fn skip(message: impl Into<String>) -> Outcome {
+        Outcome::new(Verdict::NotApplicable, message)
+    }
+
+    /// Attach the subject object and the field the outcome is about.
+    pub fn at(mut self, obj: &Object, pointer: &str) -> Outcome {
+        self.object = Some(obj.r.clone());
+        self.location = Some(obj.locate(pointer));
+        self
+    }
+
+    /// The subject is an object that should exist but does not.
+    pub fn about(mut self, expected: ObjectRef) -> Outcome {
+        self.object = Some(expected);
+        self
+    }
+
+    pub fn with_evidence(mut self, evidence: Vec<Evidence>) -> Outcome {
+        self.evidence = evidence;
+        self
+    }
+
+    pub fn with_remediation(mut self, r: Remediation) -> Outcome {
+        self.remediation = Some(r);
+        self
+    }
+
+    pub fn capped(mut self, s: Severity) -> Outcome {
+        self.severity_cap = Some(s);
+        self
+    }
+}

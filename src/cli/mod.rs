@@ -1,0 +1,60 @@
+//! The command line: argument definitions and dispatch. Exit codes: 0 nothing at or
+//! above `--fail-on`, 1 findings at or above it, 2 the tool could not do its job.
+
+pub mod check;
+pub mod output;
+pub mod rules_cmd;
+
+use clap::{Parser, Subcommand};
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_ERROR: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "karmada-preflight",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (rules ", "2026.11.0", ")"),
+    about = "Preflight and compliance checks for upgrading Karmada",
+    long_about = "Audits a Karmada installation before the v0.10 -> v1.0 upgrade (phase pre), verifies it \
+after (phase post), or gates manifests in CI. Reads offline YAML/JSON or live clusters.\n\n\
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 the tool could not do its job."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check manifests, dumps or snapshot bundles (files, directories, `-` for stdin).
+    Check(check::CheckArgs),
+    /// List the rules.
+    Rules(rules_cmd::RulesArgs),
+    /// Explain a rule: what it checks, why it matters, how to fix it.
+    Explain(rules_cmd::ExplainArgs),
+}
+
+/// Parse arguments, run, and return the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Check(a) => check::run(a),
+        Command::Rules(a) => rules_cmd::list(a),
+        Command::Explain(a) => rules_cmd::explain(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("karmada-preflight: error: {e:#}");
+            EXIT_ERROR
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! `karmada-preflight rules` and `explain`.
+
+use clap::Args;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use serde_json::json;
+
+use super::check::load_catalog;
+use super::{EXIT_ERROR, EXIT_OK};
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// table or json
+    #[arg(short = 'o', long = "output", default_value = "table")]
+    pub output: String,
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules_dirs: Vec<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Rule name or id.
+    pub rule: String,
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules_dirs: Vec<std::path::PathBuf>,
+}
+
+fn phase_str(c: Option<crate::rules::Consequence>) -> String {
+    c.map(|c| serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
+        .unwrap_or_else(|| "-".into())
+}
+
+pub fn list(args: RulesArgs) -> anyhow::Result<i32> {
+    let cat = load_catalog(&args.rules_dirs)?;
+    match args.output.as_str() {
+        "json" => {
+            let v: Vec<_> = cat
+                .rules
+                .iter()
+                .map(|r| {
+                    json!({
+                        "id": r.spec.id, "name": r.spec.name, "pack": r.spec.pack, "title": r.spec.title,
+                        "template": r.spec.template, "phases": r.spec.phases, "hop": r.spec.hop,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        "table" => {
+            let mut t = Table::new();
+            t.load_style(UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header(vec!["ID", "NAME", "PACK", "PRE", "POST", "TITLE"]);
+            for r in &cat.rules {
+                t.add_row(vec![
+                    r.spec.id.clone(),
+                    r.spec.name.clone(),
+                    r.spec.pack.clone(),
+                    phase_str(r.spec.phases.pre),
+                    phase_str(r.spec.phases.post),
+                    r.spec.title.clone(),
+                ]);
+            }
+            println!("{t}");
+        }
+        other => anyhow::bail!("unknown format {other:?} (table or json)"),
+    }
+    Ok(EXIT_OK)
+}
+
+pub fn explain(args: ExplainArgs) -> anyhow::Result<i32> {
+    let cat = load_catalog(&args.rules_dirs)?;
+    let Some(r) = cat.find(&args.rule) else {
+        eprintln!("karmada-preflight: unknown rule {:?} (see `karmada-preflight rules`)", args.rule);
+        return Ok(EXIT_ERROR);
+    };
+    let s = &r.spec;
+    println!("{} ({}) — {}\n", s.name, s.id, s.title);
+    println!("pack: {}    pre: {}    post: {}", s.pack, phase_str(s.phases.pre), phase_str(s.phases.post));
+    if !s.checks.trim().is_empty() {
+        println!("\nWhat it checks\n  {}", s.checks.trim().replace('\n', "\n  "));
+    }
+    println!("\nWhy it matters\n  {}", s.why.trim().replace('\n', "\n  "));
+    println!("\nHow to fix\n  {}", s.fix.trim().replace('\n', "\n  "));
+    if let Some(d) = &s.docs {
+        println!("\nDocs: {d}");
+    }
+    println!("\nDefined in {} (template {}).", r.source, s.template);
+    Ok(EXIT_OK)
+}

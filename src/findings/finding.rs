@@ -1,0 +1,142 @@
+//! The finding: rule, status, evidence and remediation.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::remediation::Remediation;
+use crate::inventory::{Location, ObjectRef};
+
+/// The end state of a rule for one subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Checked and fine (before the upgrade: this step is ready or already done).
+    Pass,
+    /// Checked and wrong; see the severity.
+    Fail,
+    /// Before the upgrade: a step of the upgrade still to do.
+    Action,
+    /// Before the upgrade: must be fixed before starting.
+    Blocker,
+    /// Not applicable here (e.g. no MCS in use, or a post-only rule in the pre phase).
+    Skip,
+    /// Could not be evaluated (missing input, forbidden, placeholder); never a pass.
+    Unknown,
+    /// Would have been reported, but an ignore annotation or waiver covers it.
+    Suppressed,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Blocker,
+        Status::Fail,
+        Status::Action,
+        Status::Unknown,
+        Status::Pass,
+        Status::Skip,
+        Status::Suppressed,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Action => "action",
+            Status::Blocker => "blocker",
+            Status::Skip => "skip",
+            Status::Unknown => "unknown",
+            Status::Suppressed => "suppressed",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// A supporting fact with its own location (e.g. each wrong flag of a container).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// The rule's stable name, e.g. `cluster-crd-removed`.
+    pub rule: String,
+    /// The rule's stable id, e.g. `KP1001`.
+    pub id: String,
+    pub pack: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<ObjectRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Evidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<Remediation>,
+    /// Upgrade hop this finding belongs to, e.g. `v0.10->v1.0`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hop: Option<String>,
+    /// Why it was suppressed, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed_by: Option<String>,
+    /// Stable across runs: rule + object + pointer, not line numbers or messages.
+    pub fingerprint: String,
+}
+
+impl Finding {
+    /// Rank used by `--fail-on`: 4 error, 3 warning, 2 action, 1 unknown, 0 otherwise.
+    pub fn gate_rank(&self) -> u8 {
+        match (self.status, self.severity) {
+            (Status::Blocker, _) | (Status::Fail, Some(Severity::Error)) | (Status::Fail, None) => 4,
+            (Status::Fail, Some(Severity::Warning)) => 3,
+            (Status::Action, _) => 2,
+            (Status::Unknown, _) => 1,
+            _ => 0,
+        }
+    }
+
+    pub fn compute_fingerprint(rule: &str, object: Option<&ObjectRef>, pointer: Option<&str>) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(rule.as_bytes());
+        if let Some(o) = object {
+            h.update(format!("|{}|{}|{}|{}|{}", o.scope, o.api_version, o.kind, o.namespace.as_deref().unwrap_or(""), o.name));
+        }
+        h.update(b"|");
+        h.update(pointer.unwrap_or("").as_bytes());
+        let d = h.finalize();
+        d.iter().take(12).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Counts per status.
+pub type Summary = BTreeMap<Status, usize>;

@@ -1,0 +1,7 @@
+//! What a rule concluded about one object (or about the absence of one).
+
+pub mod finding;
+pub mod remediation;
+
+pub use finding::{Evidence, Finding, Severity, Status, Summary};
+pub use remediation::{Manifest, ManifestKind, Remediation};

@@ -1,0 +1,9 @@
+//! The objects the rules read, indexed by kind and scope, plus what the loaders noticed
+//! about the input itself.
+
+pub mod object;
+pub mod store;
+pub mod workload;
+
+pub use object::{Location, Object, ObjectRef, Origin, Scope};
+pub use store::{InputProblem, InputSummary, Inventory, ScopeSel};

@@ -1,0 +1,205 @@
+//! One Kubernetes object as the rules see it: what it is, where it lives, where it came from.
+
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::sources::yaml::{Pos, SpanIndex};
+
+/// Which API server an object belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// Served by karmada-apiserver: CRDs, APIServices, Cluster objects, policies.
+    Karmada,
+    /// The cluster running karmada-system: Deployments, Services, Secrets.
+    Host,
+    /// A member cluster: the agent, its RBAC, EndpointSlices.
+    Member(String),
+    /// Offline input with no scope hint: rules search it as a whole, standing in for
+    /// whichever scope they need.
+    Pool,
+}
+
+impl Scope {
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s {
+            "karmada" => Some(Scope::Karmada),
+            "host" => Some(Scope::Host),
+            "pool" => Some(Scope::Pool),
+            _ => s
+                .strip_prefix("member/")
+                .filter(|n| !n.is_empty())
+                .map(|n| Scope::Member(n.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Karmada => f.write_str("karmada"),
+            Scope::Host => f.write_str("host"),
+            Scope::Member(n) => write!(f, "member/{n}"),
+            Scope::Pool => f.write_str("pool"),
+        }
+    }
+}
+
+impl Serialize for Scope {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Identity of an object, stable across runs and sources.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectRef {
+    pub scope: Scope,
+    pub api_version: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectRef {
+    pub fn new(scope: Scope, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Self {
+        ObjectRef {
+            scope,
+            api_version: api_version.to_string(),
+            kind: kind.to_string(),
+            namespace: namespace.map(str::to_string),
+            name: name.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/", self.scope)?;
+        if let Some(ns) = &self.namespace {
+            write!(f, "{ns}/")?;
+        }
+        write!(f, "{}/{}", self.kind, self.name)
+    }
+}
+
+/// Where an object was read from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    File {
+        path: Arc<Path>,
+        /// Positions of the object's fields, relative to the object (list items re-rooted).
+        spans: Arc<SpanIndex>,
+        start: Pos,
+    },
+    Live {
+        cluster: String,
+    },
+}
+
+/// Where a finding points: a file position, or a live object, plus the JSON pointer of
+/// the field inside the object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    pub pointer: String,
+}
+
+impl Location {
+    pub fn file(path: &str, pos: Pos, pointer: &str) -> Location {
+        Location {
+            file: Some(path.to_string()),
+            line: Some(pos.line),
+            column: Some(pos.column),
+            cluster: None,
+            pointer: pointer.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, "{file}:{line}")?,
+            (Some(file), None) => write!(f, "{file}")?,
+            _ => {
+                if let Some(c) = &self.cluster {
+                    write!(f, "{c}")?;
+                }
+            }
+        }
+        if !self.pointer.is_empty() && self.file.is_none() {
+            write!(f, "#{}", self.pointer)?;
+        }
+        Ok(())
+    }
+}
+
+/// An object in the inventory.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub r: ObjectRef,
+    pub value: Value,
+    pub origin: Origin,
+}
+
+impl Object {
+    pub fn kind(&self) -> &str {
+        &self.r.kind
+    }
+    pub fn name(&self) -> &str {
+        &self.r.name
+    }
+    pub fn namespace(&self) -> Option<&str> {
+        self.r.namespace.as_deref()
+    }
+
+    /// The value at a JSON pointer.
+    pub fn at(&self, pointer: &str) -> Option<&Value> {
+        self.value.pointer(pointer)
+    }
+
+    /// A string at a JSON pointer (None when absent or not a string).
+    pub fn str_at(&self, pointer: &str) -> Option<&str> {
+        self.value.pointer(pointer).and_then(Value::as_str)
+    }
+
+    pub fn labels(&self) -> Option<&serde_json::Map<String, Value>> {
+        self.value.pointer("/metadata/labels").and_then(Value::as_object)
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.value
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(key))
+            .and_then(Value::as_str)
+    }
+
+    /// Where `pointer` is: the field's own position, else its nearest present ancestor's.
+    pub fn locate(&self, pointer: &str) -> Location {
+        match &self.origin {
+            Origin::File { path, spans, start } => {
+                let pos = spans.resolve(pointer).unwrap_or(*start);
+                Location::file(&path.display().to_string(), pos, pointer)
+            }
+            Origin::Live { cluster } => Location {
+                file: None,
+                line: None,
+                column: None,
+                cluster: Some(cluster.clone()),
+                pointer: pointer.to_string(),
+            },
+        }
+    }
+}

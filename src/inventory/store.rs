@@ -1,0 +1,120 @@
+//! The inventory: every loaded object, looked up by kind, scope, namespace and name.
+
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
+
+use super::object::{Location, Object, Scope};
+
+/// Which scopes a rule searches. Offline input without scope hints sits in the shared
+/// pool, which stands in for any scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeSel {
+    Karmada,
+    Host,
+    Member(String),
+    /// Every member scope (and the pool).
+    AnyMember,
+    /// Everything loaded.
+    All,
+}
+
+impl ScopeSel {
+    pub fn matches(&self, scope: &Scope) -> bool {
+        match (self, scope) {
+            (ScopeSel::All, _) | (_, Scope::Pool) => true,
+            (ScopeSel::Karmada, Scope::Karmada) | (ScopeSel::Host, Scope::Host) => true,
+            (ScopeSel::Member(want), Scope::Member(have)) => want == have,
+            (ScopeSel::AnyMember, Scope::Member(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+/// A problem with the input itself (bad YAML, a file that cannot be read, a document
+/// that is not a Kubernetes object). Reported as findings of the `input-valid` rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputProblem {
+    pub location: Location,
+    pub message: String,
+    /// Warnings leave the document usable (duplicate keys); errors mean something was skipped.
+    pub warning: bool,
+}
+
+/// What was read from one input.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputSummary {
+    pub source: String,
+    pub scope: Scope,
+    pub documents: usize,
+    pub objects: usize,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Inventory {
+    objects: Vec<Object>,
+    by_kind: HashMap<String, Vec<usize>>,
+    pub problems: Vec<InputProblem>,
+    pub inputs: Vec<InputSummary>,
+    /// (scope, kind) pairs a live collector listed completely: an empty result there
+    /// means "none exist", not "not looked at".
+    listed: BTreeSet<(Scope, String)>,
+    /// Objects read but not kept because no active rule reads their kind.
+    pub skipped_objects: usize,
+}
+
+impl Inventory {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, obj: Object) {
+        let idx = self.objects.len();
+        self.by_kind.entry(obj.r.kind.clone()).or_default().push(idx);
+        self.objects.push(obj);
+    }
+
+    pub fn mark_listed(&mut self, scope: Scope, kind: &str) {
+        self.listed.insert((scope, kind.to_string()));
+    }
+
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Object> {
+        self.objects.iter()
+    }
+
+    /// Objects of `kind` in the selected scopes, in load order.
+    pub fn of_kind<'a>(&'a self, kind: &str, sel: &'a ScopeSel) -> impl Iterator<Item = &'a Object> + 'a {
+        self.by_kind
+            .get(kind)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|&i| &self.objects[i])
+            .filter(move |o| sel.matches(&o.r.scope))
+    }
+
+    pub fn get<'a>(&'a self, kind: &str, sel: &'a ScopeSel, namespace: Option<&str>, name: &str) -> Option<&'a Object> {
+        self.of_kind(kind, sel)
+            .find(|o| o.name() == name && (namespace.is_none() || o.namespace() == namespace))
+    }
+
+    /// Whether the input can answer "are there any objects of `kind`?": it holds some,
+    /// or a live collector listed them completely.
+    pub fn saw_kind(&self, kind: &str, sel: &ScopeSel) -> bool {
+        self.of_kind(kind, sel).next().is_some()
+            || self.listed.iter().any(|(s, k)| k == kind && sel.matches(s))
+    }
+
+    /// The distinct scopes objects were loaded into.
+    pub fn scopes(&self) -> BTreeSet<Scope> {
+        self.objects.iter().map(|o| o.r.scope.clone()).collect()
+    }
+}

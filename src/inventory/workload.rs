@@ -1,0 +1,427 @@
+//! Views over workloads: their containers, command-line flags and mounted Secrets, and
+//! which Karmada component a workload is. Components are recognised by image, command,
+//! name and labels together, because Helm names them after the release
+//! (`<release>-apiserver`) and other installers use their own names.
+
+use serde_json::Value;
+
+use super::object::Object;
+use super::store::{Inventory, ScopeSel};
+
+/// Pointer to the pod spec inside a workload of `kind`.
+pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
+    match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "ReplicationController" => {
+            Some("/spec/template/spec")
+        }
+        "Pod" => Some("/spec"),
+        "CronJob" => Some("/spec/jobTemplate/spec/template/spec"),
+        _ => None,
+    }
+}
+
+pub const WORKLOAD_KINDS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "Pod"];
+
+/// One container of a workload.
+#[derive(Debug, Clone, Copy)]
+pub struct ContainerRef<'a> {
+    pub object: &'a Object,
+    pub index: usize,
+    pub value: &'a Value,
+    pod_spec: &'static str,
+}
+
+/// A command-line flag as written in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flag {
+    /// With its dashes: `--etcd-servers`.
+    pub name: String,
+    pub value: Option<String>,
+    /// Pointer to the token that holds the value (`--f=v`, or the `v` of `--f v`).
+    pub pointer: String,
+    /// Pointer to the token that holds the flag name.
+    pub flag_pointer: String,
+    /// True for `--f v` (two tokens), false for `--f=v`.
+    pub separate_value: bool,
+}
+
+/// A field that the rules read has the wrong type (e.g. `command: "kube-apiserver ..."`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeProblem {
+    pub pointer: String,
+    pub message: String,
+}
+
+impl<'a> ContainerRef<'a> {
+    pub fn containers(object: &'a Object) -> Vec<ContainerRef<'a>> {
+        let Some(ps) = pod_spec_pointer(object.kind()) else {
+            return Vec::new();
+        };
+        let Some(list) = object.at(&format!("{ps}/containers")).and_then(Value::as_array) else {
+            return Vec::new();
+        };
+        list.iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_object())
+            .map(|(index, value)| ContainerRef {
+                object,
+                index,
+                value,
+                pod_spec: ps,
+            })
+            .collect()
+    }
+
+    pub fn pointer(&self) -> String {
+        format!("{}/containers/{}", self.pod_spec, self.index)
+    }
+
+    pub fn pod_spec_ptr(&self) -> &'static str {
+        self.pod_spec
+    }
+
+    pub fn pod_spec(&self) -> Option<&'a Value> {
+        self.object.at(self.pod_spec)
+    }
+
+    pub fn name(&self) -> &'a str {
+        self.value.get("name").and_then(Value::as_str).unwrap_or("")
+    }
+
+    pub fn image(&self) -> &'a str {
+        self.value.get("image").and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// The last path segment of the image repository, without tag or digest:
+    /// `k8s.gcr.io/kube-apiserver:v1.21.7` → `kube-apiserver`.
+    pub fn image_name(&self) -> &'a str {
+        image_base_name(self.image())
+    }
+
+    /// All command and args tokens, in the order the container runtime joins them.
+    fn tokens(&self) -> Result<Vec<(String, String)>, TypeProblem> {
+        let mut out = Vec::new();
+        for field in ["command", "args"] {
+            let ptr = format!("{}/{field}", self.pointer());
+            match self.value.get(field) {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let p = format!("{ptr}/{i}");
+                        match item {
+                            Value::String(s) => {
+                                // `sh -c "kube-apiserver --a=b ..."`: split the script so its
+                                // flags are seen too; they all point at that one token.
+                                if s.contains(char::is_whitespace) && s.contains("--") {
+                                    out.extend(s.split_whitespace().map(|t| (t.to_string(), p.clone())));
+                                } else {
+                                    out.push((s.clone(), p));
+                                }
+                            }
+                            Value::Number(_) | Value::Bool(_) => out.push((item.to_string(), p)),
+                            other => {
+                                return Err(TypeProblem {
+                                    pointer: p,
+                                    message: format!("{field}[{i}] is {}, expected a string", json_type(other)),
+                                })
+                            }
+                        }
+                    }
+                }
+                Some(other) => {
+                    return Err(TypeProblem {
+                        pointer: ptr,
+                        message: format!("{field} is {}, expected a list of strings", json_type(other)),
+                    })
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The executable: the first token (of command, or of args when there is no command).
+    pub fn executable(&self) -> Option<String> {
+        self.tokens().ok()?.into_iter().next().map(|(t, _)| t)
+    }
+
+    /// Every `--flag` with its value. Both `--f=v` and `--f v` are understood; for the
+    /// latter the next token is the value unless it is itself a flag (kube-apiserver and
+    /// Karmada's binaries take no positional arguments, so this is unambiguous there).
+    pub fn flags(&self) -> Result<Vec<Flag>, TypeProblem> {
+        let tokens = self.tokens()?;
+        let mut flags = Vec::new();
+        let mut i = 0;
+        while i < tokens.len() {
+            let (tok, ptr) = &tokens[i];
+            if tok.starts_with('-') && tok.len() > 1 {
+                let name_part = tok.trim_start_matches('-');
+                let dashes = &tok[..tok.len() - name_part.len()];
+                if let Some((n, v)) = name_part.split_once('=') {
+                    flags.push(Flag {
+                        name: format!("{dashes}{n}"),
+                        value: Some(v.to_string()),
+                        pointer: ptr.clone(),
+                        flag_pointer: ptr.clone(),
+                        separate_value: false,
+                    });
+                } else if let Some((v, vptr)) = tokens.get(i + 1).filter(|(t, _)| !t.starts_with('-')) {
+                    flags.push(Flag {
+                        name: tok.clone(),
+                        value: Some(v.clone()),
+                        pointer: vptr.clone(),
+                        flag_pointer: ptr.clone(),
+                        separate_value: true,
+                    });
+                    i += 1;
+                } else {
+                    flags.push(Flag {
+                        name: tok.clone(),
+                        value: None,
+                        pointer: ptr.clone(),
+                        flag_pointer: ptr.clone(),
+                        separate_value: false,
+                    });
+                }
+            }
+            i += 1;
+        }
+        Ok(flags)
+    }
+
+    /// The effective value of a flag: the last occurrence wins, as with Go's pflag.
+    pub fn flag(&self, name: &str) -> Result<Option<Flag>, TypeProblem> {
+        Ok(self.flags()?.into_iter().rev().find(|f| f.name == name))
+    }
+
+    /// Pointer of the list new flags should be appended to (`command` when the flags
+    /// live there, else `args`).
+    pub fn flag_list_pointer(&self) -> String {
+        let has_args = self.value.get("args").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+        let cmd_has_flags = self
+            .value
+            .get("command")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|t| t.as_str().is_some_and(|s| s.starts_with("--"))));
+        let field = if cmd_has_flags || !has_args { "command" } else { "args" };
+        format!("{}/{field}", self.pointer())
+    }
+
+    /// The Secret (name, key) a file path inside this container comes from, following
+    /// volumeMounts to `volumes[].secret` (and `projected` Secret sources) — never by a
+    /// fixed Secret name, because each installer names it differently.
+    pub fn secret_for_path(&self, path: &str) -> Option<SecretFile> {
+        let mounts = self.value.get("volumeMounts")?.as_array()?;
+        let mut best: Option<(&Value, &str)> = None;
+        for m in mounts {
+            let Some(mp) = m.get("mountPath").and_then(Value::as_str) else {
+                continue;
+            };
+            let mp_trim = mp.trim_end_matches('/');
+            let under = path == mp_trim || path.starts_with(&format!("{mp_trim}/"));
+            if under && best.is_none_or(|(_, b)| mp_trim.len() > b.len()) {
+                best = Some((m, mp_trim));
+            }
+        }
+        let (mount, mp) = best?;
+        let vol_name = mount.get("name")?.as_str()?;
+        let rel = path.strip_prefix(mp).unwrap_or("").trim_start_matches('/');
+        let sub_path = mount.get("subPath").and_then(Value::as_str);
+        let file_in_volume = match sub_path {
+            // With subPath the mount *is* that file (or a directory inside the volume).
+            Some(sp) if rel.is_empty() => sp.to_string(),
+            Some(sp) => format!("{}/{rel}", sp.trim_end_matches('/')),
+            None => rel.to_string(),
+        };
+        let volumes = self.pod_spec()?.get("volumes")?.as_array()?;
+        let (vi, vol) = volumes
+            .iter()
+            .enumerate()
+            .find(|(_, v)| v.get("name").and_then(Value::as_str) == Some(vol_name))?;
+        let vptr = format!("{}/volumes/{vi}", self.pod_spec);
+        let mut sources: Vec<(&Value, String)> = Vec::new();
+        if let Some(s) = vol.get("secret") {
+            sources.push((s, format!("{vptr}/secret")));
+        }
+        if let Some(ps) = vol.pointer("/projected/sources").and_then(Value::as_array) {
+            for (i, s) in ps.iter().enumerate() {
+                if let Some(sec) = s.get("secret") {
+                    sources.push((sec, format!("{vptr}/projected/sources/{i}/secret")));
+                }
+            }
+        }
+        for (sec, sptr) in sources {
+            let name = sec
+                .get("secretName")
+                .or_else(|| sec.get("name"))
+                .and_then(Value::as_str)?;
+            // `items` maps keys to other file names; without items each key is a file.
+            let key = match sec.get("items").and_then(Value::as_array) {
+                Some(items) => items.iter().find_map(|it| {
+                    (it.get("path").and_then(Value::as_str) == Some(file_in_volume.as_str()))
+                        .then(|| it.get("key").and_then(Value::as_str).map(str::to_string))
+                        .flatten()
+                }),
+                None => Some(file_in_volume.clone()),
+            };
+            if let Some(key) = key.filter(|k| !k.is_empty() && !k.contains('/')) {
+                return Some(SecretFile {
+                    secret_name: name.to_string(),
+                    key,
+                    volume_pointer: sptr,
+                });
+            }
+        }
+        None
+    }
+}
+
+/// A file inside a container that comes from a Secret key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretFile {
+    pub secret_name: String,
+    pub key: String,
+    /// Pointer (in the workload) to the volume's secret source.
+    pub volume_pointer: String,
+}
+
+pub fn image_base_name(image: &str) -> &str {
+    let no_digest = image.split('@').next().unwrap_or(image);
+    let last = no_digest.rsplit('/').next().unwrap_or(no_digest);
+    last.split(':').next().unwrap_or(last)
+}
+
+pub fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// The Karmada components the rules need to find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Component {
+    KarmadaApiserver,
+    AggregatedApiserver,
+    KarmadaAgent,
+    ControllerManager,
+    Scheduler,
+    Webhook,
+}
+
+impl Component {
+    pub fn display(&self) -> &'static str {
+        match self {
+            Component::KarmadaApiserver => "karmada-apiserver",
+            Component::AggregatedApiserver => "karmada-aggregated-apiserver",
+            Component::KarmadaAgent => "karmada-agent",
+            Component::ControllerManager => "karmada-controller-manager",
+            Component::Scheduler => "karmada-scheduler",
+            Component::Webhook => "karmada-webhook",
+        }
+    }
+
+    /// Does this container belong to the component?
+    fn matches(&self, c: &ContainerRef<'_>) -> bool {
+        let exe = c.executable().unwrap_or_default();
+        let exe_base = exe.rsplit('/').next().unwrap_or("");
+        let image = c.image_name();
+        match self {
+            // karmada-apiserver is a stock kube-apiserver: recognise the binary, then
+            // tell it from the host's own apiserver by Karmada naming (name, labels,
+            // namespace) — the host's runs as a static pod in kube-system.
+            Component::KarmadaApiserver => {
+                let is_kube_apiserver = image == "kube-apiserver" || exe_base == "kube-apiserver";
+                is_kube_apiserver && mentions_karmada(c.object)
+            }
+            other => {
+                let want = other.display();
+                image == want || exe_base == want
+            }
+        }
+    }
+}
+
+fn mentions_karmada(o: &Object) -> bool {
+    let name = o.name();
+    let in_labels = o
+        .labels()
+        .is_some_and(|l| l.values().any(|v| v.as_str().is_some_and(|s| s.contains("karmada"))));
+    name.contains("karmada")
+        || in_labels
+        || o.namespace().is_some_and(|ns| ns != "kube-system")
+}
+
+/// Every container of `component` in the selected scopes.
+pub fn find_component<'a>(inv: &'a Inventory, component: Component, sel: &'a ScopeSel) -> Vec<ContainerRef<'a>> {
+    let mut out = Vec::new();
+    for kind in WORKLOAD_KINDS {
+        for o in inv.of_kind(kind, sel) {
+            out.extend(ContainerRef::containers(o).into_iter().filter(|c| component.matches(c)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{Object, ObjectRef, Origin, Scope};
+    use serde_json::json;
+
+    fn deploy(containers: Value, volumes: Value) -> Object {
+        Object {
+            r: ObjectRef::new(Scope::Pool, "apps/v1", "Deployment", Some("karmada-system"), "x"),
+            value: json!({"spec": {"template": {"spec": {"containers": containers, "volumes": volumes}}}}),
+            origin: Origin::Live { cluster: "t".into() },
+        }
+    }
+
+    #[test]
+    fn flags_in_both_forms_and_last_wins() {
+        let o = deploy(
+            json!([{"name": "a", "command": ["kube-apiserver", "--a=1", "--b", "2", "--c"], "args": ["--a=3"]}]),
+            json!([]),
+        );
+        let c = ContainerRef::containers(&o)[0];
+        let flags = c.flags().unwrap();
+        assert_eq!(flags.len(), 4);
+        assert_eq!(flags[1].value.as_deref(), Some("2"));
+        assert_eq!(flags[1].pointer, "/spec/template/spec/containers/0/command/3");
+        assert_eq!(c.flag("--a").unwrap().unwrap().value.as_deref(), Some("3"));
+        assert_eq!(c.flag("--c").unwrap().unwrap().value, None);
+    }
+
+    #[test]
+    fn wrong_type_command_is_a_type_problem() {
+        let o = deploy(json!([{"name": "a", "command": "kube-apiserver --a=1"}]), json!([]));
+        let c = ContainerRef::containers(&o)[0];
+        let e = c.flags().unwrap_err();
+        assert_eq!(e.pointer, "/spec/template/spec/containers/0/command");
+        assert!(e.message.contains("a string"));
+    }
+
+    #[test]
+    fn secret_follows_mounts() {
+        let o = deploy(
+            json!([{"name": "a", "volumeMounts": [{"name": "certs", "mountPath": "/etc/kubernetes/pki"}]}]),
+            json!([{"name": "certs", "secret": {"secretName": "karmada-cert"}}]),
+        );
+        let c = ContainerRef::containers(&o)[0];
+        let f = c.secret_for_path("/etc/kubernetes/pki/front-proxy-ca.crt").unwrap();
+        assert_eq!(f.secret_name, "karmada-cert");
+        assert_eq!(f.key, "front-proxy-ca.crt");
+        assert!(c.secret_for_path("/etc/other/x").is_none());
+    }
+
+    #[test]
+    fn image_names() {
+        assert_eq!(image_base_name("k8s.gcr.io/kube-apiserver:v1.21.7"), "kube-apiserver");
+        assert_eq!(image_base_name("localhost:5000/karmada/karmada-agent@sha256:ab"), "karmada-agent");
+        assert_eq!(image_base_name("kube-apiserver"), "kube-apiserver");
+    }
+}

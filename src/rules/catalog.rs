@@ -1,0 +1,165 @@
+//! Loads rule files (embedded at build time, plus `--rules DIR`) and compiles each into
+//! its check template. A malformed rule is an error naming the file and line.
+
+use std::path::Path;
+
+use super::spec::RuleSpec;
+use crate::checks::{self, Check};
+use crate::sources::yaml::{parse_documents, Pos};
+use crate::sources::Limits;
+
+include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
+
+/// Version of the bundled rule packs, printed by `--version`.
+pub const RULES_VERSION: &str = "2026.11.0";
+
+pub struct Rule {
+    pub spec: RuleSpec,
+    pub check: Box<dyn Check>,
+    /// Where the rule was defined (`rules/…/x.yaml` or the user's file).
+    pub source: String,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rule").field("spec", &self.spec).field("source", &self.source).finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct RuleLoadError {
+    pub file: String,
+    pub line: u32,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub rules: Vec<Rule>,
+}
+
+impl Catalog {
+    /// The bundled rules.
+    pub fn embedded() -> Result<Catalog, Vec<RuleLoadError>> {
+        let mut cat = Catalog::default();
+        let mut errors = Vec::new();
+        for (file, text) in EMBEDDED_RULES {
+            cat.add_text(file, text, &mut errors);
+        }
+        if errors.is_empty() {
+            Ok(cat)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Add every `*.yaml` rule under `dir` (recursively).
+    pub fn add_dir(&mut self, dir: &Path) -> Vec<RuleLoadError> {
+        let mut errors = Vec::new();
+        let mut files = Vec::new();
+        collect(dir, &mut files);
+        if files.is_empty() {
+            errors.push(RuleLoadError {
+                file: dir.display().to_string(),
+                line: 1,
+                message: "no rule files (*.yaml) found".into(),
+            });
+        }
+        for f in files {
+            match std::fs::read_to_string(&f) {
+                Ok(text) => self.add_text(&f.display().to_string(), &text, &mut errors),
+                Err(e) => errors.push(RuleLoadError {
+                    file: f.display().to_string(),
+                    line: 1,
+                    message: format!("cannot read: {e}"),
+                }),
+            }
+        }
+        errors
+    }
+
+    pub fn add_text(&mut self, file: &str, text: &str, errors: &mut Vec<RuleLoadError>) {
+        let err = |pos: Pos, message: String| RuleLoadError {
+            file: file.to_string(),
+            line: pos.line,
+            message,
+        };
+        let mut docs = Vec::new();
+        let out = parse_documents(text, &Limits::default(), |d| docs.push(d));
+        for p in out.problems.into_iter().filter(|p| !p.warning) {
+            errors.push(err(p.pos, p.message));
+        }
+        for doc in docs {
+            // Test files (`kind: RuleTest`) sit beside rules in user folders; they are
+            // read by `karmada-preflight test`, not here.
+            if doc.value.get("kind").is_some() && doc.value.get("template").is_none() {
+                continue;
+            }
+            let spec: RuleSpec = match serde_json::from_value(doc.value.clone()) {
+                Ok(s) => s,
+                Err(e) => {
+                    let msg = e.to_string();
+                    let field = msg.split('`').nth(1).unwrap_or("");
+                    let pos = doc.spans.exact(&format!("/{field}")).unwrap_or(doc.start);
+                    errors.push(err(pos, format!("invalid rule: {msg}")));
+                    continue;
+                }
+            };
+            if let Some(prev) = self.rules.iter().find(|r| r.spec.id == spec.id || r.spec.name == spec.name) {
+                errors.push(err(
+                    doc.start,
+                    format!(
+                        "rule {} ({}) is already defined in {}",
+                        spec.id, spec.name, prev.source
+                    ),
+                ));
+                continue;
+            }
+            match checks::compile(&spec.template, &spec.params) {
+                Ok(check) => self.rules.push(Rule {
+                    spec,
+                    check,
+                    source: file.to_string(),
+                }),
+                Err(e) => {
+                    let pointer = if e.pointer.is_empty() {
+                        "/template".to_string()
+                    } else {
+                        format!("/params{}", e.pointer)
+                    };
+                    let pos = doc.spans.resolve(&pointer).unwrap_or(doc.start);
+                    errors.push(err(pos, format!("rule {}: {}", spec.name, e.message)));
+                }
+            }
+        }
+    }
+
+    pub fn find(&self, name_or_id: &str) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .find(|r| r.spec.name == name_or_id || r.spec.id.eq_ignore_ascii_case(name_or_id))
+    }
+
+    /// Kinds any rule reads; the loader keeps only these decoded.
+    pub fn kinds_read(&self) -> std::collections::HashSet<String> {
+        self.rules
+            .iter()
+            .flat_map(|r| r.check.reads())
+            .map(|r| r.kind.to_string())
+            .collect()
+    }
+}
+
+fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            collect(&p, out);
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            out.push(p);
+        }
+    }
+}

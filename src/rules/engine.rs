@@ -1,0 +1,86 @@
+//! Runs compiled rules over an inventory and turns outcomes into findings, applying
+//! the phase (what a violation means now).
+
+use super::catalog::{Catalog, Rule};
+use super::phase::Phase;
+use crate::checks::{Ctx, Outcome, Verdict};
+use crate::findings::{Finding, Severity, Status};
+use crate::inventory::Inventory;
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub phase: Phase,
+    pub now: time::OffsetDateTime,
+    /// Only these rules (names or ids); empty = all.
+    pub only: Vec<String>,
+}
+
+pub fn run_rules(catalog: &Catalog, inv: &Inventory, opts: &RunOptions) -> Vec<Finding> {
+    let ctx = Ctx {
+        inv,
+        phase: opts.phase,
+        now: opts.now,
+    };
+    let mut findings = Vec::new();
+    for rule in &catalog.rules {
+        if !opts.only.is_empty() && !opts.only.iter().any(|o| o == &rule.spec.name || o == &rule.spec.id) {
+            continue;
+        }
+        let consequence = match opts.phase {
+            Phase::Pre => rule.spec.phases.pre,
+            Phase::Post => rule.spec.phases.post,
+        };
+        let Some(consequence) = consequence else {
+            let other = if opts.phase == Phase::Pre { "post" } else { "pre" };
+            findings.push(finding(
+                rule,
+                Outcome::skip(format!("only evaluated in the {other} phase")),
+                Status::Skip,
+                None,
+            ));
+            continue;
+        };
+        let outcomes = rule.check.run(&ctx);
+        if outcomes.is_empty() {
+            findings.push(finding(rule, Outcome::skip("nothing to check in the input"), Status::Skip, None));
+        }
+        for o in outcomes {
+            let (status, severity) = match o.verdict {
+                Verdict::Pass => (Status::Pass, None),
+                Verdict::NotApplicable => (Status::Skip, None),
+                Verdict::Unknown => (Status::Unknown, None),
+                Verdict::Violation => match (o.severity_cap, consequence) {
+                    (Some(cap), _) if cap < Severity::Error => (Status::Fail, Some(cap)),
+                    (_, super::Consequence::Action) => (Status::Action, None),
+                    (_, super::Consequence::Blocker) => (Status::Blocker, Some(Severity::Error)),
+                    (_, c) => (Status::Fail, Some(c.severity())),
+                },
+            };
+            findings.push(finding(rule, o, status, severity));
+        }
+    }
+    findings
+}
+
+fn finding(rule: &Rule, o: Outcome, status: Status, severity: Option<Severity>) -> Finding {
+    let fingerprint = Finding::compute_fingerprint(
+        &rule.spec.name,
+        o.object.as_ref(),
+        o.location.as_ref().map(|l| l.pointer.as_str()),
+    );
+    Finding {
+        rule: rule.spec.name.clone(),
+        id: rule.spec.id.clone(),
+        pack: rule.spec.pack.clone(),
+        status,
+        severity,
+        message: o.message,
+        object: o.object,
+        location: o.location,
+        evidence: o.evidence,
+        remediation: o.remediation,
+        hop: rule.spec.hop.clone(),
+        suppressed_by: None,
+        fingerprint,
+    }
+}

@@ -1,0 +1,12 @@
+//! Rules: YAML files that instantiate check templates, the catalog that loads them, the
+//! phase they are judged in, and the engine that runs them.
+
+pub mod catalog;
+pub mod engine;
+pub mod phase;
+pub mod spec;
+
+pub use catalog::{Catalog, Rule, RuleLoadError};
+pub use engine::{run_rules, RunOptions};
+pub use phase::{Phase, PhaseDecision};
+pub use spec::{Consequence, RuleSpec};

@@ -1,0 +1,63 @@
+//! The rule file format (see `rules/README.md`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::findings::Severity;
+
+/// What a violation means in a phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Consequence {
+    /// A step of the upgrade still to do (pre phase).
+    Action,
+    /// Must be fixed before the upgrade starts (pre phase).
+    Blocker,
+    Error,
+    Warning,
+    Info,
+}
+
+impl Consequence {
+    pub fn severity(&self) -> Severity {
+        match self {
+            Consequence::Warning => Severity::Warning,
+            Consequence::Info => Severity::Info,
+            _ => Severity::Error,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phases {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre: Option<Consequence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post: Option<Consequence>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Stable and never reused, e.g. `KP1001`.
+    pub id: String,
+    /// Stable name used in reports and suppressions, e.g. `cluster-crd-removed`.
+    pub name: String,
+    pub pack: String,
+    pub title: String,
+    /// The check template in `src/checks/` this rule instantiates.
+    pub template: String,
+    #[serde(default)]
+    pub params: serde_json::Value,
+    pub phases: Phases,
+    /// What it checks / why it matters / how to fix (shown by `explain`).
+    #[serde(default)]
+    pub checks: String,
+    pub why: String,
+    pub fix: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docs: Option<String>,
+    /// Upgrade hop, e.g. `v0.10->v1.0` (defaults from the pack).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hop: Option<String>,
+}

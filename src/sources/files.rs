@@ -1,0 +1,397 @@
+//! Offline input: files, directories, stdin and snapshot bundles, read in parallel into
+//! an inventory. A file that cannot be read or parsed becomes an input problem naming
+//! the file and line; every other file is still loaded.
+
+use std::collections::{BTreeSet, HashSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::limits::Limits;
+use super::yaml::{parse_documents, ParsedDoc, Pos};
+use crate::inventory::{InputProblem, InputSummary, Inventory, Location, Object, ObjectRef, Origin, Scope};
+
+/// One thing to read and the scope its objects belong to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputSpec {
+    /// `None` means standard input.
+    pub path: Option<PathBuf>,
+    pub scope: Scope,
+}
+
+/// Kinds worth keeping decoded; `None` keeps everything. Rules declare what they read,
+/// so a 100k-object CI input keeps only the few objects any rule looks at.
+pub type KindFilter = Option<HashSet<String>>;
+
+/// Expand command-line paths into files with scopes. A directory that holds `karmada/`,
+/// `host/` or `members/<name>/` is a bundle (as written by `collect`): those folders set
+/// the scope of everything below them.
+pub fn expand(paths: &[String], problems: &mut Vec<InputProblem>) -> Vec<InputSpec> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p == "-" {
+            out.push(InputSpec {
+                path: None,
+                scope: Scope::Pool,
+            });
+            continue;
+        }
+        let path = PathBuf::from(p);
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_dir() => {
+                let mut visited = HashSet::new();
+                walk(&path, Scope::Pool, true, &mut visited, &mut out, problems);
+            }
+            Ok(_) => out.push(InputSpec {
+                path: Some(path),
+                scope: Scope::Pool,
+            }),
+            Err(e) => problems.push(file_problem(&path, format!("cannot read input: {e}"))),
+        }
+    }
+    out
+}
+
+fn file_problem(path: &Path, message: String) -> InputProblem {
+    InputProblem {
+        location: Location::file(&path.display().to_string(), Pos { line: 1, column: 1 }, ""),
+        message,
+        warning: false,
+    }
+}
+
+fn is_manifest(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+fn walk(
+    dir: &Path,
+    scope: Scope,
+    top: bool,
+    visited: &mut HashSet<PathBuf>,
+    out: &mut Vec<InputSpec>,
+    problems: &mut Vec<InputProblem>,
+) {
+    // Canonical paths guard against symlink loops (a link to an ancestor would recurse
+    // forever).
+    match std::fs::canonicalize(dir) {
+        Ok(c) => {
+            if !visited.insert(c) {
+                problems.push(InputProblem {
+                    warning: true,
+                    ..file_problem(dir, "directory already visited (symlink loop?); skipped".into())
+                });
+                return;
+            }
+        }
+        Err(e) => {
+            problems.push(file_problem(dir, format!("cannot resolve directory: {e}")));
+            return;
+        }
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(rd) => {
+            let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            v.sort();
+            v
+        }
+        Err(e) => {
+            problems.push(file_problem(dir, format!("cannot read directory: {e}")));
+            return;
+        }
+    };
+    let bundle = top
+        && entries.iter().any(|p| {
+            p.is_dir() && matches!(p.file_name().and_then(|n| n.to_str()), Some("karmada" | "host" | "members"))
+        });
+    for path in entries {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        if name.starts_with('.') {
+            continue;
+        }
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) => {
+                problems.push(file_problem(&path, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            if bundle {
+                match name.as_str() {
+                    "karmada" => walk(&path, Scope::Karmada, false, visited, out, problems),
+                    "host" => walk(&path, Scope::Host, false, visited, out, problems),
+                    "members" => {
+                        let mut members: Vec<PathBuf> = std::fs::read_dir(&path)
+                            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                            .unwrap_or_default();
+                        members.sort();
+                        for m in members.into_iter().filter(|m| m.is_dir()) {
+                            let mname = m.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+                            walk(&m, Scope::Member(mname), false, visited, out, problems);
+                        }
+                    }
+                    _ => walk(&path, scope.clone(), false, visited, out, problems),
+                }
+            } else {
+                walk(&path, scope.clone(), false, visited, out, problems);
+            }
+        } else if is_manifest(&path) {
+            out.push(InputSpec {
+                path: Some(path),
+                scope: scope.clone(),
+            });
+        }
+    }
+}
+
+/// What one file yielded.
+struct FileResult {
+    objects: Vec<Object>,
+    problems: Vec<InputProblem>,
+    summary: InputSummary,
+    skipped: usize,
+}
+
+fn read_source(spec: &InputSpec, limits: &Limits) -> Result<(String, Vec<u8>), InputProblem> {
+    match &spec.path {
+        None => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .take(limits.max_file_bytes)
+                .read_to_end(&mut buf)
+                .map_err(|e| file_problem(Path::new("<stdin>"), format!("cannot read stdin: {e}")))?;
+            Ok(("<stdin>".to_string(), buf))
+        }
+        Some(p) => {
+            let name = p.display().to_string();
+            let meta = std::fs::metadata(p).map_err(|e| file_problem(p, format!("cannot read: {e}")))?;
+            if meta.len() > limits.max_file_bytes {
+                return Err(file_problem(
+                    p,
+                    format!(
+                        "file is {} bytes, over the {} byte limit (--max-file-bytes); skipped",
+                        meta.len(),
+                        limits.max_file_bytes
+                    ),
+                ));
+            }
+            let bytes = std::fs::read(p).map_err(|e| file_problem(p, format!("cannot read: {e}")))?;
+            Ok((name, bytes))
+        }
+    }
+}
+
+fn line_col_of_byte(bytes: &[u8], offset: usize) -> Pos {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    Pos {
+        line: line as u32,
+        column: col as u32,
+    }
+}
+
+fn load_file(spec: &InputSpec, limits: &Limits, filter: &KindFilter) -> FileResult {
+    let mut res = FileResult {
+        objects: Vec::new(),
+        problems: Vec::new(),
+        summary: InputSummary {
+            source: spec
+                .path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "<stdin>".into()),
+            scope: spec.scope.clone(),
+            documents: 0,
+            objects: 0,
+            bytes: 0,
+        },
+        skipped: 0,
+    };
+    let (name, bytes) = match read_source(spec, limits) {
+        Ok(x) => x,
+        Err(p) => {
+            res.problems.push(p);
+            return res;
+        }
+    };
+    res.summary.bytes = bytes.len() as u64;
+    let at = |pos: Pos, msg: String, warning: bool| InputProblem {
+        location: Location::file(&name, pos, ""),
+        message: msg,
+        warning,
+    };
+    // YAML forbids NUL; a NUL almost always means a binary file with a manifest's name.
+    if let Some(off) = bytes.iter().position(|&b| b == 0) {
+        res.problems.push(at(
+            line_col_of_byte(&bytes, off),
+            "file contains a NUL byte (binary file?); skipped".into(),
+            false,
+        ));
+        return res;
+    }
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            res.problems.push(at(
+                line_col_of_byte(&bytes, e.valid_up_to()),
+                format!("invalid UTF-8 at byte {}; file skipped", e.valid_up_to()),
+                false,
+            ));
+            return res;
+        }
+    };
+    let path: Arc<Path> = Arc::from(Path::new(&name));
+    let outcome = parse_documents(text, limits, |doc| {
+        res.summary.documents += 1;
+        add_document(doc, &path, &spec.scope, filter, &mut res);
+    });
+    for p in outcome.problems {
+        res.problems.push(at(p.pos, p.message, p.warning));
+    }
+    res
+}
+
+fn add_document(doc: ParsedDoc, path: &Arc<Path>, scope: &Scope, filter: &KindFilter, res: &mut FileResult) {
+    let spans = doc.spans;
+    let start = doc.start;
+    let Value::Object(_) = &doc.value else {
+        res.problems.push(InputProblem {
+            location: Location::file(&path.display().to_string(), start, ""),
+            message: format!(
+                "document {} is {}, not a Kubernetes object; skipped",
+                doc.index + 1,
+                crate::inventory::workload::json_type(&doc.value)
+            ),
+            warning: true,
+        });
+        return;
+    };
+    let kind = doc.value.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+    // `kind: List` and `kubectl get -o yaml` dumps (`DeploymentList`, ...) hold the
+    // real objects in `items`.
+    if kind == "List" || (kind.ends_with("List") && doc.value.get("items").is_some_and(Value::is_array)) {
+        let mut value = doc.value;
+        let items = match value.get_mut("items").map(Value::take) {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        };
+        for (i, item) in items.into_iter().enumerate() {
+            let prefix = format!("/items/{i}");
+            let item_start = spans.exact(&prefix).unwrap_or(start);
+            add_object(item, Lazy::Sub(&spans, prefix), item_start, path, scope, filter, res);
+        }
+        return;
+    }
+    add_object(doc.value, Lazy::Whole(spans), start, path, scope, filter, res);
+}
+
+enum Lazy<'a> {
+    Whole(super::yaml::SpanIndex),
+    Sub(&'a super::yaml::SpanIndex, String),
+}
+
+fn add_object(
+    value: Value,
+    spans: Lazy<'_>,
+    start: Pos,
+    path: &Arc<Path>,
+    scope: &Scope,
+    filter: &KindFilter,
+    res: &mut FileResult,
+) {
+    let kind = value.get("kind").and_then(Value::as_str);
+    let api_version = value.get("apiVersion").and_then(Value::as_str);
+    let (Some(kind), Some(api_version)) = (kind, api_version) else {
+        let missing = if kind.is_none() { "kind" } else { "apiVersion" };
+        res.problems.push(InputProblem {
+            location: Location::file(&path.display().to_string(), start, ""),
+            message: format!("document has no {missing}; not a Kubernetes object, skipped"),
+            warning: true,
+        });
+        return;
+    };
+    if let Some(f) = filter {
+        if !f.contains(kind) {
+            res.skipped += 1;
+            return;
+        }
+    }
+    let name = value
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("<unnamed>")
+        .to_string();
+    let namespace = value.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
+    let spans = match spans {
+        Lazy::Whole(s) => s,
+        Lazy::Sub(s, prefix) => s.subtree(&prefix),
+    };
+    res.summary.objects += 1;
+    res.objects.push(Object {
+        r: ObjectRef {
+            scope: scope.clone(),
+            api_version: api_version.to_string(),
+            kind: kind.to_string(),
+            namespace,
+            name,
+        },
+        value,
+        origin: Origin::File {
+            path: path.clone(),
+            spans: Arc::new(spans),
+            start,
+        },
+    });
+}
+
+/// Read every input into an inventory. Files are parsed on all cores; the inventory
+/// keeps the command-line order so reports are deterministic.
+pub fn load_inputs(paths: &[String], limits: &Limits, filter: &KindFilter) -> Inventory {
+    let mut inv = Inventory::new();
+    let specs = expand(paths, &mut inv.problems);
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(specs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Option<FileResult>> = (0..specs.len()).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(spec) = specs.get(i) else { break };
+                        mine.push((i, load_file(spec, limits, filter)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Ok(done) = h.join() {
+                for (i, r) in done {
+                    results[i] = Some(r);
+                }
+            }
+        }
+    });
+    let mut seen_sources = BTreeSet::new();
+    for r in results.into_iter().flatten() {
+        inv.skipped_objects += r.skipped;
+        inv.problems.extend(r.problems);
+        for o in r.objects {
+            inv.push(o);
+        }
+        if seen_sources.insert(r.summary.source.clone()) {
+            inv.inputs.push(r.summary);
+        }
+    }
+    inv
+}

@@ -1,0 +1,8 @@
+//! Where objects come from: offline files (this folder) and live clusters (`live/`).
+
+pub mod files;
+pub mod limits;
+pub mod yaml;
+
+pub use files::{load_inputs, InputSpec, KindFilter};
+pub use limits::Limits;

@@ -1,0 +1,721 @@
+//! YAML/JSON documents to `serde_json::Value` plus a JSON-pointer → position index.
+//!
+//! We drive saphyr's event parser ourselves instead of using a ready-made tree so that
+//! one pass gives the value, the position of every field, and hard limits on depth,
+//! document size and alias expansion (a billion-laughs document must fail fast, not
+//! after it has been expanded).
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
+use serde_json::{Map, Number, Value};
+use std::collections::HashMap;
+
+use super::limits::Limits;
+
+/// A 1-based line and column (SARIF and editors count from 1; saphyr's columns are
+/// 0-based, so we add one here, once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Pos {
+    fn from_span(span: &Span) -> Pos {
+        Pos {
+            line: span.start.line().min(u32::MAX as usize) as u32,
+            column: (span.start.col() + 1).min(u32::MAX as usize) as u32,
+        }
+    }
+}
+
+/// Positions of the fields of one document, keyed by JSON pointer. Pointers live in
+/// one string arena so recording a field costs no allocation of its own; lookups
+/// happen only when a finding is reported, so a linear scan is fine.
+#[derive(Debug, Default, Clone)]
+pub struct SpanIndex {
+    arena: String,
+    entries: Vec<(u32, u32, Pos)>,
+}
+
+impl SpanIndex {
+    fn record(&mut self, pointer: &str, pos: Pos) {
+        let start = self.arena.len() as u32;
+        self.arena.push_str(pointer);
+        self.entries.push((start, pointer.len() as u32, pos));
+    }
+
+    /// The position of `pointer`, or of its nearest ancestor that has one (a field that
+    /// is missing is reported at the object that should hold it).
+    pub fn resolve(&self, pointer: &str) -> Option<Pos> {
+        let mut p = pointer;
+        loop {
+            if let Some(pos) = self.exact(p) {
+                return Some(pos);
+            }
+            match p.rfind('/') {
+                Some(i) => p = &p[..i],
+                None => return None,
+            }
+        }
+    }
+
+    pub fn exact(&self, pointer: &str) -> Option<Pos> {
+        self.entries.iter().find_map(|(s, l, pos)| {
+            let (s, l) = (*s as usize, *l as usize);
+            (&self.arena[s..s + l] == pointer).then_some(*pos)
+        })
+    }
+
+    /// Re-root the index at `prefix` (a `kind: List` item keeps its pointers relative
+    /// to itself).
+    pub fn subtree(&self, prefix: &str) -> SpanIndex {
+        let mut out = SpanIndex::default();
+        for (s, l, pos) in &self.entries {
+            let p = &self.arena[*s as usize..(*s + *l) as usize];
+            if let Some(rest) = p.strip_prefix(prefix) {
+                if rest.is_empty() || rest.starts_with('/') {
+                    out.record(rest, *pos);
+                }
+            }
+        }
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// One parsed document.
+#[derive(Debug, Clone)]
+pub struct ParsedDoc {
+    pub value: Value,
+    pub spans: SpanIndex,
+    /// Position of the document's first node.
+    pub start: Pos,
+    /// 0-based index among the documents of the file.
+    pub index: usize,
+}
+
+/// Something wrong with the text itself, at a position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxProblem {
+    pub pos: Pos,
+    pub message: String,
+    /// True when the rest of the file could not be read (a scanner error is fatal in
+    /// YAML: nothing after it can be trusted).
+    pub fatal: bool,
+    /// Duplicate keys are accepted by lenient YAML readers but rejected by kubectl; the
+    /// document is still usable, so this is a warning rather than an error.
+    pub warning: bool,
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        anchor: usize,
+        ptr_len: usize,
+        start: Pos,
+    },
+    Map {
+        map: Map<String, Value>,
+        key: Option<(String, Pos)>,
+        merged: Vec<String>,
+        anchor: usize,
+        ptr_len: usize,
+        start: Pos,
+    },
+}
+
+/// Where the next node goes.
+enum Slot {
+    Root,
+    Item(usize),
+    Key,
+    Value(String, Pos),
+}
+
+struct DocBuilder<'l> {
+    limits: &'l Limits,
+    stack: Vec<Frame>,
+    ptr: String,
+    spans: SpanIndex,
+    anchors: HashMap<usize, (Value, usize)>,
+    alias_nodes: usize,
+    /// >0 while building a complex (mapping or sequence) key: such keys have no pointer.
+    in_key: usize,
+    root: Option<Value>,
+    start: Option<Pos>,
+    start_index: usize,
+    aborted: Option<SyntaxProblem>,
+    warnings: Vec<SyntaxProblem>,
+    /// The source had `{{placeholders}}` protected by [`protect_placeholders`].
+    templated: bool,
+}
+
+impl<'l> DocBuilder<'l> {
+    fn new(limits: &'l Limits, start_index: usize) -> Self {
+        DocBuilder {
+            limits,
+            stack: Vec::new(),
+            ptr: String::new(),
+            spans: SpanIndex::default(),
+            anchors: HashMap::new(),
+            alias_nodes: 0,
+            in_key: 0,
+            root: None,
+            start: None,
+            start_index,
+            aborted: None,
+            warnings: Vec::new(),
+            templated: false,
+        }
+    }
+
+    fn abort(&mut self, pos: Pos, message: String) {
+        if self.aborted.is_none() {
+            self.aborted = Some(SyntaxProblem {
+                pos,
+                message,
+                fatal: false,
+                warning: false,
+            });
+            // Free what was built: an aborted document may be huge.
+            self.stack.clear();
+            self.anchors.clear();
+            self.root = None;
+            self.spans = SpanIndex::default();
+        }
+    }
+
+    fn slot(&self) -> Slot {
+        match self.stack.last() {
+            None => Slot::Root,
+            Some(Frame::Seq { items, .. }) => Slot::Item(items.len()),
+            Some(Frame::Map { key: None, .. }) => Slot::Key,
+            Some(Frame::Map { key: Some((k, p)), .. }) => Slot::Value(k.clone(), *p),
+        }
+    }
+
+    /// Extend the pointer for a node in `slot` and record its position; returns the
+    /// pointer length to truncate back to.
+    fn enter(&mut self, slot: &Slot, pos: Pos) -> usize {
+        let before = self.ptr.len();
+        if self.in_key > 0 {
+            return before;
+        }
+        match slot {
+            Slot::Root => self.spans.record("", pos),
+            Slot::Item(i) => {
+                use std::fmt::Write;
+                let _ = write!(self.ptr, "/{i}");
+                self.spans.record(&self.ptr, pos);
+            }
+            Slot::Value(k, key_pos) => {
+                self.ptr.push('/');
+                push_escaped(&mut self.ptr, k);
+                // A mapping value is reported on its key's line: that is the line a
+                // person looks for (`service:`), and block mappings start below it.
+                self.spans.record(&self.ptr, *key_pos);
+            }
+            Slot::Key => {}
+        }
+        before
+    }
+
+    fn event(&mut self, ev: Event<'_>, span: Span) {
+        let pos = Pos::from_span(&span);
+        if self.aborted.is_some() {
+            return;
+        }
+        if span.start.index().saturating_sub(self.start_index) > self.limits.max_document_bytes {
+            self.abort(
+                pos,
+                format!(
+                    "document exceeds the {} byte limit (--max-document-bytes); it was skipped",
+                    self.limits.max_document_bytes
+                ),
+            );
+            return;
+        }
+        if self.start.is_none() {
+            self.start = Some(pos);
+        }
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                let text = if self.templated { restore_placeholders(text) } else { text };
+                let slot = self.slot();
+                let force_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                let value = if matches!(slot, Slot::Key) || style != ScalarStyle::Plain || force_str {
+                    Value::String(text.into_owned())
+                } else {
+                    resolve_plain(&text)
+                };
+                let before = self.enter(&slot, pos);
+                self.ptr.truncate(before);
+                self.complete(value, anchor, pos, 1);
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if self.stack.len() >= self.limits.max_depth {
+                    self.abort(
+                        pos,
+                        format!(
+                            "nesting deeper than {} levels (--max-depth); document skipped",
+                            self.limits.max_depth
+                        ),
+                    );
+                    return;
+                }
+                let slot = self.slot();
+                if matches!(slot, Slot::Key) {
+                    self.in_key += 1;
+                }
+                let ptr_len = self.enter(&slot, pos);
+                let frame = if matches!(ev, Event::SequenceStart(..)) {
+                    Frame::Seq {
+                        items: Vec::new(),
+                        anchor,
+                        ptr_len,
+                        start: pos,
+                    }
+                } else {
+                    Frame::Map {
+                        map: Map::new(),
+                        key: None,
+                        merged: Vec::new(),
+                        anchor,
+                        ptr_len,
+                        start: pos,
+                    }
+                };
+                self.stack.push(frame);
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else {
+                    return;
+                };
+                let (value, anchor, ptr_len, start) = match frame {
+                    Frame::Seq {
+                        items,
+                        anchor,
+                        ptr_len,
+                        start,
+                    } => (Value::Array(items), anchor, ptr_len, start),
+                    Frame::Map {
+                        map,
+                        anchor,
+                        ptr_len,
+                        start,
+                        ..
+                    } => (placeholder_or_map(map), anchor, ptr_len, start),
+                };
+                self.ptr.truncate(ptr_len);
+                if matches!(self.slot(), Slot::Key) && self.in_key > 0 {
+                    self.in_key -= 1;
+                }
+                let nodes = if anchor != 0 { count_nodes(&value) } else { 1 };
+                self.complete(value, anchor, start, nodes);
+            }
+            Event::Alias(id) => {
+                let Some((value, nodes)) = self.anchors.get(&id).cloned() else {
+                    self.abort(pos, "alias refers to an unknown anchor".to_string());
+                    return;
+                };
+                self.alias_nodes = self.alias_nodes.saturating_add(nodes);
+                if self.alias_nodes > self.limits.max_alias_nodes {
+                    self.abort(
+                        pos,
+                        format!(
+                            "alias expansion exceeds {} nodes (--max-alias-nodes): possible \
+                             billion-laughs document; skipped",
+                            self.limits.max_alias_nodes
+                        ),
+                    );
+                    return;
+                }
+                let slot = self.slot();
+                let before = self.enter(&slot, pos);
+                self.ptr.truncate(before);
+                self.complete(value, 0, pos, nodes);
+            }
+            _ => {}
+        }
+    }
+
+    fn complete(&mut self, value: Value, anchor: usize, pos: Pos, nodes: usize) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, (value.clone(), nodes.max(1)));
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(value),
+            Some(Frame::Seq { items, .. }) => items.push(value),
+            Some(Frame::Map { key, map, merged, .. }) => match key.take() {
+                None => *key = Some((key_string(&value), pos)),
+                Some((k, key_pos)) => {
+                    if k == "<<" {
+                        merge_into(map, merged, value);
+                    } else {
+                        if map.contains_key(&k) && !merged.contains(&k) {
+                            self.warnings.push(SyntaxProblem {
+                                pos: key_pos,
+                                message: format!(
+                                    "duplicate key {k:?}: kubectl rejects this document; the \
+                                     last value is used"
+                                ),
+                                fatal: false,
+                                warning: true,
+                            });
+                        }
+                        merged.retain(|m| m != &k);
+                        map.insert(k, value);
+                    }
+                }
+            },
+        }
+    }
+}
+
+fn merge_into(map: &mut Map<String, Value>, merged: &mut Vec<String>, value: Value) {
+    let sources = match value {
+        Value::Object(m) => vec![m],
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::Object(m) => Some(m),
+                _ => None,
+            })
+            .collect(),
+        _ => return,
+    };
+    for src in sources {
+        for (k, v) in src {
+            if !map.contains_key(&k) {
+                merged.push(k.clone());
+                map.insert(k, v);
+            }
+        }
+    }
+}
+
+/// `type: {{service_type}}` is a template placeholder, but YAML reads it as a mapping
+/// whose only key is the mapping `{service_type: null}`. Turn that shape back into the
+/// string the author wrote, so rules can recognise and report placeholders.
+fn placeholder_or_map(map: Map<String, Value>) -> Value {
+    if map.len() == 1 {
+        if let Some((k, Value::Null)) = map.iter().next() {
+            if let Some(inner) = k.strip_prefix('{').and_then(|k| k.strip_suffix('}')) {
+                if !inner.contains(['{', '}', ':']) {
+                    return Value::String(format!("{{{{{inner}}}}}"));
+                }
+            }
+        }
+    }
+    Value::Object(map)
+}
+
+fn key_string(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(m) if m.len() == 1 && m.values().all(Value::is_null) => {
+            format!("{{{}}}", m.keys().next().map(String::as_str).unwrap_or(""))
+        }
+        other => other.to_string(),
+    }
+}
+
+fn count_nodes(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => 1 + a.iter().map(count_nodes).sum::<usize>(),
+        Value::Object(m) => 1 + m.values().map(count_nodes).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+fn push_escaped(out: &mut String, key: &str) {
+    for c in key.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Escape one JSON-pointer segment.
+pub fn escape_segment(key: &str) -> String {
+    let mut s = String::with_capacity(key.len());
+    push_escaped(&mut s, key);
+    s
+}
+
+/// Resolve a plain scalar the way Kubernetes' YAML reader (go-yaml, YAML 1.1 rules)
+/// does for the values that matter here: null, booleans (including yes/no/on/off),
+/// integers and floats. Everything else stays a string.
+fn resolve_plain(s: &str) -> Value {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => {
+            return Value::Bool(true)
+        }
+        "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => {
+            return Value::Bool(false)
+        }
+        _ => {}
+    }
+    let first = s.as_bytes()[0];
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+        return Value::String(s.to_string());
+    }
+    if let Ok(i) = s.parse::<i64>() {
+        return Value::Number(i.into());
+    }
+    if let Some(hex) = s.strip_prefix("0x") {
+        if let Ok(i) = i64::from_str_radix(hex, 16) {
+            return Value::Number(i.into());
+        }
+    }
+    if s.contains(['.', 'e', 'E']) && s.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c)) {
+        if let Ok(f) = s.parse::<f64>() {
+            if let Some(n) = Number::from_f64(f) {
+                return Value::Number(n);
+            }
+        }
+    }
+    Value::String(s.to_string())
+}
+
+// Placeholders are swapped for same-length markers so positions stay exact.
+const OPEN: &str = "$<";
+const CLOSE: &str = ">$";
+
+/// Official manifests are templates: `{{member_cluster_name}}-kubeconfig` is not valid
+/// YAML (a plain scalar cannot start with `{`), and `type: {{service_type}}` reads as a
+/// nested flow mapping. Replace the braces of simple `{{ name }}` placeholders with
+/// same-length markers so such files parse, keep every position, and give back the
+/// placeholder text as a string that rules recognise.
+fn protect_placeholders(src: &str) -> std::borrow::Cow<'_, str> {
+    if !src.contains("{{") {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    let bytes = src.as_bytes();
+    let mut out = String::with_capacity(src.len());
+    let mut i = 0;
+    let mut last = 0;
+    while i + 1 < bytes.len() {
+        if bytes[i] == b'{' && bytes[i + 1] == b'{' {
+            let body_start = i + 2;
+            let mut j = body_start;
+            while j < bytes.len()
+                && j - body_start <= 120
+                && (bytes[j].is_ascii_alphanumeric() || b"_ .-$".contains(&bytes[j]))
+            {
+                j += 1;
+            }
+            if j + 1 < bytes.len() && bytes[j] == b'}' && bytes[j + 1] == b'}' && j > body_start {
+                out.push_str(&src[last..i]);
+                out.push_str(OPEN);
+                out.push_str(&src[body_start..j]);
+                out.push_str(CLOSE);
+                i = j + 2;
+                last = i;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    if last == 0 {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    out.push_str(&src[last..]);
+    std::borrow::Cow::Owned(out)
+}
+
+fn restore_placeholders(text: std::borrow::Cow<'_, str>) -> std::borrow::Cow<'_, str> {
+    if text.contains(OPEN) {
+        std::borrow::Cow::Owned(text.replace(OPEN, "{{").replace(CLOSE, "}}"))
+    } else {
+        text
+    }
+}
+
+/// Outcome of parsing one file's text.
+#[derive(Debug, Default)]
+pub struct ParseOutcome {
+    pub problems: Vec<SyntaxProblem>,
+    pub documents: usize,
+}
+
+/// Parse every document in `src`, handing each non-empty one to `on_doc` as soon as it
+/// is complete (so callers can drop documents they do not need and keep memory flat).
+pub fn parse_documents(src: &str, limits: &Limits, mut on_doc: impl FnMut(ParsedDoc)) -> ParseOutcome {
+    let mut out = ParseOutcome::default();
+    let protected = protect_placeholders(src);
+    let templated = matches!(protected, std::borrow::Cow::Owned(_));
+    let mut parser = Parser::new_from_str(&protected);
+    let mut doc: Option<DocBuilder> = None;
+    let mut index = 0usize;
+    loop {
+        let next: Option<Result<(Event, Span), ScanError>> = parser.next_event();
+        match next {
+            None => break,
+            Some(Err(e)) => {
+                let m = e.marker();
+                out.problems.push(SyntaxProblem {
+                    pos: Pos {
+                        line: m.line().max(1) as u32,
+                        column: (m.col() + 1) as u32,
+                    },
+                    message: format!("YAML syntax error: {}", e.info()),
+                    fatal: true,
+                    warning: false,
+                });
+                break;
+            }
+            Some(Ok((ev, span))) => match ev {
+                Event::StreamEnd => break,
+                Event::StreamStart | Event::Nothing => {}
+                Event::DocumentStart(_) => doc = Some(DocBuilder::new(limits, span.start.index())),
+                Event::DocumentEnd => {
+                    if let Some(b) = doc.take() {
+                        out.problems.extend(b.warnings);
+                        if let Some(p) = b.aborted {
+                            out.problems.push(p);
+                        } else if let Some(value) = b.root {
+                            if !value.is_null() {
+                                out.documents += 1;
+                                on_doc(ParsedDoc {
+                                    value,
+                                    spans: b.spans,
+                                    start: b.start.unwrap_or(Pos { line: 1, column: 1 }),
+                                    index,
+                                });
+                            }
+                        }
+                    }
+                    index += 1;
+                }
+                other => {
+                    let b = doc.get_or_insert_with(|| DocBuilder::new(limits, span.start.index()));
+                    b.templated = templated;
+                    b.event(other, span);
+                }
+            },
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> (Vec<ParsedDoc>, ParseOutcome) {
+        let mut docs = Vec::new();
+        let out = parse_documents(src, &Limits::default(), |d| docs.push(d));
+        (docs, out)
+    }
+
+    #[test]
+    fn records_positions_by_pointer() {
+        let (docs, out) = parse("a: 1\nb:\n  c:\n    - x\n    - --flag=y\n");
+        assert!(out.problems.is_empty());
+        let d = &docs[0];
+        assert_eq!(d.value["b"]["c"][1], "--flag=y");
+        assert_eq!(d.spans.exact("/b/c/1"), Some(Pos { line: 5, column: 7 }));
+        assert_eq!(d.spans.exact("/b"), Some(Pos { line: 2, column: 1 }));
+        assert_eq!(d.spans.resolve("/b/c/9/zz"), Some(Pos { line: 3, column: 3 }));
+    }
+
+    #[test]
+    fn placeholders_become_strings() {
+        let (docs, _) = parse("spec:\n  type: {{service_type}}\n  caBundle: {{caBundle}}\n");
+        assert_eq!(docs[0].value["spec"]["type"], "{{service_type}}");
+        assert_eq!(docs[0].value["spec"]["caBundle"], "{{caBundle}}");
+    }
+
+    #[test]
+    fn placeholders_inside_scalars_keep_the_file_parseable() {
+        let (docs, out) = parse("a:\n  subPath: {{member_cluster_name}}-kubeconfig\n  b: x\n");
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert_eq!(docs[0].value["a"]["subPath"], "{{member_cluster_name}}-kubeconfig");
+        assert_eq!(docs[0].spans.exact("/a/b"), Some(Pos { line: 3, column: 3 }));
+    }
+
+    #[test]
+    fn multi_document_skips_empty_ones() {
+        let (docs, _) = parse("---\na: 1\n---\n---\n# only a comment\n---\nb: 2\n");
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].value["b"], 2);
+        assert_eq!(docs[1].start.line, 7);
+    }
+
+    #[test]
+    fn scalars_resolve_like_kubernetes() {
+        let (docs, _) = parse("a: yes\nb: '10'\nc: 10\nd: 1.5\ne: ~\nf: v1.21\ng: 0x1F\n");
+        let v = &docs[0].value;
+        assert_eq!(v["a"], true);
+        assert_eq!(v["b"], "10");
+        assert_eq!(v["c"], 10);
+        assert_eq!(v["d"], 1.5);
+        assert!(v["e"].is_null());
+        assert_eq!(v["f"], "v1.21");
+        assert_eq!(v["g"], 31);
+    }
+
+    #[test]
+    fn merge_keys_and_aliases() {
+        let (docs, _) = parse("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\n");
+        assert_eq!(docs[0].value["other"]["x"], 1);
+        assert_eq!(docs[0].value["other"]["y"], 3);
+    }
+
+    #[test]
+    fn duplicate_keys_warn() {
+        let (docs, out) = parse("a: 1\nb: 2\na: 3\n");
+        assert_eq!(docs[0].value["a"], 3);
+        assert_eq!(out.problems.len(), 1);
+        assert!(out.problems[0].warning);
+        assert_eq!(out.problems[0].pos.line, 3);
+    }
+
+    #[test]
+    fn alias_bomb_is_cut_short() {
+        let mut src = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            src.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let (docs, out) = parse(&src);
+        assert!(docs.is_empty());
+        assert!(out.problems[0].message.contains("alias expansion"), "{:?}", out.problems);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let src = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        let (docs, out) = parse(&src);
+        assert!(docs.is_empty());
+        assert!(!out.problems.is_empty());
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let (docs, out) = parse("a: 1\n---\nb: [1, 2\nc: 3\n");
+        assert_eq!(docs.len(), 1);
+        assert!(out.problems[0].fatal);
+        assert!(out.problems[0].pos.line >= 3);
+    }
+
+    #[test]
+    fn subtree_rebases_list_items() {
+        let (docs, _) = parse("kind: List\nitems:\n- kind: A\n  metadata:\n    name: x\n");
+        let sub = docs[0].spans.subtree("/items/0");
+        assert_eq!(sub.exact("/metadata/name"), Some(Pos { line: 5, column: 5 }));
+    }
+}
