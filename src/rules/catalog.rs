@@ -22,7 +22,10 @@ pub struct Rule {
 
 impl std::fmt::Debug for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rule").field("spec", &self.spec).field("source", &self.source).finish()
+        f.debug_struct("Rule")
+            .field("spec", &self.spec)
+            .field("source", &self.source)
+            .finish()
     }
 }
 
@@ -106,7 +109,11 @@ impl Catalog {
                     continue;
                 }
             };
-            if let Some(prev) = self.rules.iter().find(|r| r.spec.id == spec.id || r.spec.name == spec.name) {
+            if let Some(prev) = self
+                .rules
+                .iter()
+                .find(|r| r.spec.id == spec.id || r.spec.name == spec.name)
+            {
                 errors.push(err(
                     doc.start,
                     format!(
@@ -152,7 +159,9 @@ impl Catalog {
 }
 
 fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for p in entries {

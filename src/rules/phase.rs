@@ -61,7 +61,10 @@ pub fn karmada_image_version(inv: &Inventory) -> Option<(String, String)> {
     ] {
         for c in find_component(inv, comp, &all) {
             if let Some((ma, mi, pa)) = tag_version(c.image()) {
-                return Some((format!("v{ma}.{mi}.{pa}"), format!("image {} of {}", c.image(), c.object.r)));
+                return Some((
+                    format!("v{ma}.{mi}.{pa}"),
+                    format!("image {} of {}", c.image(), c.object.r),
+                ));
             }
         }
     }
@@ -72,7 +75,11 @@ pub fn karmada_image_version(inv: &Inventory) -> Option<(String, String)> {
 pub fn detect(inv: &Inventory) -> PhaseDecision {
     if let Some((version, why)) = karmada_image_version(inv) {
         let v = tag_version(&format!("x:{version}")).unwrap_or((0, 0, 0));
-        let phase = if v >= (1, 0, 0) { Phase::Post } else { Phase::Pre };
+        let phase = if v >= (1, 0, 0) {
+            Phase::Post
+        } else {
+            Phase::Pre
+        };
         return PhaseDecision {
             phase,
             reason: format!("Karmada {version} detected from the {why}"),
@@ -82,9 +89,19 @@ pub fn detect(inv: &Inventory) -> PhaseDecision {
     }
     let all = ScopeSel::All;
     let aa = find_component(inv, Component::AggregatedApiserver, &all);
-    let crd = inv.get("CustomResourceDefinition", &ScopeSel::Karmada, None, "clusters.cluster.karmada.io");
+    let crd = inv.get(
+        "CustomResourceDefinition",
+        &ScopeSel::Karmada,
+        None,
+        "clusters.cluster.karmada.io",
+    );
     let service_apiservice = inv
-        .get("APIService", &ScopeSel::Karmada, None, "v1alpha1.cluster.karmada.io")
+        .get(
+            "APIService",
+            &ScopeSel::Karmada,
+            None,
+            "v1alpha1.cluster.karmada.io",
+        )
         .filter(|a| a.at("/spec/service").is_some_and(|s| !s.is_null()));
     if let Some(c) = aa.first() {
         return PhaseDecision {
