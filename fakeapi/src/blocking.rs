@@ -24,7 +24,10 @@ impl BlockingServer {
             .enable_all()
             .build()?;
         let server = runtime.block_on(RunningServer::start(cfg))?;
-        Ok(BlockingServer { server: Some(server), runtime: Some(runtime) })
+        Ok(BlockingServer {
+            server: Some(server),
+            runtime: Some(runtime),
+        })
     }
 
     pub fn handle(&self) -> Option<tokio::runtime::Handle> {

@@ -17,7 +17,10 @@ pub struct ReplyBody {
 
 impl ReplyBody {
     pub fn full(data: impl Into<Bytes>) -> ReplyBody {
-        ReplyBody { data: Some(data.into()), fail: None }
+        ReplyBody {
+            data: Some(data.into()),
+            fail: None,
+        }
     }
 
     /// Sends `partial` and then errors, which makes hyper abort the connection. The short
@@ -34,7 +37,10 @@ impl Body for ReplyBody {
     type Data = Bytes;
     type Error = std::io::Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         if let Some(d) = self.data.take() {
             return Poll::Ready(Some(Ok(Frame::data(d))));
         }
@@ -44,7 +50,9 @@ impl Body for ReplyBody {
                 Poll::Pending => Poll::Pending,
                 Poll::Ready(()) => {
                     self.fail = None;
-                    Poll::Ready(Some(Err(std::io::Error::other("fakeapi: injected close mid-body"))))
+                    Poll::Ready(Some(Err(std::io::Error::other(
+                        "fakeapi: injected close mid-body",
+                    ))))
                 }
             },
         }

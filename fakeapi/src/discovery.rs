@@ -37,7 +37,14 @@ impl ResourceInfo {
     }
 }
 
-type Builtin = (&'static str, &'static str, &'static str, &'static str, bool, &'static [&'static str]);
+type Builtin = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    &'static [&'static str],
+);
 
 /// (group, version, kind, plural, namespaced, shortNames)
 const BUILTIN: &[Builtin] = &[
@@ -51,29 +58,183 @@ const BUILTIN: &[Builtin] = &[
     ("apps", "v1", "Deployment", "deployments", true, &["deploy"]),
     ("apps", "v1", "StatefulSet", "statefulsets", true, &["sts"]),
     ("apps", "v1", "DaemonSet", "daemonsets", true, &["ds"]),
-    ("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, &[]),
-    ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false, &[]),
-    ("rbac.authorization.k8s.io", "v1", "Role", "roles", true, &[]),
-    ("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true, &[]),
-    ("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, &["crd", "crds"]),
-    ("apiregistration.k8s.io", "v1", "APIService", "apiservices", false, &[]),
-    ("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false, &[]),
-    ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false, &[]),
-    ("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true, &[]),
-    ("discovery.k8s.io", "v1beta1", "EndpointSlice", "endpointslices", true, &[]),
-    ("cluster.karmada.io", "v1alpha1", "Cluster", "clusters", false, &[]),
-    ("policy.karmada.io", "v1alpha1", "PropagationPolicy", "propagationpolicies", true, &["pp"]),
-    ("policy.karmada.io", "v1alpha1", "ClusterPropagationPolicy", "clusterpropagationpolicies", false, &["cpp"]),
-    ("policy.karmada.io", "v1alpha1", "OverridePolicy", "overridepolicies", true, &["op"]),
-    ("policy.karmada.io", "v1alpha1", "ClusterOverridePolicy", "clusteroverridepolicies", false, &["cop"]),
-    ("policy.karmada.io", "v1alpha1", "ReplicaSchedulingPolicy", "replicaschedulingpolicies", true, &["rsp"]),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRole",
+        "clusterroles",
+        false,
+        &[],
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        false,
+        &[],
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "Role",
+        "roles",
+        true,
+        &[],
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "RoleBinding",
+        "rolebindings",
+        true,
+        &[],
+    ),
+    (
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        false,
+        &["crd", "crds"],
+    ),
+    (
+        "apiregistration.k8s.io",
+        "v1",
+        "APIService",
+        "apiservices",
+        false,
+        &[],
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+        false,
+        &[],
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "v1",
+        "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations",
+        false,
+        &[],
+    ),
+    (
+        "discovery.k8s.io",
+        "v1",
+        "EndpointSlice",
+        "endpointslices",
+        true,
+        &[],
+    ),
+    (
+        "discovery.k8s.io",
+        "v1beta1",
+        "EndpointSlice",
+        "endpointslices",
+        true,
+        &[],
+    ),
+    (
+        "cluster.karmada.io",
+        "v1alpha1",
+        "Cluster",
+        "clusters",
+        false,
+        &[],
+    ),
+    (
+        "policy.karmada.io",
+        "v1alpha1",
+        "PropagationPolicy",
+        "propagationpolicies",
+        true,
+        &["pp"],
+    ),
+    (
+        "policy.karmada.io",
+        "v1alpha1",
+        "ClusterPropagationPolicy",
+        "clusterpropagationpolicies",
+        false,
+        &["cpp"],
+    ),
+    (
+        "policy.karmada.io",
+        "v1alpha1",
+        "OverridePolicy",
+        "overridepolicies",
+        true,
+        &["op"],
+    ),
+    (
+        "policy.karmada.io",
+        "v1alpha1",
+        "ClusterOverridePolicy",
+        "clusteroverridepolicies",
+        false,
+        &["cop"],
+    ),
+    (
+        "policy.karmada.io",
+        "v1alpha1",
+        "ReplicaSchedulingPolicy",
+        "replicaschedulingpolicies",
+        true,
+        &["rsp"],
+    ),
     ("work.karmada.io", "v1alpha1", "Work", "works", true, &[]),
-    ("work.karmada.io", "v1alpha1", "ResourceBinding", "resourcebindings", true, &["rb"]),
-    ("work.karmada.io", "v1alpha1", "ClusterResourceBinding", "clusterresourcebindings", false, &["crb"]),
-    ("work.karmada.io", "v1alpha2", "ResourceBinding", "resourcebindings", true, &["rb"]),
-    ("work.karmada.io", "v1alpha2", "ClusterResourceBinding", "clusterresourcebindings", false, &["crb"]),
-    ("multicluster.x-k8s.io", "v1alpha1", "ServiceExport", "serviceexports", true, &[]),
-    ("multicluster.x-k8s.io", "v1alpha1", "ServiceImport", "serviceimports", true, &[]),
+    (
+        "work.karmada.io",
+        "v1alpha1",
+        "ResourceBinding",
+        "resourcebindings",
+        true,
+        &["rb"],
+    ),
+    (
+        "work.karmada.io",
+        "v1alpha1",
+        "ClusterResourceBinding",
+        "clusterresourcebindings",
+        false,
+        &["crb"],
+    ),
+    (
+        "work.karmada.io",
+        "v1alpha2",
+        "ResourceBinding",
+        "resourcebindings",
+        true,
+        &["rb"],
+    ),
+    (
+        "work.karmada.io",
+        "v1alpha2",
+        "ClusterResourceBinding",
+        "clusterresourcebindings",
+        false,
+        &["crb"],
+    ),
+    (
+        "multicluster.x-k8s.io",
+        "v1alpha1",
+        "ServiceExport",
+        "serviceexports",
+        true,
+        &[],
+    ),
+    (
+        "multicluster.x-k8s.io",
+        "v1alpha1",
+        "ServiceImport",
+        "serviceimports",
+        true,
+        &[],
+    ),
 ];
 
 /// Lowercase plural of a kind, the way Kubernetes' default RESTMapper guesses it.
@@ -84,7 +245,11 @@ pub fn pluralize(kind: &str) -> String {
         "ingress" => return "ingresses".into(),
         _ => {}
     }
-    if lower.ends_with("ss") || lower.ends_with('x') || lower.ends_with("ch") || lower.ends_with("sh") {
+    if lower.ends_with("ss")
+        || lower.ends_with('x')
+        || lower.ends_with("ch")
+        || lower.ends_with("sh")
+    {
         return format!("{lower}es");
     }
     if lower.ends_with('s') {
@@ -183,7 +348,10 @@ impl Catalog {
             *seen.entry((g, v, kind.to_string())).or_default() |= has_ns;
         }
         for ((g, v, kind), namespaced) in seen {
-            if resources.iter().any(|r| r.group == g && r.version == v && r.kind == kind) {
+            if resources
+                .iter()
+                .any(|r| r.group == g && r.version == v && r.kind == kind)
+            {
                 continue;
             }
             push_unique(
@@ -228,12 +396,19 @@ impl Catalog {
             if !order.contains(&r.group) {
                 order.push(r.group.clone());
             }
-            versions.entry(r.group.clone()).or_default().insert(r.version.clone());
+            versions
+                .entry(r.group.clone())
+                .or_default()
+                .insert(r.version.clone());
         }
         order
             .into_iter()
             .map(|g| {
-                let mut vs: Vec<String> = versions.remove(&g).unwrap_or_default().into_iter().collect();
+                let mut vs: Vec<String> = versions
+                    .remove(&g)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect();
                 vs.sort_by(|a, b| compare_versions(a, b));
                 (g, vs)
             })
@@ -251,17 +426,24 @@ impl Catalog {
     }
 
     pub fn group_list(&self) -> Value {
-        let groups: Vec<Value> = self.groups().iter().map(|(g, vs)| group_doc(g, vs)).collect();
+        let groups: Vec<Value> = self
+            .groups()
+            .iter()
+            .map(|(g, vs)| group_doc(g, vs))
+            .collect();
         json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
     }
 
     pub fn group(&self, name: &str) -> Option<Value> {
-        self.groups().iter().find(|(g, _)| g == name).map(|(g, vs)| {
-            let mut doc = group_doc(g, vs);
-            doc["kind"] = json!("APIGroup");
-            doc["apiVersion"] = json!("v1");
-            doc
-        })
+        self.groups()
+            .iter()
+            .find(|(g, _)| g == name)
+            .map(|(g, vs)| {
+                let mut doc = group_doc(g, vs);
+                doc["kind"] = json!("APIGroup");
+                doc["apiVersion"] = json!("v1");
+                doc
+            })
     }
 
     /// The APIResourceList for one group/version, or `None` if nothing is served there.
@@ -334,7 +516,12 @@ fn crd_resources(crd: &Value) -> Vec<ResourceInfo> {
     let short_names: Vec<String> = spec
         .pointer("/names/shortNames")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
         .unwrap_or_default();
     let mut versions: Vec<String> = spec["versions"]
         .as_array()
@@ -413,8 +600,12 @@ mod tests {
                             "versions": [{"name": "v1", "served": true}]}}),
         ];
         let c = Catalog::build(&objs);
-        assert!(c.by_plural("example.com", "v1", "widgets").is_some_and(|r| r.namespaced));
-        assert!(c.by_plural("example.com", "v1", "gadgets").is_some_and(|r| !r.namespaced));
+        assert!(c
+            .by_plural("example.com", "v1", "widgets")
+            .is_some_and(|r| r.namespaced));
+        assert!(c
+            .by_plural("example.com", "v1", "gadgets")
+            .is_some_and(|r| !r.namespaced));
         let list = c.resource_list("example.com", "v1").unwrap_or_default();
         assert_eq!(list["resources"].as_array().map(Vec::len), Some(2));
         let wk = c.group("work.karmada.io").unwrap_or_default();

@@ -59,12 +59,16 @@ impl FaultSet {
                     None
                 }
                 FaultKind::Status(code) => Some(Action::Status(*code)),
-                FaultKind::TooManyRequests { retry_after_secs } => Some(Action::TooManyRequests(*retry_after_secs)),
+                FaultKind::TooManyRequests { retry_after_secs } => {
+                    Some(Action::TooManyRequests(*retry_after_secs))
+                }
                 FaultKind::GoneOnContinue { times } => {
                     let times = *times;
                     let take = t.has_continue
                         && fired
-                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < times).then_some(n + 1))
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                                (n < times).then_some(n + 1)
+                            })
                             .is_ok();
                     take.then_some(Action::Gone)
                 }
@@ -108,7 +112,12 @@ mod tests {
                 Fault::new("b", FaultKind::Hang),
             ],
         );
-        let mut t = Target { resource: Some("pods"), namespace: None, verb: "list", has_continue: false };
+        let mut t = Target {
+            resource: Some("pods"),
+            namespace: None,
+            verb: "list",
+            has_continue: false,
+        };
         assert_eq!(set.evaluate(&t).action, None);
         assert_eq!(set.evaluate(&t).latency, Duration::from_millis(5));
         t.has_continue = true;
@@ -119,10 +128,28 @@ mod tests {
 
     #[test]
     fn namespace_and_verb_narrow() {
-        let set = FaultSet::for_cluster("a", &[Fault::new("a", FaultKind::Status(403)).resource("secrets").namespace("x").verb("list")]);
-        let t = Target { resource: Some("secrets"), namespace: Some("x"), verb: "list", has_continue: false };
+        let set = FaultSet::for_cluster(
+            "a",
+            &[Fault::new("a", FaultKind::Status(403))
+                .resource("secrets")
+                .namespace("x")
+                .verb("list")],
+        );
+        let t = Target {
+            resource: Some("secrets"),
+            namespace: Some("x"),
+            verb: "list",
+            has_continue: false,
+        };
         assert_eq!(set.evaluate(&t).action, Some(Action::Status(403)));
-        assert_eq!(set.evaluate(&Target { namespace: None, ..t }).action, None);
+        assert_eq!(
+            set.evaluate(&Target {
+                namespace: None,
+                ..t
+            })
+            .action,
+            None
+        );
         assert_eq!(set.evaluate(&Target { verb: "get", ..t }).action, None);
     }
 }

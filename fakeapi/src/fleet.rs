@@ -34,7 +34,13 @@ impl Rng {
 
 const MEMBER_VERSIONS: &[&str] = &["v1.19.16", "v1.20.15", "v1.21.14", "v1.22.17"];
 const FILLER_NAMESPACES: &[&str] = &["default", "apps", "payments", "web", "batch"];
-const FILLER_KINDS: &[&str] = &["ConfigMap", "Deployment", "Service", "Secret", "ServiceAccount"];
+const FILLER_KINDS: &[&str] = &[
+    "ConfigMap",
+    "Deployment",
+    "Service",
+    "Secret",
+    "ServiceAccount",
+];
 const CONTROL_PLANE: &[&str] = &[
     "karmada-apiserver",
     "karmada-controller-manager",
@@ -65,7 +71,8 @@ pub fn generate_fleet(members: usize, objects: usize, seed: u64) -> Vec<ClusterS
     host.objects.push(namespace("karmada-system"));
     for name in CONTROL_PLANE {
         let image = format!("swr.ap-southeast-1.myhuaweicloud.com/karmada/{name}:v0.10.1");
-        host.objects.push(deployment("karmada-system", name, &image, 1));
+        host.objects
+            .push(deployment("karmada-system", name, &image, 1));
     }
 
     let mut specs = vec![karmada, host];
@@ -73,7 +80,9 @@ pub fn generate_fleet(members: usize, objects: usize, seed: u64) -> Vec<ClusterS
         let name = member_name(i);
         let mut m = ClusterSpec::new(name.clone(), Vec::new());
         m.git_version = rng.pick(MEMBER_VERSIONS).to_string();
-        specs[0].objects.push(cluster_object(&name, &m.git_version, &mut rng));
+        specs[0]
+            .objects
+            .push(cluster_object(&name, &m.git_version, &mut rng));
         specs.push(m);
     }
 
@@ -99,7 +108,8 @@ pub fn generate_fleet(members: usize, objects: usize, seed: u64) -> Vec<ClusterS
                     "spec": {"type": "ClusterIP", "selector": {"app": name},
                              "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}}),
                 "Secret" => {
-                    let data = base64::engine::general_purpose::STANDARD.encode(format!("token-{}", rng.next()));
+                    let data = base64::engine::general_purpose::STANDARD
+                        .encode(format!("token-{}", rng.next()));
                     json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
                         "metadata": {"name": name, "namespace": ns, "labels": {"fleet.fakeapi/filler": "true"}},
                         "data": {"token": data}})
@@ -181,12 +191,20 @@ mod tests {
         assert_eq!(fleet[0].context, "karmada-apiserver");
         assert_eq!(fleet[1].context, "karmada-host");
         assert_eq!(fleet[4].name, "member-0003");
-        let clusters = fleet[0].objects.iter().filter(|o| o["kind"] == "Cluster").count();
+        let clusters = fleet[0]
+            .objects
+            .iter()
+            .filter(|o| o["kind"] == "Cluster")
+            .count();
         assert_eq!(clusters, 3);
         let fillers: usize = fleet
             .iter()
             .flat_map(|c| &c.objects)
-            .filter(|o| o["metadata"]["name"].as_str().is_some_and(|n| n.starts_with("filler-")))
+            .filter(|o| {
+                o["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("filler-"))
+            })
             .count();
         assert_eq!(fillers, 50);
     }

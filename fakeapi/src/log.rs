@@ -22,7 +22,11 @@ pub struct RequestRecord {
 
 impl RequestRecord {
     pub fn to_json_line(&self) -> String {
-        let at_ms = self.at.duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+        let at_ms = self
+            .at
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
         json!({
             "cluster": self.cluster,
             "method": self.method,

@@ -33,21 +33,37 @@ pub struct Request<'a> {
 }
 
 pub enum Reply {
-    Json { status: u16, body: Value, retry_after: Option<u64> },
-    Text { status: u16, body: &'static str },
+    Json {
+        status: u16,
+        body: Value,
+        retry_after: Option<u64>,
+    },
+    Text {
+        status: u16,
+        body: &'static str,
+    },
     /// Headers for the full body, then only part of it, then the connection drops.
-    CloseMidBody { status: u16, body: Value },
+    CloseMidBody {
+        status: u16,
+        body: Value,
+    },
     Hang,
 }
 
 impl Reply {
     fn json(status: u16, body: Value) -> Reply {
-        Reply::Json { status, body, retry_after: None }
+        Reply::Json {
+            status,
+            body,
+            retry_after: None,
+        }
     }
 
     pub fn status(&self) -> u16 {
         match self {
-            Reply::Json { status, .. } | Reply::Text { status, .. } | Reply::CloseMidBody { status, .. } => *status,
+            Reply::Json { status, .. }
+            | Reply::Text { status, .. }
+            | Reply::CloseMidBody { status, .. } => *status,
             Reply::Hang => 0,
         }
     }
@@ -70,7 +86,13 @@ enum Route<'a> {
     Groups,
     Group(&'a str),
     Resources(&'a str, &'a str),
-    Object { group: &'a str, version: &'a str, plural: &'a str, ns: Option<&'a str>, name: Option<&'a str> },
+    Object {
+        group: &'a str,
+        version: &'a str,
+        plural: &'a str,
+        ns: Option<&'a str>,
+        name: Option<&'a str>,
+    },
     Unknown,
 }
 
@@ -88,7 +110,13 @@ fn route(path: &str) -> Route<'_> {
         ["apis", g, v, rest @ ..] => (*g, *v, rest),
         _ => return Route::Unknown,
     };
-    let obj = |plural, ns, name| Route::Object { group, version, plural, ns, name };
+    let obj = |plural, ns, name| Route::Object {
+        group,
+        version,
+        plural,
+        ns,
+        name,
+    };
     match rest {
         [plural] => obj(plural, None, None),
         [plural, name] => obj(plural, None, Some(name)),
@@ -103,7 +131,10 @@ pub struct Query(Vec<(String, String)>);
 impl Query {
     /// First value of `key`, as Go's `url.Values.Get` does.
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -117,7 +148,10 @@ pub fn parse_query(q: &str) -> Vec<(String, String)> {
             match bytes[i] {
                 b'+' => out.push(b' '),
                 b'%' if i + 2 < bytes.len() => {
-                    match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    match std::str::from_utf8(&bytes[i + 1..i + 3])
+                        .ok()
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    {
                         Some(b) => {
                             out.push(b);
                             i += 2;
@@ -149,11 +183,18 @@ pub async fn handle(state: &ClusterState, req: &Request<'_>, user: &str) -> Repl
     let r = route(req.path);
 
     let resource = match &r {
-        Route::Object { group, version, plural, .. } => state.store.catalog().by_plural(group, version, plural),
+        Route::Object {
+            group,
+            version,
+            plural,
+            ..
+        } => state.store.catalog().by_plural(group, version, plural),
         _ => None,
     };
     let (plural, ns, name) = match &r {
-        Route::Object { plural, ns, name, .. } => (Some(*plural), *ns, *name),
+        Route::Object {
+            plural, ns, name, ..
+        } => (Some(*plural), *ns, *name),
         _ => (None, None, None),
     };
     let verb = if name.is_some() { "get" } else { "list" };
@@ -174,9 +215,15 @@ pub async fn handle(state: &ClusterState, req: &Request<'_>, user: &str) -> Repl
         Some(Action::Hang) => return Reply::Hang,
         Some(Action::Gone) => return Reply::json(410, status::expired()),
         Some(Action::TooManyRequests(secs)) => {
-            return Reply::Json { status: 429, body: status::too_many_requests(secs), retry_after: Some(secs) }
+            return Reply::Json {
+                status: 429,
+                body: status::too_many_requests(secs),
+                retry_after: Some(secs),
+            }
         }
-        Some(Action::Status(403)) => return Reply::json(403, status::forbidden(user, verb, resource, ns, name)),
+        Some(Action::Status(403)) => {
+            return Reply::json(403, status::forbidden(user, verb, resource, ns, name))
+        }
         Some(Action::Status(code)) => return Reply::json(code, status::generic(code)),
     };
 
@@ -202,7 +249,10 @@ fn serve(
     };
     match r {
         Route::Version => Reply::json(200, version_doc(&state.git_version)),
-        Route::Health => Reply::Text { status: 200, body: "ok" },
+        Route::Health => Reply::Text {
+            status: 200,
+            body: "ok",
+        },
         Route::Api => Reply::json(200, catalog.api_versions(&state.server_address)),
         Route::Groups => Reply::json(200, catalog.group_list()),
         Route::Group(g) => found(catalog.group(g)),
@@ -214,14 +264,18 @@ fn serve(
             };
             // Namespace-scoped paths for cluster-scoped kinds (and the reverse for
             // single objects) do not exist on a real apiserver either.
-            if (ns.is_some() && !res.namespaced) || (name.is_some() && ns.is_none() && res.namespaced) {
+            if (ns.is_some() && !res.namespaced)
+                || (name.is_some() && ns.is_none() && res.namespaced)
+            {
                 return Reply::json(404, status::no_such_resource());
             }
             let table = table::wants_table(req.accept);
             let include = IncludeObject::parse(param("includeObject"));
             match name {
                 Some(name) => match state.store.get(res, ns, name) {
-                    Some(obj) if table => Reply::json(200, table::table(&[obj], json!({}), include)),
+                    Some(obj) if table => {
+                        Reply::json(200, table::table(&[obj], json!({}), include))
+                    }
                     Some(obj) => Reply::json(200, obj.clone()),
                     None => Reply::json(404, status::not_found(res, name)),
                 },
@@ -241,24 +295,43 @@ fn list(
 ) -> Reply {
     let param = |k: &str| query.get(k);
     if matches!(param("watch"), Some("true" | "1")) {
-        return Reply::json(405, status::status(405, "MethodNotAllowed", "watch is not supported by the fake apiserver", None));
+        return Reply::json(
+            405,
+            status::status(
+                405,
+                "MethodNotAllowed",
+                "watch is not supported by the fake apiserver",
+                None,
+            ),
+        );
     }
     let limit = match param("limit").filter(|l| !l.is_empty()) {
         None => None,
         Some(l) => match l.parse::<usize>() {
             Ok(n) => Some(n),
-            Err(_) => return Reply::json(400, status::status(400, "BadRequest", &format!("invalid limit {l:?}"), None)),
+            Err(_) => {
+                return Reply::json(
+                    400,
+                    status::status(400, "BadRequest", &format!("invalid limit {l:?}"), None),
+                )
+            }
         },
     };
     let params = ListParams {
         limit,
         continue_token: param("continue").map(String::from),
-        label_selector: param("labelSelector").filter(|s| !s.is_empty()).map(String::from),
-        field_selector: param("fieldSelector").filter(|s| !s.is_empty()).map(String::from),
+        label_selector: param("labelSelector")
+            .filter(|s| !s.is_empty())
+            .map(String::from),
+        field_selector: param("fieldSelector")
+            .filter(|s| !s.is_empty())
+            .map(String::from),
     };
     let page = match state.store.list_page(res, ns, &params) {
         Ok(p) => p,
-        Err(ListError::BadRequest(msg)) => return Reply::json(400, status::status(400, "BadRequest", &msg, None)),
+        Err(ListError::BadRequest(msg)) => {
+            return Reply::json(400, status::status(400, "BadRequest", &msg, None))
+        }
     };
     let mut meta = json!({"resourceVersion": state.store.list_resource_version().to_string()});
     if let Some(c) = &page.continue_token {

@@ -33,7 +33,10 @@ fn split_terms(s: &str) -> Vec<&str> {
         }
     }
     out.push(&s[start..]);
-    out.into_iter().map(str::trim).filter(|t| !t.is_empty()).collect()
+    out.into_iter()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 fn parse_set(s: &str) -> Option<Vec<String>> {
@@ -81,7 +84,9 @@ impl LabelSelector {
                 | Term::NotIn(k, _) => k,
             };
             if !valid_key(key) {
-                return Err(format!("unable to parse requirement: invalid label key \"{key}\""));
+                return Err(format!(
+                    "unable to parse requirement: invalid label key \"{key}\""
+                ));
             }
             terms.push(term);
         }
@@ -155,7 +160,11 @@ mod tests {
     #[test]
     fn label_terms() {
         let o = json!({"metadata": {"labels": {"app": "web", "tier": "fe"}}});
-        let ok = |s: &str| LabelSelector::parse(s).map(|l| l.matches(&o)).unwrap_or(false);
+        let ok = |s: &str| {
+            LabelSelector::parse(s)
+                .map(|l| l.matches(&o))
+                .unwrap_or(false)
+        };
         assert!(ok("app=web"));
         assert!(ok("app==web,tier"));
         assert!(ok("app!=db"));

@@ -64,7 +64,9 @@ impl RunningServer {
             if c.name.is_empty() {
                 bail!("cluster with an empty name");
             }
-            if !seen.insert(c.name.clone()) || (c.context_name() != c.name && !seen.insert(c.context_name().to_string())) {
+            if !seen.insert(c.name.clone())
+                || (c.context_name() != c.name && !seen.insert(c.context_name().to_string()))
+            {
                 bail!("duplicate cluster name or context {:?}", c.name);
             }
         }
@@ -74,16 +76,27 @@ impl RunningServer {
             }
         }
 
-        let users: Vec<String> = cfg.clusters.iter().map(|c| format!("kubernetes-admin@{}", c.name)).collect();
+        let users: Vec<String> = cfg
+            .clusters
+            .iter()
+            .map(|c| format!("kubernetes-admin@{}", c.name))
+            .collect();
         let pki = Pki::generate(&users)?;
-        let user_map: Users = Arc::new(pki.clients.iter().map(|c| (c.cert_der.clone(), c.user.clone())).collect());
+        let user_map: Users = Arc::new(
+            pki.clients
+                .iter()
+                .map(|c| (c.cert_der.clone(), c.user.clone()))
+                .collect(),
+        );
         let log = RequestLog::default();
         let (shutdown_tx, _) = watch::channel(false);
 
         let mut clusters = Vec::new();
         let mut tasks = Vec::new();
         for (i, mut spec) in cfg.clusters.into_iter().enumerate() {
-            let listener = TcpListener::bind(("127.0.0.1", 0)).await.context("binding 127.0.0.1:0")?;
+            let listener = TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .context("binding 127.0.0.1:0")?;
             let addr = listener.local_addr()?;
             let store = Store::new(&spec.name, std::mem::take(&mut spec.objects));
             clusters.push(ClusterHandle {
@@ -119,7 +132,13 @@ impl RunningServer {
                 shutdown_tx.subscribe(),
             )));
         }
-        Ok(RunningServer { clusters, pki, log, shutdown_tx, tasks })
+        Ok(RunningServer {
+            clusters,
+            pki,
+            log,
+            shutdown_tx,
+            tasks,
+        })
     }
 
     fn find(&self, cluster: &str) -> Option<&ClusterHandle> {
@@ -158,7 +177,8 @@ impl RunningServer {
 
     /// The client certificate the kubeconfig uses for `cluster`.
     pub fn client_identity(&self, cluster: &str) -> Option<&ClientIdentity> {
-        self.find(cluster).and_then(|c| self.pki.clients.get(c.identity))
+        self.find(cluster)
+            .and_then(|c| self.pki.clients.get(c.identity))
     }
 
     pub fn kubeconfig_yaml(&self) -> String {
@@ -179,7 +199,8 @@ impl RunningServer {
 
     /// One context per cluster, current context = the first cluster.
     pub fn write_kubeconfig(&self, path: &Path) -> anyhow::Result<()> {
-        std::fs::write(path, self.kubeconfig_yaml()).with_context(|| format!("writing kubeconfig {}", path.display()))
+        std::fs::write(path, self.kubeconfig_yaml())
+            .with_context(|| format!("writing kubeconfig {}", path.display()))
     }
 
     pub fn request_log(&self) -> Vec<RequestRecord> {
@@ -250,7 +271,12 @@ async fn serve_connection(
         .1
         .peer_certificates()
         .and_then(|certs| certs.first())
-        .map(|c| users.get(c.as_ref()).cloned().unwrap_or_else(|| "unknown-user".to_string()));
+        .map(|c| {
+            users
+                .get(c.as_ref())
+                .cloned()
+                .unwrap_or_else(|| "unknown-user".to_string())
+        });
     let svc = service_fn(move |req: http::Request<Incoming>| {
         let (state, log, cert_user) = (state.clone(), log.clone(), cert_user.clone());
         async move { Ok::<_, Infallible>(respond(&state, &log, req, cert_user).await) }
@@ -290,23 +316,49 @@ async fn respond(
         at: SystemTime::now(),
     };
     let reply = match &user {
-        None => Reply::Json { status: 401, body: status::generic(401), retry_after: None },
+        None => Reply::Json {
+            status: 401,
+            body: status::generic(401),
+            retry_after: None,
+        },
         Some(u) => router::handle(state, &request, u).await,
     };
     record.status = reply.status();
     log.push(record);
     match reply {
         Reply::Hang => std::future::pending::<Response<ReplyBody>>().await,
-        Reply::Text { status, body } => build(status, "text/plain; charset=utf-8", None, ReplyBody::full(body), None),
-        Reply::Json { status, body, retry_after } => {
+        Reply::Text { status, body } => build(
+            status,
+            "text/plain; charset=utf-8",
+            None,
+            ReplyBody::full(body),
+            None,
+        ),
+        Reply::Json {
+            status,
+            body,
+            retry_after,
+        } => {
             let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
-            build(status, "application/json", retry_after, ReplyBody::full(bytes), None)
+            build(
+                status,
+                "application/json",
+                retry_after,
+                ReplyBody::full(bytes),
+                None,
+            )
         }
         Reply::CloseMidBody { status, body } => {
             let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
             let full_len = bytes.len();
             let partial = bytes.slice(..full_len / 2);
-            build(status, "application/json", None, ReplyBody::truncated(partial), Some(full_len))
+            build(
+                status,
+                "application/json",
+                None,
+                ReplyBody::truncated(partial),
+                Some(full_len),
+            )
         }
     }
 }
@@ -319,10 +371,14 @@ fn build(
     content_length: Option<usize>,
 ) -> Response<ReplyBody> {
     let mut resp = Response::new(body);
-    *resp.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert("audit-id", HeaderValue::from_static("00000000-0000-0000-0000-000000000000"));
+    h.insert(
+        "audit-id",
+        HeaderValue::from_static("00000000-0000-0000-0000-000000000000"),
+    );
     if let Some(s) = retry_after {
         h.insert(header::RETRY_AFTER, HeaderValue::from(s));
     }

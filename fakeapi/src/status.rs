@@ -49,13 +49,29 @@ pub fn not_found(res: &ResourceInfo, name: &str) -> Value {
 }
 
 pub fn no_such_resource() -> Value {
-    status(404, "NotFound", "the server could not find the requested resource", Some(json!({})))
+    status(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+        Some(json!({})),
+    )
 }
 
-pub fn forbidden(user: &str, verb: &str, res: Option<&ResourceInfo>, ns: Option<&str>, name: Option<&str>) -> Value {
-    let (plural, group) = res.map(|r| (r.plural.as_str(), r.group.as_str())).unwrap_or(("", ""));
+pub fn forbidden(
+    user: &str,
+    verb: &str,
+    res: Option<&ResourceInfo>,
+    ns: Option<&str>,
+    name: Option<&str>,
+) -> Value {
+    let (plural, group) = res
+        .map(|r| (r.plural.as_str(), r.group.as_str()))
+        .unwrap_or(("", ""));
     let subject = match name {
-        Some(n) => format!("{} \"{n}\"", res.map(ResourceInfo::qualified_plural).unwrap_or_default()),
+        Some(n) => format!(
+            "{} \"{n}\"",
+            res.map(ResourceInfo::qualified_plural).unwrap_or_default()
+        ),
         None => res.map(ResourceInfo::qualified_plural).unwrap_or_default(),
     };
     let scope = match ns {

@@ -73,8 +73,16 @@ impl Store {
                 continue;
             };
             normalise_metadata(meta, res, cluster, rv);
-            let ns = meta.get("namespace").and_then(Value::as_str).unwrap_or_default().to_string();
-            let name = meta.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+            let ns = meta
+                .get("namespace")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let name = meta
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             // Later documents win, like `kubectl apply` of the whole folder would.
             index.entry(key).or_default().insert((ns, name), obj);
         }
@@ -111,7 +119,8 @@ impl Store {
     pub fn get(&self, res: &ResourceInfo, ns: Option<&str>, name: &str) -> Option<&Value> {
         self.all(res).iter().find(|o| {
             o.pointer("/metadata/name").and_then(Value::as_str) == Some(name)
-                && (!res.namespaced || o.pointer("/metadata/namespace").and_then(Value::as_str) == ns)
+                && (!res.namespaced
+                    || o.pointer("/metadata/namespace").and_then(Value::as_str) == ns)
         })
     }
 
@@ -158,7 +167,8 @@ impl Store {
             items: matching[start..end].to_vec(),
             continue_token,
             // The real apiserver omits the count when a selector makes it unknowable.
-            remaining: (remaining > 0 && labels.is_empty() && fields.is_none()).then_some(remaining),
+            remaining: (remaining > 0 && labels.is_empty() && fields.is_none())
+                .then_some(remaining),
         })
     }
 }
@@ -181,7 +191,9 @@ pub fn decode_continue(token: &str) -> Result<(u64, usize), String> {
         .map_err(|_| bad("not base64"))?;
     let v: Value = serde_json::from_slice(&raw).map_err(|_| bad("not JSON"))?;
     if v["v"] != "fakeapi/v1" {
-        return Err(bad("incorrect encoded start resourceVersion (version meta.k8s.io/v1)"));
+        return Err(bad(
+            "incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+        ));
     }
     let rv = v["rv"].as_u64().ok_or_else(|| bad("missing rv"))?;
     let start = v["start"]
@@ -207,7 +219,10 @@ fn add_implied_namespaces(catalog: &Catalog, objects: &mut Vec<Value>) {
             .and_then(|k| catalog.by_kind(&g, &v, k))
             .is_some_and(|r| r.namespaced);
         if namespaced {
-            let ns = o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default");
+            let ns = o
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("default");
             wanted.insert(ns.to_string());
         }
     }
@@ -224,7 +239,10 @@ fn add_implied_namespaces(catalog: &Catalog, objects: &mut Vec<Value>) {
 
 fn normalise_metadata(meta: &mut Map<String, Value>, res: &ResourceInfo, cluster: &str, rv: u64) {
     if res.namespaced {
-        let missing = meta.get("namespace").and_then(Value::as_str).is_none_or(str::is_empty);
+        let missing = meta
+            .get("namespace")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty);
         if missing {
             meta.insert("namespace".into(), json!("default"));
         }
@@ -235,7 +253,10 @@ fn normalise_metadata(meta: &mut Map<String, Value>, res: &ResourceInfo, cluster
         meta.insert("resourceVersion".into(), json!(rv.to_string()));
     }
     if !meta.get("uid").is_some_and(Value::is_string) {
-        let ns = meta.get("namespace").and_then(Value::as_str).unwrap_or_default();
+        let ns = meta
+            .get("namespace")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let name = meta.get("name").and_then(Value::as_str).unwrap_or_default();
         let seed = format!("{cluster}/{}/{}/{ns}/{name}", res.group, res.plural);
         meta.insert("uid".into(), json!(stable_uuid(&seed)));
@@ -248,8 +269,9 @@ fn normalise_metadata(meta: &mut Map<String, Value>, res: &ResourceInfo, cluster
 /// A UUID-shaped id derived from `seed`, so the same fixture always gets the same uids.
 fn stable_uuid(seed: &str) -> String {
     fn fnv(seed: &str, basis: u64) -> u64 {
-        seed.bytes()
-            .fold(basis, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+        seed.bytes().fold(basis, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        })
     }
     let a = fnv(seed, 0xcbf2_9ce4_8422_2325);
     let b = fnv(seed, 0x8422_2325_cbf2_9ce4);
@@ -274,21 +296,49 @@ mod tests {
 
     #[test]
     fn pages_cover_everything_once() {
-        let store = Store::new("c", vec![cm("b", "z"), cm("a", "y"), cm("a", "x"), cm("b", "a"), cm("c", "q")]);
-        let res = store.catalog().by_plural("", "v1", "configmaps").cloned().unwrap_or_else(|| unreachable!());
+        let store = Store::new(
+            "c",
+            vec![
+                cm("b", "z"),
+                cm("a", "y"),
+                cm("a", "x"),
+                cm("b", "a"),
+                cm("c", "q"),
+            ],
+        );
+        let res = store
+            .catalog()
+            .by_plural("", "v1", "configmaps")
+            .cloned()
+            .unwrap_or_else(|| unreachable!());
         let mut seen = Vec::new();
-        let mut params = ListParams { limit: Some(2), ..Default::default() };
+        let mut params = ListParams {
+            limit: Some(2),
+            ..Default::default()
+        };
         loop {
-            let page = store.list_page(&res, None, &params).unwrap_or_else(|_| unreachable!());
-            seen.extend(page.items.iter().map(|o| o["metadata"]["name"].as_str().unwrap_or("").to_string()));
+            let page = store
+                .list_page(&res, None, &params)
+                .unwrap_or_else(|_| unreachable!());
+            seen.extend(
+                page.items
+                    .iter()
+                    .map(|o| o["metadata"]["name"].as_str().unwrap_or("").to_string()),
+            );
             match page.continue_token {
                 Some(t) => params.continue_token = Some(t),
                 None => break,
             }
         }
         assert_eq!(seen, ["x", "y", "a", "z", "q"]);
-        assert!(store.get(&res, Some("a"), "x").is_some_and(|o| o["metadata"]["uid"].is_string()));
-        let ns = store.catalog().by_plural("", "v1", "namespaces").cloned().unwrap_or_else(|| unreachable!());
+        assert!(store
+            .get(&res, Some("a"), "x")
+            .is_some_and(|o| o["metadata"]["uid"].is_string()));
+        let ns = store
+            .catalog()
+            .by_plural("", "v1", "namespaces")
+            .cloned()
+            .unwrap_or_else(|| unreachable!());
         assert!(store.get(&ns, None, "b").is_some());
         assert!(store.get(&ns, None, "kube-system").is_some());
     }

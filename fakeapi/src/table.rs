@@ -33,9 +33,15 @@ pub fn table(items: &[&Value], list_meta: Value, include: IncludeObject) -> Valu
     let rows: Vec<Value> = items
         .iter()
         .map(|o| {
-            let name = o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
-            let created = o.pointer("/metadata/creationTimestamp").and_then(Value::as_str);
-            let mut row = json!({"cells": [name, created.map(age).unwrap_or_else(|| "<unknown>".into())]});
+            let name = o
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let created = o
+                .pointer("/metadata/creationTimestamp")
+                .and_then(Value::as_str);
+            let mut row =
+                json!({"cells": [name, created.map(age).unwrap_or_else(|| "<unknown>".into())]});
             match include {
                 IncludeObject::None => {}
                 IncludeObject::Metadata => {
@@ -67,7 +73,10 @@ fn age(ts: &str) -> String {
     let Some(then) = parse_rfc3339_utc(ts) else {
         return "<unknown>".into();
     };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     let secs = (now - then).max(0);
     match secs {
         s if s < 120 => format!("{s}s"),
@@ -104,13 +113,18 @@ mod tests {
     #[test]
     fn parses_timestamps() {
         assert_eq!(parse_rfc3339_utc("1970-01-02T00:00:01Z"), Some(86_401));
-        assert_eq!(parse_rfc3339_utc("2022-01-01T00:00:00Z"), Some(1_640_995_200));
+        assert_eq!(
+            parse_rfc3339_utc("2022-01-01T00:00:00Z"),
+            Some(1_640_995_200)
+        );
         assert_eq!(parse_rfc3339_utc("garbage"), None);
     }
 
     #[test]
     fn detects_table_accept() {
-        assert!(wants_table("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"));
+        assert!(wants_table(
+            "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+        ));
         assert!(!wants_table("application/json"));
     }
 }

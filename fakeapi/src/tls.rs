@@ -35,7 +35,9 @@ impl Pki {
     pub fn generate(users: &[String]) -> anyhow::Result<Pki> {
         let ca_key = KeyPair::generate().context("generating CA key")?;
         let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-        ca_params.distinguished_name.push(DnType::CommonName, "fakeapi-ca");
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "fakeapi-ca");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca_params.key_usages = vec![
             KeyUsagePurpose::KeyCertSign,
@@ -46,21 +48,33 @@ impl Pki {
         let issuer = Issuer::new(ca_params, &ca_key);
 
         let server_key = KeyPair::generate()?;
-        let mut sp = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])?;
-        sp.distinguished_name.push(DnType::CommonName, "fakeapi-server");
+        let mut sp =
+            CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])?;
+        sp.distinguished_name
+            .push(DnType::CommonName, "fakeapi-server");
         sp.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        sp.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
-        let server_cert = sp.signed_by(&server_key, &issuer).context("signing server cert")?;
+        sp.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        let server_cert = sp
+            .signed_by(&server_key, &issuer)
+            .context("signing server cert")?;
 
         let mut clients = Vec::new();
         for user in users {
             let key = KeyPair::generate()?;
             let mut cp = CertificateParams::new(Vec::<String>::new())?;
-            cp.distinguished_name.push(DnType::CommonName, user.as_str());
+            cp.distinguished_name
+                .push(DnType::CommonName, user.as_str());
             // Like a kubeadm admin cert, so the identity looks real in logs and messages.
-            cp.distinguished_name.push(DnType::OrganizationName, "system:masters");
+            cp.distinguished_name
+                .push(DnType::OrganizationName, "system:masters");
             cp.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-            cp.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+            cp.key_usages = vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::KeyEncipherment,
+            ];
             let cert = cp.signed_by(&key, &issuer).context("signing client cert")?;
             clients.push(ClientIdentity {
                 user: user.clone(),
@@ -85,11 +99,15 @@ impl Pki {
 
     /// `certificate_optional` lets bearer-token clients in without a certificate; a
     /// certificate that *is* presented must still chain to our CA either way.
-    pub fn server_config(&self, certificate_optional: bool) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    pub fn server_config(
+        &self,
+        certificate_optional: bool,
+    ) -> anyhow::Result<Arc<rustls::ServerConfig>> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = RootCertStore::empty();
         roots.add(self.ca_der.clone())?;
-        let mut builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+        let mut builder =
+            WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
         if certificate_optional {
             builder = builder.allow_unauthenticated();
         }

@@ -1,12 +1,15 @@
 //! `fake-apiserver`: serve fixture folders (or a generated fleet) as live clusters so
 //! karmada-preflight's live mode can be tried without a real Karmada installation.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use fakeapi::{generate_fleet, load_objects_from_dir, ClusterSpec, Fault, FaultKind, RunningServer, ServerConfig};
+use fakeapi::{
+    generate_fleet, load_objects_from_dir, ClusterSpec, Fault, FaultKind, RunningServer,
+    ServerConfig,
+};
 
 #[derive(Parser, Debug)]
 #[command(about = "Loopback fake Kubernetes API server (read-only, mTLS) for karmada-preflight")]
@@ -48,7 +51,12 @@ struct Args {
     log: Option<PathBuf>,
 }
 
-fn cluster_from_dir(name: &str, context: &str, dir: &PathBuf, git_version: &str) -> anyhow::Result<ClusterSpec> {
+fn cluster_from_dir(
+    name: &str,
+    context: &str,
+    dir: &Path,
+    git_version: &str,
+) -> anyhow::Result<ClusterSpec> {
     let objects = load_objects_from_dir(dir)?;
     let mut spec = ClusterSpec::new(name, objects);
     spec.context = context.to_string();
@@ -62,13 +70,20 @@ fn parse_fault_kind(s: &str) -> anyhow::Result<Option<FaultKind>> {
         None => (s, None),
     };
     let num = |default: u64| -> anyhow::Result<u64> {
-        arg.map(|a| a.parse::<u64>().with_context(|| format!("bad number in fault {s:?}")))
-            .unwrap_or(Ok(default))
+        arg.map(|a| {
+            a.parse::<u64>()
+                .with_context(|| format!("bad number in fault {s:?}"))
+        })
+        .unwrap_or(Ok(default))
     };
     Ok(Some(match head {
         "unreachable" => return Ok(None),
-        "429" => FaultKind::TooManyRequests { retry_after_secs: num(1)? },
-        "410" | "gone" => FaultKind::GoneOnContinue { times: num(1)? as usize },
+        "429" => FaultKind::TooManyRequests {
+            retry_after_secs: num(1)?,
+        },
+        "410" | "gone" => FaultKind::GoneOnContinue {
+            times: num(1)? as usize,
+        },
         "latency" | "delay" => FaultKind::Latency(Duration::from_millis(num(20)?)),
         "close" => FaultKind::CloseMidBody,
         "hang" => FaultKind::Hang,
@@ -86,7 +101,10 @@ fn apply_faults(args: &Args, clusters: &mut [ClusterSpec]) -> anyhow::Result<Vec
         let [cluster, resource, kind, rest @ ..] = parts.as_slice() else {
             bail!("fault {spec:?} is not CLUSTER:RESOURCE:KIND[:NAMESPACE]");
         };
-        let Some(c) = clusters.iter_mut().find(|c| c.name == *cluster || c.context_name() == *cluster) else {
+        let Some(c) = clusters
+            .iter_mut()
+            .find(|c| c.name == *cluster || c.context_name() == *cluster)
+        else {
             bail!("fault {spec:?}: no cluster or context named {cluster:?}");
         };
         match parse_fault_kind(kind)? {
@@ -126,16 +144,31 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut clusters = Vec::new();
     if let Some(dir) = &args.karmada {
-        clusters.push(cluster_from_dir("karmada", "karmada-apiserver", dir, &args.git_version)?);
+        clusters.push(cluster_from_dir(
+            "karmada",
+            "karmada-apiserver",
+            dir,
+            &args.git_version,
+        )?);
     }
     if let Some(dir) = &args.host {
-        clusters.push(cluster_from_dir("host", "karmada-host", dir, &args.git_version)?);
+        clusters.push(cluster_from_dir(
+            "host",
+            "karmada-host",
+            dir,
+            &args.git_version,
+        )?);
     }
     for m in &args.member {
         let Some((name, dir)) = m.split_once('=') else {
             bail!("--member {m:?} is not NAME=DIR");
         };
-        clusters.push(cluster_from_dir(name, name, &PathBuf::from(dir), &args.git_version)?);
+        clusters.push(cluster_from_dir(
+            name,
+            name,
+            &PathBuf::from(dir),
+            &args.git_version,
+        )?);
     }
     if let Some(n) = args.fleet {
         // Folder-backed clusters take precedence over fleet clusters of the same name.
@@ -157,12 +190,22 @@ async fn main() -> anyhow::Result<()> {
 
     let server = RunningServer::start(cfg).await?;
     server.write_kubeconfig(&args.kubeconfig_out)?;
-    eprintln!("fake-apiserver: kubeconfig written to {}", args.kubeconfig_out.display());
+    eprintln!(
+        "fake-apiserver: kubeconfig written to {}",
+        args.kubeconfig_out.display()
+    );
     for name in server.cluster_names() {
         let ctx = server.context_name(&name).unwrap_or_default();
-        let addr = server.endpoint(&name).map(|a| a.to_string()).unwrap_or_default();
+        let addr = server
+            .endpoint(&name)
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         let n = server.object_count(&name).unwrap_or(0);
-        let note = if server.is_unreachable(&name) { " (unreachable)" } else { "" };
+        let note = if server.is_unreachable(&name) {
+            " (unreachable)"
+        } else {
+            ""
+        };
         eprintln!("fake-apiserver: context {ctx:<20} https://{addr}  {n} objects{note}");
     }
     eprintln!("fake-apiserver: serving until Ctrl-C / SIGTERM");
@@ -173,8 +216,13 @@ async fn main() -> anyhow::Result<()> {
     let lines: String = records.iter().map(|r| r.to_json_line() + "\n").collect();
     match &args.log {
         Some(path) => {
-            std::fs::write(path, lines).with_context(|| format!("writing request log {}", path.display()))?;
-            eprintln!("fake-apiserver: {} requests logged to {}", records.len(), path.display());
+            std::fs::write(path, lines)
+                .with_context(|| format!("writing request log {}", path.display()))?;
+            eprintln!(
+                "fake-apiserver: {} requests logged to {}",
+                records.len(),
+                path.display()
+            );
         }
         None => print!("{lines}"),
     }
