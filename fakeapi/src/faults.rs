@@ -36,11 +36,12 @@ pub struct FaultSet {
 }
 
 impl FaultSet {
-    pub fn for_cluster(cluster: &str, all: &[Fault]) -> FaultSet {
+    /// `names` are the cluster's name and context; a fault may use either.
+    pub fn for_cluster(names: &[&str], all: &[Fault]) -> FaultSet {
         FaultSet {
             faults: all
                 .iter()
-                .filter(|f| f.cluster == cluster)
+                .filter(|f| names.contains(&f.cluster.as_str()))
                 .map(|f| (f.clone(), AtomicUsize::new(0)))
                 .collect(),
         }
@@ -105,7 +106,7 @@ mod tests {
     #[test]
     fn gone_fires_only_k_times_and_only_on_continue() {
         let set = FaultSet::for_cluster(
-            "a",
+            &["a"],
             &[
                 Fault::new("a", FaultKind::GoneOnContinue { times: 2 }).resource("pods"),
                 Fault::new("a", FaultKind::Latency(Duration::from_millis(5))),
@@ -129,7 +130,7 @@ mod tests {
     #[test]
     fn namespace_and_verb_narrow() {
         let set = FaultSet::for_cluster(
-            "a",
+            &["a"],
             &[Fault::new("a", FaultKind::Status(403))
                 .resource("secrets")
                 .namespace("x")

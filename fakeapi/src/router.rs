@@ -222,7 +222,10 @@ pub async fn handle(state: &ClusterState, req: &Request<'_>, user: &str) -> Repl
             }
         }
         Some(Action::Status(403)) => {
-            return Reply::json(403, status::forbidden(user, verb, resource, ns, name))
+            return Reply::json(
+                403,
+                status::forbidden(user, verb, resource, ns, name, req.path),
+            )
         }
         Some(Action::Status(code)) => return Reply::json(code, status::generic(code)),
     };

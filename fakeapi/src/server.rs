@@ -71,7 +71,11 @@ impl RunningServer {
             }
         }
         for f in &cfg.faults {
-            if !cfg.clusters.iter().any(|c| c.name == f.cluster) {
+            if !cfg
+                .clusters
+                .iter()
+                .any(|c| c.name == f.cluster || c.context_name() == f.cluster)
+            {
                 bail!("fault refers to unknown cluster {:?}", f.cluster);
             }
         }
@@ -115,10 +119,15 @@ impl RunningServer {
             }
             let tls = TlsAcceptor::from(pki.server_config(spec.bearer_token.is_some())?);
             let state = Arc::new(ClusterState {
-                faults: FaultSet::for_cluster(&spec.name, &cfg.faults),
+                faults: FaultSet::for_cluster(&[&spec.name, spec.context_name()], &cfg.faults),
                 store,
                 name: spec.name,
-                git_version: spec.git_version,
+                // A `Default`-built spec should still look like a real server.
+                git_version: if spec.git_version.is_empty() {
+                    "v1.21.3".to_string()
+                } else {
+                    spec.git_version
+                },
                 default_latency: cfg.default_latency,
                 bearer_token: spec.bearer_token,
                 server_address: addr.to_string(),

@@ -63,6 +63,7 @@ pub fn forbidden(
     res: Option<&ResourceInfo>,
     ns: Option<&str>,
     name: Option<&str>,
+    path: &str,
 ) -> Value {
     let (plural, group) = res
         .map(|r| (r.plural.as_str(), r.group.as_str()))
@@ -81,7 +82,7 @@ pub fn forbidden(
     let message = if res.is_some() {
         format!("{subject} is forbidden: User \"{user}\" cannot {verb} resource \"{plural}\" in API group \"{group}\" {scope}")
     } else {
-        format!("forbidden: User \"{user}\" cannot {verb} path")
+        format!("forbidden: User \"{user}\" cannot get path \"{path}\"")
     };
     let mut details = json!({"group": group, "kind": plural});
     if let Some(n) = name {
