@@ -2,3 +2,5 @@
 //!
 //! Data flows `sources -> inventory -> rules -> findings -> reports`; each folder under
 //! `src/` is one of those stages.
+
+pub mod k8s;
