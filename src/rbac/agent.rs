@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::index::RbacIndex;
 use super::types::{Decision, RbacSubject, ResourceAttributes, ServiceAccountRef};
+use crate::inventory::workload::pod_spec_pointer;
 
 /// The resources Karmada v1.0's `karmada-impersonator` ClusterRole grants `impersonate` on
 /// (core API group). The agent applies that role in its member cluster, and RBAC escalation
@@ -102,10 +103,9 @@ pub fn service_account_of_pod_spec(pod_spec: &Value, namespace: &str) -> Service
     ServiceAccountRef::new(namespace, name)
 }
 
-/// The ServiceAccount of a Pod or of a workload with a pod template (Deployment,
-/// StatefulSet, DaemonSet, ReplicaSet, Job: `spec.template.spec`; CronJob:
-/// `spec.jobTemplate.spec.template.spec`). The namespace is the object's, else
-/// `default_namespace` (the one it would be applied to). `None` if no pod spec is found.
+/// The ServiceAccount of a Pod or of a workload with a pod template (the kinds
+/// [`pod_spec_pointer`] knows). The namespace is the object's, else `default_namespace`
+/// (the one it would be applied to). `None` if the object has no pod spec.
 pub fn service_account_of_workload(
     obj: &Value,
     default_namespace: &str,
@@ -115,11 +115,7 @@ pub fn service_account_of_workload(
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .unwrap_or(default_namespace);
-    let spec = match obj.get("kind").and_then(Value::as_str) {
-        Some("Pod") => obj.get("spec"),
-        Some("CronJob") => obj.pointer("/spec/jobTemplate/spec/template/spec"),
-        _ => obj.pointer("/spec/template/spec"),
-    }
-    .filter(|s| s.is_object())?;
+    let pointer = pod_spec_pointer(obj.get("kind").and_then(Value::as_str)?)?;
+    let spec = obj.pointer(pointer).filter(|s| s.is_object())?;
     Some(service_account_of_pod_spec(spec, namespace))
 }

@@ -4,75 +4,12 @@
 
 use std::path::Path;
 
-use saphyr_parser::{Event, Parser, ScalarStyle};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::rbac::{
     service_account_of_workload, RbacIndex, RbacObject, RbacSubject, ServiceAccountRef,
 };
-
-/// Minimal YAML -> JSON for test fixtures (the crate's own loader is written elsewhere).
-/// Non-scalar keys, such as the `{{placeholder}}` templates in the agent Deployment, are
-/// kept as a placeholder string.
-fn yaml_documents(text: &str) -> Vec<Value> {
-    enum Frame {
-        Seq(Vec<Value>),
-        Map(Map<String, Value>, Option<String>),
-    }
-    fn scalar(value: &str, style: ScalarStyle) -> Value {
-        if style != ScalarStyle::Plain {
-            return Value::String(value.to_string());
-        }
-        match value {
-            "null" | "~" | "" => Value::Null,
-            "true" => Value::Bool(true),
-            "false" => Value::Bool(false),
-            _ => value
-                .parse::<i64>()
-                .map(Value::from)
-                .unwrap_or_else(|_| Value::String(value.to_string())),
-        }
-    }
-    fn push(stack: &mut [Frame], docs: &mut Vec<Value>, v: Value) {
-        match stack.last_mut() {
-            Some(Frame::Seq(items)) => items.push(v),
-            Some(Frame::Map(map, key)) => match key.take() {
-                Some(k) => {
-                    map.insert(k, v);
-                }
-                None => {
-                    *key = Some(match v {
-                        Value::String(s) => s,
-                        other if !other.is_object() && !other.is_array() => other.to_string(),
-                        _ => "<complex key>".to_string(),
-                    })
-                }
-            },
-            None => docs.push(v),
-        }
-    }
-    let mut docs = Vec::new();
-    let mut stack: Vec<Frame> = Vec::new();
-    for event in Parser::new_from_str(text) {
-        let (event, _) = event.expect("fixture YAML parses");
-        match event {
-            Event::Scalar(v, style, _, _) => push(&mut stack, &mut docs, scalar(&v, style)),
-            Event::SequenceStart(..) => stack.push(Frame::Seq(Vec::new())),
-            Event::MappingStart(..) => stack.push(Frame::Map(Map::new(), None)),
-            Event::SequenceEnd | Event::MappingEnd => {
-                let v = match stack.pop() {
-                    Some(Frame::Seq(items)) => Value::Array(items),
-                    Some(Frame::Map(map, _)) => Value::Object(map),
-                    None => unreachable!("balanced events"),
-                };
-                push(&mut stack, &mut docs, v);
-            }
-            _ => {}
-        }
-    }
-    docs.retain(|d| !d.is_null());
-    docs
-}
+use crate::sources::{limits::Limits, yaml::parse_documents};
 
 /// All documents of `fixtures/<version>/artifacts/agent/*.yaml`, with their file names as
 /// origins.
@@ -90,9 +27,14 @@ fn agent_manifests(version: &str) -> Vec<(String, Value)> {
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         let name = f.file_name().unwrap().to_string_lossy().to_string();
-        for doc in yaml_documents(&text) {
-            out.push((name.clone(), doc));
-        }
+        let outcome = parse_documents(&text, &Limits::default(), |doc| {
+            out.push((name.clone(), doc.value));
+        });
+        assert!(
+            outcome.problems.is_empty(),
+            "{name}: {:?}",
+            outcome.problems
+        );
     }
     out
 }
