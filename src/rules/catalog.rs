@@ -10,8 +10,16 @@ use crate::sources::Limits;
 
 include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
-/// Version of the bundled rule packs, printed by `--version`.
-pub const RULES_VERSION: &str = "2026.11.0";
+/// Version of the bundled rule packs; a macro so `--version` can `concat!` it.
+#[macro_export]
+macro_rules! rules_version {
+    () => {
+        "2026.11.0"
+    };
+}
+
+/// Version of the bundled rule packs, printed by `--version` and in every report.
+pub const RULES_VERSION: &str = rules_version!();
 
 pub struct Rule {
     pub spec: RuleSpec,
@@ -50,6 +58,7 @@ impl Catalog {
         for (file, text) in EMBEDDED_RULES {
             cat.add_text(file, text, &mut errors);
         }
+        cat.sort();
         if errors.is_empty() {
             Ok(cat)
         } else {
@@ -79,6 +88,7 @@ impl Catalog {
                 }),
             }
         }
+        self.sort();
         errors
     }
 
@@ -140,6 +150,11 @@ impl Catalog {
                 }
             }
         }
+    }
+
+    /// Rules run and list in id order, whatever the file layout.
+    fn sort(&mut self) {
+        self.rules.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
     }
 
     pub fn find(&self, name_or_id: &str) -> Option<&Rule> {
