@@ -7,6 +7,7 @@ pub mod checks;
 pub mod cli;
 pub mod findings;
 pub mod inventory;
+pub mod rbac;
 pub mod reports;
 pub mod rules;
 pub mod sources;
