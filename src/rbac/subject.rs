@@ -55,7 +55,7 @@ fn applies_to_user(user: &UserInfo, subject: &Subject, binding_namespace: Option
     // Kinds are compared exactly; `apiGroup` is not consulted by the authorizer.
     match subject.kind.as_str() {
         "User" => user.name.as_deref() == Some(subject.name.as_str()),
-        "Group" => user.groups.iter().any(|g| *g == subject.name),
+        "Group" => user.groups.contains(&subject.name),
         "ServiceAccount" => match service_account_subject_namespace(subject, binding_namespace) {
             Some(ns) => {
                 user.name.as_deref()
