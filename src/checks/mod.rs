@@ -1,6 +1,7 @@
 //! Check templates: parameterised Rust logic that rule files instantiate. Each template
 //! lives in its own file and registers one line in [`TEMPLATES`].
 
+pub mod agent_rbac;
 pub mod apiserver_flags;
 pub mod apiservice;
 pub mod crd_removed;
@@ -64,6 +65,7 @@ pub const TEMPLATES: &[(&str, Compile)] = &[
     ("crd-removed", crd_removed::compile),
     ("apiservice", apiservice::compile),
     ("apiserver-flags", apiserver_flags::compile),
+    ("agent-impersonate-rbac", agent_rbac::compile),
 ];
 
 pub fn compile(template: &str, params: &serde_json::Value) -> Result<Box<dyn Check>, CompileError> {
