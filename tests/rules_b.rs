@@ -430,3 +430,55 @@ fn after_the_upgrade_a_missing_impersonate_grant_is_an_error() {
         (Status::Fail, Some(Severity::Error))
     );
 }
+
+#[test]
+fn the_fix_dir_plan_follows_the_guide_and_marks_what_is_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = assert_cmd::Command::cargo_bin("karmada-preflight")
+        .unwrap()
+        .args([
+            "check",
+            "fixtures/karmada-v0.10.1",
+            "fixtures/fleet-mcs",
+            "--phase",
+            "post",
+        ])
+        .arg("--fix-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("ZmFrZS1pbXBlcnNvbmF0b3ItdG9rZW4tZWtz"));
+    let plan = std::fs::read_to_string(dir.path().join("PLAN.md")).unwrap();
+    let pos = |needle: &str| {
+        plan.find(needle)
+            .unwrap_or_else(|| panic!("{needle} not in PLAN.md:\n{plan}"))
+    };
+    // The guide's order: stop and delete the CRD, flags, start again, APIService, agent
+    // RBAC, verify.
+    let order = [
+        "Scale karmada-apiserver to 0",
+        "etcdctl --endpoints=https://etcd-client.karmada-system.svc.cluster.local:2379",
+        "apiserver-front-proxy-flags (KP1003)",
+        "Scale karmada-apiserver back up",
+        "--replicas=1",
+        "cluster-apiservice (KP1002)",
+        "agent-impersonate-rbac (KP1010)",
+        "## 9. Verify",
+        "cluster-impersonator-secret (KP1015)",
+    ];
+    for w in order.windows(2) {
+        assert!(
+            pos(w[0]) < pos(w[1]),
+            "{} should come before {}",
+            w[0],
+            w[1]
+        );
+    }
+    assert!(plan.contains("- [x] mcs-member-version: Cluster member-k3s"));
+    assert!(plan.contains("- [?] mcs-member-version: Cluster member-new"));
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(!text.contains("ZmFrZS1pbXBlcnNvbmF0b3ItdG9rZW4tZWtz"));
+        assert!(!text.contains("PRIVATE KEY"));
+    }
+}
