@@ -40,10 +40,16 @@ const GUIDE_STEPS: &[(&str, &[&str])] = &[
     (SCALE_BACK, &[]),
     (
         "Deploy karmada-aggregated-apiserver",
-        &["aggregated-apiserver-deployed", "aggregated-apiserver-service-link"],
+        &[
+            "aggregated-apiserver-deployed",
+            "aggregated-apiserver-service-link",
+        ],
     ),
     ("Register the APIService", &["cluster-apiservice"]),
-    ("Agent RBAC in pull-mode members", &["agent-impersonate-rbac"]),
+    (
+        "Agent RBAC in pull-mode members",
+        &["agent-impersonate-rbac"],
+    ),
     ("Verify", &["cluster-impersonator-secret"]),
 ];
 
@@ -73,7 +79,10 @@ fn needs_fix(f: &Finding) -> bool {
 }
 
 pub fn order_key(rule: &str) -> (usize, String) {
-    let i = GUIDE_ORDER.iter().position(|r| *r == rule).unwrap_or(GUIDE_ORDER.len());
+    let i = GUIDE_ORDER
+        .iter()
+        .position(|r| *r == rule)
+        .unwrap_or(GUIDE_ORDER.len());
     (i, rule.to_string())
 }
 
@@ -120,10 +129,9 @@ pub fn write(report: &Report, dir: &Path) -> std::io::Result<Vec<String>> {
 /// Where the cluster-crd-removed commands stop being "stop and delete" and become "start
 /// again": the last `scale` to a non-zero replica count, with its comment line.
 fn scale_back_split(commands: &[String]) -> usize {
-    let Some(i) = commands
-        .iter()
-        .rposition(|c| c.contains(" scale ") && c.contains("--replicas=") && !c.contains("--replicas=0"))
-    else {
+    let Some(i) = commands.iter().rposition(|c| {
+        c.contains(" scale ") && c.contains("--replicas=") && !c.contains("--replicas=0")
+    }) else {
         return commands.len();
     };
     if i > 0 && commands[i - 1].starts_with('#') {
@@ -146,7 +154,10 @@ fn push_commands(plan: &mut String, commands: &[String]) {
 }
 
 fn push_fix(plan: &mut String, f: &Finding, commands: &[String]) {
-    plan.push_str(&format!("\n### [ ] {} ({}) — {}\n\n{}\n", f.rule, f.id, f.status, f.message));
+    plan.push_str(&format!(
+        "\n### [ ] {} ({}) — {}\n\n{}\n",
+        f.rule, f.id, f.status, f.message
+    ));
     if let Some(loc) = &f.location {
         plan.push_str(&format!("\nAt `{loc}`.\n"));
     }
@@ -154,7 +165,10 @@ fn push_fix(plan: &mut String, f: &Finding, commands: &[String]) {
     plan.push_str(&format!("\n{}\n", r.summary));
     push_commands(plan, commands);
     for m in &r.manifests {
-        plan.push_str(&format!("\n- `{}` ({:?}, apply to {})\n", m.file_name, m.kind, m.apply_to));
+        plan.push_str(&format!(
+            "\n- `{}` ({:?}, apply to {})\n",
+            m.file_name, m.kind, m.apply_to
+        ));
     }
 }
 
@@ -168,7 +182,10 @@ fn plan_text(report: &Report, fixes: &[&Finding]) -> String {
          cluster named. `[x]` is already done, `[ ]` still to do, `[?]` could not be checked from the input.\n",
         report.phase, report.phase_reason, report.generated_at
     ));
-    let listed: Vec<&str> = GUIDE_STEPS.iter().flat_map(|(_, r)| r.iter().copied()).collect();
+    let listed: Vec<&str> = GUIDE_STEPS
+        .iter()
+        .flat_map(|(_, r)| r.iter().copied())
+        .collect();
     let crd_fix = fixes.iter().find(|f| f.rule == "cluster-crd-removed");
     let mut others: Vec<&str> = report
         .findings
@@ -202,12 +219,22 @@ fn plan_text(report: &Report, fixes: &[&Finding]) -> String {
                 any = true;
                 match f.status {
                     Status::Pass => plan.push_str(&format!("\n- [x] {}: {}\n", f.rule, f.message)),
-                    Status::Unknown => plan.push_str(&format!("\n- [?] {}: {}\n", f.rule, f.message)),
+                    Status::Unknown => {
+                        plan.push_str(&format!("\n- [?] {}: {}\n", f.rule, f.message))
+                    }
                     Status::Skip => plan.push_str(&format!("\n- [-] {}: {}\n", f.rule, f.message)),
                     Status::Suppressed => {}
                     _ if needs_fix(f) => {
-                        let cmds = f.remediation.as_ref().map(|r| r.commands.as_slice()).unwrap_or(&[]);
-                        let cmds = if f.rule == "cluster-crd-removed" { &cmds[..scale_back_split(cmds)] } else { cmds };
+                        let cmds = f
+                            .remediation
+                            .as_ref()
+                            .map(|r| r.commands.as_slice())
+                            .unwrap_or(&[]);
+                        let cmds = if f.rule == "cluster-crd-removed" {
+                            &cmds[..scale_back_split(cmds)]
+                        } else {
+                            cmds
+                        };
                         push_fix(&mut plan, f, cmds);
                     }
                     _ => {}
