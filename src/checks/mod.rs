@@ -1,12 +1,18 @@
 //! Check templates: parameterised Rust logic that rule files instantiate. Each template
 //! lives in its own file and registers one line in [`TEMPLATES`].
 
+pub mod agent_rbac;
 pub mod apiserver_flags;
 pub mod apiservice;
 pub mod crd_removed;
+pub mod endpointslice_v1beta1;
+pub mod impersonator_secret;
 pub mod input_valid;
+pub mod mcs_member_version;
+pub mod member_k8s_patch;
 pub mod outcome;
 pub mod params;
+pub mod rsp_removed;
 pub mod support;
 
 pub use outcome::{Outcome, Verdict};
@@ -64,6 +70,12 @@ pub const TEMPLATES: &[(&str, Compile)] = &[
     ("crd-removed", crd_removed::compile),
     ("apiservice", apiservice::compile),
     ("apiserver-flags", apiserver_flags::compile),
+    ("agent-impersonate-rbac", agent_rbac::compile),
+    ("mcs-member-version", mcs_member_version::compile),
+    ("endpointslice-v1beta1", endpointslice_v1beta1::compile),
+    ("replicaschedulingpolicy-removed", rsp_removed::compile),
+    ("member-k8s-needs-patch", member_k8s_patch::compile),
+    ("cluster-impersonator-secret", impersonator_secret::compile),
 ];
 
 pub fn compile(template: &str, params: &serde_json::Value) -> Result<Box<dyn Check>, CompileError> {

@@ -2,6 +2,7 @@
 
 use crate::findings::{Evidence, Remediation, Severity};
 use crate::inventory::{Location, Object, ObjectRef};
+use crate::rules::Consequence;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -24,6 +25,9 @@ pub struct Outcome {
     /// A violation that is only ever a warning (e.g. a certificate expiring soon), in
     /// any phase.
     pub severity_cap: Option<Severity>,
+    /// Overrides the rule's phase consequence for this subject, for a rule whose
+    /// subjects differ in weight (a leftover CRD is a step; objects using it block).
+    pub consequence: Option<Consequence>,
 }
 
 impl Outcome {
@@ -36,6 +40,7 @@ impl Outcome {
             evidence: Vec::new(),
             remediation: None,
             severity_cap: None,
+            consequence: None,
         }
     }
 
@@ -72,6 +77,11 @@ impl Outcome {
 
     pub fn with_remediation(mut self, r: Remediation) -> Outcome {
         self.remediation = Some(r);
+        self
+    }
+
+    pub fn with_consequence(mut self, c: Consequence) -> Outcome {
+        self.consequence = Some(c);
         self
     }
 

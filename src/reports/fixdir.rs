@@ -10,10 +10,58 @@ use super::yaml::to_yaml;
 use super::Report;
 use crate::findings::{Finding, ManifestKind, Status};
 
-/// Order of the guide's steps, by rule name; rules not listed come after, by name.
+/// The upgrade guide's steps (v0.10 -> v1.0), in order, with the rules that check each.
+/// karmada-apiserver is stopped before the Cluster CRD is deleted from etcd and started
+/// again only after its certificates and flags are updated, so "scale back" is a step of
+/// its own between the flags and the aggregated apiserver.
+const GUIDE_STEPS: &[(&str, &[&str])] = &[
+    (
+        "Before you start: what must be true before touching the control plane",
+        &[
+            "karmada-version-path",
+            "replicaschedulingpolicy-removed",
+            "mcs-member-version",
+            "endpointslice-v1beta1-usage",
+            "member-k8s-1.24-needs-patch",
+        ],
+    ),
+    (
+        "Scale karmada-apiserver to 0 and delete the Cluster CRD from etcd",
+        &["cluster-crd-removed"],
+    ),
+    (
+        "Front-proxy certificates",
+        &["front-proxy-cert-secret", "front-proxy-certs-valid"],
+    ),
+    (
+        "karmada-apiserver flags and image",
+        &["apiserver-front-proxy-flags", "karmada-apiserver-version"],
+    ),
+    (SCALE_BACK, &[]),
+    (
+        "Deploy karmada-aggregated-apiserver",
+        &[
+            "aggregated-apiserver-deployed",
+            "aggregated-apiserver-service-link",
+        ],
+    ),
+    ("Register the APIService", &["cluster-apiservice"]),
+    (
+        "Agent RBAC in pull-mode members",
+        &["agent-impersonate-rbac"],
+    ),
+    ("Verify", &["cluster-impersonator-secret"]),
+];
+
+const SCALE_BACK: &str = "Scale karmada-apiserver back up";
+
+/// Rule names in guide order; rules not listed come after, by name.
 const GUIDE_ORDER: &[&str] = &[
     "karmada-version-path",
     "replicaschedulingpolicy-removed",
+    "mcs-member-version",
+    "endpointslice-v1beta1-usage",
+    "member-k8s-1.24-needs-patch",
     "cluster-crd-removed",
     "front-proxy-cert-secret",
     "front-proxy-certs-valid",
@@ -23,9 +71,6 @@ const GUIDE_ORDER: &[&str] = &[
     "aggregated-apiserver-service-link",
     "cluster-apiservice",
     "agent-impersonate-rbac",
-    "mcs-member-version",
-    "endpointslice-v1beta1-usage",
-    "member-k8s-1.24-needs-patch",
     "cluster-impersonator-secret",
 ];
 
@@ -75,44 +120,130 @@ pub fn write(report: &Report, dir: &Path) -> std::io::Result<Vec<String>> {
         std::fs::write(dir.join(name), text)?;
         written.push(name.clone());
     }
-    let mut plan = String::from("# Upgrade plan computed by karmada-preflight\n\n");
-    plan.push_str(&format!(
-        "Phase: {} ({}). Generated {}.\n\nSteps in the order of the upgrade guide; run each against the cluster named.\n",
-        report.phase, report.phase_reason, report.generated_at
-    ));
-    let mut step = 0;
-    for f in &fixes {
-        let Some(r) = &f.remediation else { continue };
-        step += 1;
-        plan.push_str(&format!("\n## {step}. {} — {}\n\n", f.rule, f.status));
-        plan.push_str(&format!("{}\n\n{}\n", f.message, r.summary));
-        if !r.commands.is_empty() {
-            plan.push_str("\n```sh\n");
-            for c in &r.commands {
-                plan.push_str(c);
-                plan.push('\n');
-            }
-            plan.push_str("```\n");
-        }
-        for m in &r.manifests {
-            plan.push_str(&format!(
-                "\n- `{}` ({:?}, apply to {})\n",
-                m.file_name, m.kind, m.apply_to
-            ));
-        }
-    }
-    let done: Vec<&Finding> = report
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Pass)
-        .collect();
-    if !done.is_empty() {
-        plan.push_str("\n## Already done\n\n");
-        for f in done {
-            plan.push_str(&format!("- [x] {}: {}\n", f.rule, f.message));
-        }
-    }
+    let plan = plan_text(report, &fixes);
     std::fs::write(dir.join("PLAN.md"), plan)?;
     written.push("PLAN.md".into());
     Ok(written)
+}
+
+/// Where the cluster-crd-removed commands stop being "stop and delete" and become "start
+/// again": the last `scale` to a non-zero replica count, with its comment line.
+fn scale_back_split(commands: &[String]) -> usize {
+    let Some(i) = commands.iter().rposition(|c| {
+        c.contains(" scale ") && c.contains("--replicas=") && !c.contains("--replicas=0")
+    }) else {
+        return commands.len();
+    };
+    if i > 0 && commands[i - 1].starts_with('#') {
+        i - 1
+    } else {
+        i
+    }
+}
+
+fn push_commands(plan: &mut String, commands: &[String]) {
+    if commands.is_empty() {
+        return;
+    }
+    plan.push_str("\n```sh\n");
+    for c in commands {
+        plan.push_str(c);
+        plan.push('\n');
+    }
+    plan.push_str("```\n");
+}
+
+fn push_fix(plan: &mut String, f: &Finding, commands: &[String]) {
+    plan.push_str(&format!(
+        "\n### [ ] {} ({}) — {}\n\n{}\n",
+        f.rule, f.id, f.status, f.message
+    ));
+    if let Some(loc) = &f.location {
+        plan.push_str(&format!("\nAt `{loc}`.\n"));
+    }
+    let Some(r) = &f.remediation else { return };
+    plan.push_str(&format!("\n{}\n", r.summary));
+    push_commands(plan, commands);
+    for m in &r.manifests {
+        plan.push_str(&format!(
+            "\n- `{}` ({:?}, apply to {})\n",
+            m.file_name, m.kind, m.apply_to
+        ));
+    }
+}
+
+/// PLAN.md: the guide's steps in order; under each, what is already done (passing
+/// findings), what is still to do (with the computed commands and files) and what could
+/// not be checked.
+fn plan_text(report: &Report, fixes: &[&Finding]) -> String {
+    let mut plan = String::from("# Upgrade plan computed by karmada-preflight\n\n");
+    plan.push_str(&format!(
+        "Phase: {} ({}). Generated {}.\n\nThe steps of the upgrade guide, in order; run each against the \
+         cluster named. `[x]` is already done, `[ ]` still to do, `[?]` could not be checked from the input.\n",
+        report.phase, report.phase_reason, report.generated_at
+    ));
+    let listed: Vec<&str> = GUIDE_STEPS
+        .iter()
+        .flat_map(|(_, r)| r.iter().copied())
+        .collect();
+    let crd_fix = fixes.iter().find(|f| f.rule == "cluster-crd-removed");
+    let mut others: Vec<&str> = report
+        .findings
+        .iter()
+        .map(|f| f.rule.as_str())
+        .filter(|r| !listed.contains(r))
+        .collect();
+    others.sort();
+    others.dedup();
+    let other_step = [("Other checks", others)];
+    let steps = GUIDE_STEPS
+        .iter()
+        .map(|(t, r)| (*t, r.to_vec()))
+        .chain(other_step.into_iter().filter(|(_, r)| !r.is_empty()));
+    for (n, (title, rules)) in steps.enumerate() {
+        plan.push_str(&format!("\n## {}. {title}\n", n + 1));
+        if title == SCALE_BACK {
+            match crd_fix.and_then(|f| f.remediation.as_ref()) {
+                Some(r) => {
+                    let tail = &r.commands[scale_back_split(&r.commands)..];
+                    plan.push_str("\nOnly once the certificates and flags above are in place:\n");
+                    push_commands(&mut plan, tail);
+                }
+                None => plan.push_str("\n- [x] karmada-apiserver does not need to be stopped for the remaining steps.\n"),
+            }
+            continue;
+        }
+        let mut any = false;
+        for rule in rules {
+            for f in report.findings.iter().filter(|f| f.rule == rule) {
+                any = true;
+                match f.status {
+                    Status::Pass => plan.push_str(&format!("\n- [x] {}: {}\n", f.rule, f.message)),
+                    Status::Unknown => {
+                        plan.push_str(&format!("\n- [?] {}: {}\n", f.rule, f.message))
+                    }
+                    Status::Skip => plan.push_str(&format!("\n- [-] {}: {}\n", f.rule, f.message)),
+                    Status::Suppressed => {}
+                    _ if needs_fix(f) => {
+                        let cmds = f
+                            .remediation
+                            .as_ref()
+                            .map(|r| r.commands.as_slice())
+                            .unwrap_or(&[]);
+                        let cmds = if f.rule == "cluster-crd-removed" {
+                            &cmds[..scale_back_split(cmds)]
+                        } else {
+                            cmds
+                        };
+                        push_fix(&mut plan, f, cmds);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if !any {
+            plan.push_str("\n- not checked (no rule of this step ran)\n");
+        }
+    }
+    plan
 }

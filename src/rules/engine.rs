@@ -63,12 +63,16 @@ pub fn run_rules(catalog: &Catalog, inv: &Inventory, opts: &RunOptions) -> Vec<F
                 Verdict::Pass => (Status::Pass, None),
                 Verdict::NotApplicable => (Status::Skip, None),
                 Verdict::Unknown => (Status::Unknown, None),
-                Verdict::Violation => match (o.severity_cap, consequence) {
-                    (Some(cap), _) if cap < Severity::Error => (Status::Fail, Some(cap)),
-                    (_, super::Consequence::Action) => (Status::Action, None),
-                    (_, super::Consequence::Blocker) => (Status::Blocker, Some(Severity::Error)),
-                    (_, c) => (Status::Fail, Some(c.severity())),
-                },
+                Verdict::Violation => {
+                    match (o.severity_cap, o.consequence.unwrap_or(consequence)) {
+                        (Some(cap), _) if cap < Severity::Error => (Status::Fail, Some(cap)),
+                        (_, super::Consequence::Action) => (Status::Action, None),
+                        (_, super::Consequence::Blocker) => {
+                            (Status::Blocker, Some(Severity::Error))
+                        }
+                        (_, c) => (Status::Fail, Some(c.severity())),
+                    }
+                }
             };
             findings.push(finding(rule, o, status, severity));
         }
