@@ -3,10 +3,12 @@
 //! Data flows `sources -> inventory -> rules -> findings -> reports`; each folder under
 //! `src/` is one of those stages (`checks/` holds the templates rules instantiate).
 
+pub mod certs;
 pub mod checks;
 pub mod cli;
 pub mod findings;
 pub mod inventory;
+pub mod k8s;
 pub mod reports;
 pub mod rules;
 pub mod sources;
