@@ -1,13 +1,19 @@
 //! Check templates: parameterised Rust logic that rule files instantiate. Each template
 //! lives in its own file and registers one line in [`TEMPLATES`].
 
+pub mod aggregated_apiserver;
 pub mod apiserver_flags;
 pub mod apiservice;
 pub mod crd_removed;
+pub mod front_proxy_certs;
+pub mod front_proxy_secret;
+pub mod image_version;
 pub mod input_valid;
 pub mod outcome;
 pub mod params;
+pub mod service_link;
 pub mod support;
+pub mod version_path;
 
 pub use outcome::{Outcome, Verdict};
 
@@ -64,6 +70,12 @@ pub const TEMPLATES: &[(&str, Compile)] = &[
     ("crd-removed", crd_removed::compile),
     ("apiservice", apiservice::compile),
     ("apiserver-flags", apiserver_flags::compile),
+    ("front-proxy-secret", front_proxy_secret::compile),
+    ("front-proxy-certs", front_proxy_certs::compile),
+    ("image-version", image_version::compile),
+    ("aggregated-apiserver", aggregated_apiserver::compile),
+    ("apiservice-service-link", service_link::compile),
+    ("version-path", version_path::compile),
 ];
 
 pub fn compile(template: &str, params: &serde_json::Value) -> Result<Box<dyn Check>, CompileError> {

@@ -1,4 +1,6 @@
 //! Helpers shared by several templates (not templates themselves).
 
 pub mod apiserver;
+pub mod front_proxy;
 pub mod naming;
+pub mod secret;
