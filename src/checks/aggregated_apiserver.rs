@@ -53,7 +53,10 @@ pub fn compile(p: &Value) -> Result<Box<dyn Check>, CompileError> {
 }
 
 fn dir_of(path: &str) -> &str {
-    path.rsplit_once('/').map(|(d, _)| d).filter(|d| !d.is_empty()).unwrap_or("/")
+    path.rsplit_once('/')
+        .map(|(d, _)| d)
+        .filter(|d| !d.is_empty())
+        .unwrap_or("/")
 }
 
 fn base_of(path: &str) -> &str {
@@ -92,21 +95,50 @@ impl AggregatedApiserver {
                 .unwrap_or_else(|| d.to_string())
         };
         let etcd = api.map(EtcdAccess::from_apiserver);
-        let e = |v: Option<&Option<String>>, d: &str| v.cloned().flatten().unwrap_or_else(|| d.to_string());
+        let e = |v: Option<&Option<String>>, d: &str| {
+            v.cloned().flatten().unwrap_or_else(|| d.to_string())
+        };
         let pki = "/etc/kubernetes/pki";
         let files = [
-            ("--etcd-cafile", e(etcd.as_ref().map(|x| &x.cafile), &format!("{pki}/server-ca.crt"))),
-            ("--etcd-certfile", e(etcd.as_ref().map(|x| &x.certfile), &format!("{pki}/karmada.crt"))),
-            ("--etcd-keyfile", e(etcd.as_ref().map(|x| &x.keyfile), &format!("{pki}/karmada.key"))),
-            ("--tls-cert-file", flag("--tls-cert-file", &format!("{pki}/karmada.crt"))),
-            ("--tls-private-key-file", flag("--tls-private-key-file", &format!("{pki}/karmada.key"))),
+            (
+                "--etcd-cafile",
+                e(
+                    etcd.as_ref().map(|x| &x.cafile),
+                    &format!("{pki}/server-ca.crt"),
+                ),
+            ),
+            (
+                "--etcd-certfile",
+                e(
+                    etcd.as_ref().map(|x| &x.certfile),
+                    &format!("{pki}/karmada.crt"),
+                ),
+            ),
+            (
+                "--etcd-keyfile",
+                e(
+                    etcd.as_ref().map(|x| &x.keyfile),
+                    &format!("{pki}/karmada.key"),
+                ),
+            ),
+            (
+                "--tls-cert-file",
+                flag("--tls-cert-file", &format!("{pki}/karmada.crt")),
+            ),
+            (
+                "--tls-private-key-file",
+                flag("--tls-private-key-file", &format!("{pki}/karmada.key")),
+            ),
         ];
         let servers = e(
             etcd.as_ref().map(|x| &x.servers),
             &format!("https://etcd-client.{namespace}.svc.cluster.local:2379"),
         );
         if let Some(c) = api {
-            notes.push(format!("etcd and TLS flags and cert Secret from {}", c.object.r));
+            notes.push(format!(
+                "etcd and TLS flags and cert Secret from {}",
+                c.object.r
+            ));
         }
         // Mount each certificate directory from the Secret karmada-apiserver uses for it.
         let mut dirs: BTreeMap<String, (String, Vec<(String, String)>)> = BTreeMap::new();
@@ -116,13 +148,19 @@ impl AggregatedApiserver {
                 Some(s) => (s.secret_name, s.key),
                 None => ("karmada-cert-secret".to_string(), base_of(path).to_string()),
             };
-            let entry = dirs.entry(dir_of(path).to_string()).or_insert_with(|| (secret, Vec::new()));
+            let entry = dirs
+                .entry(dir_of(path).to_string())
+                .or_insert_with(|| (secret, Vec::new()));
             entry.1.push((key, base_of(path).to_string()));
         }
         let mut volumes = Vec::new();
         let mut mounts = Vec::new();
         for (i, (dir, (secret, items))) in dirs.iter().enumerate() {
-            let vname = if i == 0 { "k8s-certs".to_string() } else { format!("k8s-certs-{}", i + 1) };
+            let vname = if i == 0 {
+                "k8s-certs".to_string()
+            } else {
+                format!("k8s-certs-{}", i + 1)
+            };
             let mut sec = json!({"secretName": secret});
             if items.iter().any(|(k, f)| k != f) {
                 let mut seen = Vec::new();
@@ -131,25 +169,37 @@ impl AggregatedApiserver {
                         seen.push((k.clone(), f.clone()));
                     }
                 }
-                sec["items"] = seen.iter().map(|(k, f)| json!({"key": k, "path": f})).collect();
+                sec["items"] = seen
+                    .iter()
+                    .map(|(k, f)| json!({"key": k, "path": f}))
+                    .collect();
             }
             volumes.push(json!({"name": vname, "secret": sec}));
             mounts.push(json!({"name": vname, "mountPath": dir, "readOnly": true}));
         }
         // The kubeconfig for karmada-apiserver: the Secret the controller-manager mounts
         // for its --kubeconfig (Helm: `<release>-kubeconfig`).
-        let (kc_secret, kc_key) = find_component(ctx.inv, Component::ControllerManager, &ScopeSel::Host)
-            .iter()
-            .find_map(|c| {
-                let path = c.flag("--kubeconfig").ok().flatten()?.value?;
-                let sf = c.secret_for_path(&path)?;
-                notes.push(format!("kubeconfig Secret {} from {}", sf.secret_name, c.object.r));
-                Some((sf.secret_name, sf.key))
-            })
-            .unwrap_or_else(|| ("kubeconfig".into(), "kubeconfig".into()));
+        let (kc_secret, kc_key) =
+            find_component(ctx.inv, Component::ControllerManager, &ScopeSel::Host)
+                .iter()
+                .find_map(|c| {
+                    let path = c.flag("--kubeconfig").ok().flatten()?.value?;
+                    let sf = c.secret_for_path(&path)?;
+                    notes.push(format!(
+                        "kubeconfig Secret {} from {}",
+                        sf.secret_name, c.object.r
+                    ));
+                    Some((sf.secret_name, sf.key))
+                })
+                .unwrap_or_else(|| ("kubeconfig".into(), "kubeconfig".into()));
         volumes.push(json!({"name": "kubeconfig", "secret": {"secretName": kc_secret}}));
-        mounts.push(json!({"name": "kubeconfig", "subPath": kc_key, "mountPath": "/etc/kubeconfig"}));
-        let image = format!("{}/karmada-aggregated-apiserver:{}", self.registry(ctx, &mut notes), self.p.image_tag);
+        mounts
+            .push(json!({"name": "kubeconfig", "subPath": kc_key, "mountPath": "/etc/kubeconfig"}));
+        let image = format!(
+            "{}/karmada-aggregated-apiserver:{}",
+            self.registry(ctx, &mut notes),
+            self.p.image_tag
+        );
         let mut flags: Vec<(String, String)> = [
             "--kubeconfig",
             "--authentication-kubeconfig",
@@ -175,7 +225,11 @@ impl AggregatedApiserver {
     /// `<registry>/<namespace>` of the other Karmada images (the aggregated apiserver is
     /// published next to them).
     fn registry(&self, ctx: &Ctx<'_>, notes: &mut Vec<String>) -> String {
-        for comp in [Component::ControllerManager, Component::Scheduler, Component::Webhook] {
+        for comp in [
+            Component::ControllerManager,
+            Component::Scheduler,
+            Component::Webhook,
+        ] {
             for c in find_component(ctx.inv, comp, &ScopeSel::Host) {
                 if let Ok(img) = ImageRef::parse(c.image()) {
                     let repo_dir = img.repository().rsplit_once('/').map(|(d, _)| d);
@@ -244,7 +298,13 @@ impl AggregatedApiserver {
     fn missing(&self, ctx: &Ctx<'_>) -> Outcome {
         let m = self.model(ctx);
         let (deploy, svc) = self.manifests(&m);
-        let dref = ObjectRef::new(Scope::Host, "apps/v1", "Deployment", Some(&m.namespace), &m.name);
+        let dref = ObjectRef::new(
+            Scope::Host,
+            "apps/v1",
+            "Deployment",
+            Some(&m.namespace),
+            &m.name,
+        );
         let sref = ObjectRef::new(Scope::Host, "v1", "Service", Some(&m.namespace), &m.name);
         let files = [fix_file(&dref, "yaml"), fix_file(&sref, "yaml")];
         let mut summary = format!(
@@ -301,13 +361,19 @@ impl AggregatedApiserver {
         let mut commands = Vec::new();
         // 1. Flags.
         match c.flags() {
-            Err(tp) => unknowns.push((obj, tp.pointer, format!("cannot read the command line: {}", tp.message))),
+            Err(tp) => unknowns.push((
+                obj,
+                tp.pointer,
+                format!("cannot read the command line: {}", tp.message),
+            )),
             Ok(flags) => {
                 let list = c.flag_list_pointer();
                 let model = self.model(ctx);
                 let mut ops = Vec::new();
                 for want in &self.p.required_flags {
-                    let ok = flags.iter().any(|f| &f.name == want && f.value.as_deref().is_some_and(|v| !v.is_empty()));
+                    let ok = flags.iter().any(|f| {
+                        &f.name == want && f.value.as_deref().is_some_and(|v| !v.is_empty())
+                    });
                     if !ok {
                         problems.push((obj, list.clone(), format!("{want} is missing")));
                         if let Some((f, v)) = model.flags.iter().find(|(f, _)| f == want) {
@@ -339,16 +405,31 @@ impl AggregatedApiserver {
         match ImageRef::parse(c.image()) {
             Ok(img) => {
                 if let Some(v) = img.version_tag().filter(|v| *v < self.minimum) {
-                    problems.push((obj, img_ptr, format!("image {} is {v}, older than {}", c.image(), self.minimum)));
+                    problems.push((
+                        obj,
+                        img_ptr,
+                        format!("image {} is {v}, older than {}", c.image(), self.minimum),
+                    ));
                 }
             }
             Err(e) => unknowns.push((obj, img_ptr, format!("image: {e}"))),
         }
         // 3. A Service on the port that selects the pod template.
-        self.check_service(ctx, c, &mut problems, &mut unknowns, &mut manifests, &mut commands);
+        self.check_service(
+            ctx,
+            c,
+            &mut problems,
+            &mut unknowns,
+            &mut manifests,
+            &mut commands,
+        );
         // 4. Secret volumes.
         let ps = c.pod_spec_ptr();
-        if let Some(vols) = c.pod_spec().and_then(|s| s.get("volumes")).and_then(Value::as_array) {
+        if let Some(vols) = c
+            .pod_spec()
+            .and_then(|s| s.get("volumes"))
+            .and_then(Value::as_array)
+        {
             for (i, v) in vols.iter().enumerate() {
                 let mut refs: Vec<(String, String)> = Vec::new();
                 if let Some(n) = v.pointer("/secret/secretName").and_then(Value::as_str) {
@@ -357,18 +438,34 @@ impl AggregatedApiserver {
                 if let Some(srcs) = v.pointer("/projected/sources").and_then(Value::as_array) {
                     for (j, s) in srcs.iter().enumerate() {
                         if let Some(n) = s.pointer("/secret/name").and_then(Value::as_str) {
-                            refs.push((n.to_string(), format!("{ps}/volumes/{i}/projected/sources/{j}/secret/name")));
+                            refs.push((
+                                n.to_string(),
+                                format!("{ps}/volumes/{i}/projected/sources/{j}/secret/name"),
+                            ));
                         }
                     }
                 }
                 for (name, ptr) in refs {
                     if !ctx.inv.saw_kind("Secret", &ScopeSel::Host) {
-                        unknowns.push((obj, ptr, format!("the input holds no Secrets, so Secret {name} cannot be checked")));
-                    } else if ctx.inv.get("Secret", &ScopeSel::Host, obj.namespace(), &name).is_none() {
+                        unknowns.push((
+                            obj,
+                            ptr,
+                            format!(
+                                "the input holds no Secrets, so Secret {name} cannot be checked"
+                            ),
+                        ));
+                    } else if ctx
+                        .inv
+                        .get("Secret", &ScopeSel::Host, obj.namespace(), &name)
+                        .is_none()
+                    {
                         problems.push((
                             obj,
                             ptr,
-                            format!("Secret {}/{name} it mounts is not in the input", obj.namespace().unwrap_or("default")),
+                            format!(
+                                "Secret {}/{name} it mounts is not in the input",
+                                obj.namespace().unwrap_or("default")
+                            ),
                         ));
                     }
                 }
@@ -383,7 +480,11 @@ impl AggregatedApiserver {
                 .collect()
         };
         if let Some((o, ptr, _)) = problems.first() {
-            let msg = problems.iter().map(|(_, _, m)| m.as_str()).collect::<Vec<_>>().join("; ");
+            let msg = problems
+                .iter()
+                .map(|(_, _, m)| m.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
             return Outcome::violation(format!("karmada-aggregated-apiserver {}: {msg}", obj.r))
                 .at(o, ptr)
                 .with_evidence(evidence(&problems))
@@ -399,7 +500,11 @@ impl AggregatedApiserver {
                 });
         }
         if let Some((o, ptr, _)) = unknowns.first() {
-            let msg = unknowns.iter().map(|(_, _, m)| m.as_str()).collect::<Vec<_>>().join("; ");
+            let msg = unknowns
+                .iter()
+                .map(|(_, _, m)| m.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
             return Outcome::unknown(format!("karmada-aggregated-apiserver {}: {msg}", obj.r))
                 .at(o, ptr)
                 .with_evidence(evidence(&unknowns));
@@ -423,16 +528,24 @@ impl AggregatedApiserver {
         let obj = c.object;
         // The pod template's metadata sits beside its spec (`/spec/template`, or the
         // Pod itself).
-        let label_ptr = format!("{}/metadata/labels", c.pod_spec_ptr().strip_suffix("/spec").unwrap_or(""));
+        let label_ptr = format!(
+            "{}/metadata/labels",
+            c.pod_spec_ptr().strip_suffix("/spec").unwrap_or("")
+        );
         let empty = Map::new();
-        let labels = obj.at(&label_ptr).and_then(Value::as_object).unwrap_or(&empty);
+        let labels = obj
+            .at(&label_ptr)
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
         static HOST: ScopeSel = ScopeSel::Host;
         // ExternalName Services are the karmada-apiserver side of the link (in pool mode
         // they sit beside the host Service of the same name); they select nothing.
         let services: Vec<&Object> = ctx
             .inv
             .of_kind("Service", &HOST)
-            .filter(|s| s.namespace() == obj.namespace() && s.str_at("/spec/type") != Some("ExternalName"))
+            .filter(|s| {
+                s.namespace() == obj.namespace() && s.str_at("/spec/type") != Some("ExternalName")
+            })
             .collect();
         if services.is_empty() {
             if ctx.inv.saw_kind("Service", &HOST) {
@@ -450,14 +563,19 @@ impl AggregatedApiserver {
             return;
         }
         let selects = |s: &Object| {
-            s.at("/spec/selector").and_then(Value::as_object).is_some_and(|sel| {
-                !sel.is_empty() && sel.iter().all(|(k, v)| labels.get(k) == Some(v))
-            })
+            s.at("/spec/selector")
+                .and_then(Value::as_object)
+                .is_some_and(|sel| {
+                    !sel.is_empty() && sel.iter().all(|(k, v)| labels.get(k) == Some(v))
+                })
         };
         let port_ok = |s: &Object| {
             s.at("/spec/ports")
                 .and_then(Value::as_array)
-                .is_some_and(|ps| ps.iter().any(|p| p.get("port").and_then(Value::as_i64) == Some(self.p.service_port)))
+                .is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| p.get("port").and_then(Value::as_i64) == Some(self.p.service_port))
+                })
         };
         if services.iter().any(|s| selects(s) && port_ok(s)) {
             return;
@@ -466,7 +584,10 @@ impl AggregatedApiserver {
             problems.push((
                 s,
                 "/spec/ports".into(),
-                format!("Service {} selects its pods but has no port {}", s.r, self.p.service_port),
+                format!(
+                    "Service {} selects its pods but has no port {}",
+                    s.r, self.p.service_port
+                ),
             ));
             return;
         }
@@ -474,10 +595,17 @@ impl AggregatedApiserver {
         let meant = services
             .iter()
             .find(|s| s.name() == obj.name())
-            .or_else(|| services.iter().find(|s| port_ok(s) && s.name().contains("aggregated-apiserver")));
+            .or_else(|| {
+                services
+                    .iter()
+                    .find(|s| port_ok(s) && s.name().contains("aggregated-apiserver"))
+            });
         match meant {
             Some(s) => {
-                let sel = s.at("/spec/selector").map(|v| v.to_string()).unwrap_or_else(|| "none".into());
+                let sel = s
+                    .at("/spec/selector")
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "none".into());
                 problems.push((
                     s,
                     "/spec/selector".into(),
@@ -516,7 +644,10 @@ impl AggregatedApiserver {
             None => problems.push((
                 obj,
                 label_ptr,
-                format!("no Service on port {} selects its pods", self.p.service_port),
+                format!(
+                    "no Service on port {} selects its pods",
+                    self.p.service_port
+                ),
             )),
         }
     }
@@ -524,10 +655,17 @@ impl AggregatedApiserver {
 
 impl Check for AggregatedApiserver {
     fn reads(&self) -> Vec<Read> {
-        ["Deployment", "StatefulSet", "DaemonSet", "Pod", "Service", "Secret"]
-            .into_iter()
-            .map(|k| read(k, ReadScope::Host))
-            .collect()
+        [
+            "Deployment",
+            "StatefulSet",
+            "DaemonSet",
+            "Pod",
+            "Service",
+            "Secret",
+        ]
+        .into_iter()
+        .map(|k| read(k, ReadScope::Host))
+        .collect()
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome> {

@@ -32,7 +32,9 @@ struct FrontProxyCerts {
 }
 
 pub fn compile(p: &Value) -> Result<Box<dyn Check>, CompileError> {
-    Ok(Box::new(FrontProxyCerts { p: params::decode(p)? }))
+    Ok(Box::new(FrontProxyCerts {
+        p: params::decode(p)?,
+    }))
 }
 
 /// Which traced file a problem is about, for its location.
@@ -57,11 +59,17 @@ impl FrontProxyCerts {
         let files = match front_proxy_files(c) {
             Ok(f) => f,
             Err(tp) => {
-                return Outcome::unknown(format!("cannot read the karmada-apiserver command line: {}", tp.message))
-                    .at(obj, &tp.pointer)
+                return Outcome::unknown(format!(
+                    "cannot read the karmada-apiserver command line: {}",
+                    tp.message
+                ))
+                .at(obj, &tp.pointer)
             }
         };
-        let traced: Vec<TracedFile<'_>> = files.iter().map(|f| trace_file(ctx.inv, c, &f.path)).collect();
+        let traced: Vec<TracedFile<'_>> = files
+            .iter()
+            .map(|f| trace_file(ctx.inv, c, &f.path))
+            .collect();
         let mut bytes: Vec<&[u8]> = Vec::new();
         for (f, t) in files.iter().zip(&traced) {
             let why = match (&t.source, t.secret, &t.value) {
@@ -70,16 +78,28 @@ impl FrontProxyCerts {
                     continue;
                 }
                 (None, _, _) => format!("{} is not mounted from a Secret", f.path),
-                (Some(s), None, _) => format!("Secret {} (for {}) is not in the input", s.secret_name, f.path),
+                (Some(s), None, _) => format!(
+                    "Secret {} (for {}) is not in the input",
+                    s.secret_name, f.path
+                ),
                 (Some(s), Some(_), KeyValue::Placeholder(ph)) => {
-                    format!("{} is the template placeholder {ph}; render the manifest to check it", s.key)
+                    format!(
+                        "{} is the template placeholder {ph}; render the manifest to check it",
+                        s.key
+                    )
                 }
                 (Some(s), Some(_), KeyValue::Unreadable(m)) => format!("{}: {m}", s.key),
                 (Some(s), Some(_), _) => {
-                    format!("{} is missing or empty (front-proxy-cert-secret reports it)", s.key)
+                    format!(
+                        "{} is missing or empty (front-proxy-cert-secret reports it)",
+                        s.key
+                    )
                 }
             };
-            let o = Outcome::unknown(format!("cannot analyse the front-proxy certificates of {}: {why}", obj.r));
+            let o = Outcome::unknown(format!(
+                "cannot analyse the front-proxy certificates of {}: {why}",
+                obj.r
+            ));
             return match t.secret {
                 Some(s) => o.at(s, &t.pointer),
                 None => o.at(obj, &f.flag_pointer),
@@ -102,7 +122,12 @@ impl FrontProxyCerts {
             .ok()
             .flatten()
             .and_then(|f| f.value)
-            .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         let report = analyze_front_proxy(&FrontProxyInput {
             ca_pem: bytes[0],
@@ -119,12 +144,18 @@ impl FrontProxyCerts {
                 CertPart::ClientCert => 1,
                 CertPart::ClientKey => 2,
                 CertPart::ClientCa => {
-                    return client_ca.as_ref().and_then(|t| t.secret.map(|s| (s, t.pointer.clone())));
+                    return client_ca
+                        .as_ref()
+                        .and_then(|t| t.secret.map(|s| (s, t.pointer.clone())));
                 }
             };
             traced[i].secret.map(|s| (s, traced[i].pointer.clone()))
         };
-        let fp = |s: &Option<String>| s.as_deref().map(|f| f.chars().take(16).collect::<String>()).unwrap_or_default();
+        let fp = |s: &Option<String>| {
+            s.as_deref()
+                .map(|f| f.chars().take(16).collect::<String>())
+                .unwrap_or_default()
+        };
         let identity = format!(
             "client CN {:?}, valid until {}, SHA-256 {}…; CA {:?}, SHA-256 {}…",
             report.client_subject_cn.as_deref().unwrap_or(""),
@@ -146,7 +177,8 @@ impl FrontProxyCerts {
                 None => o.at(obj, &files[1].flag_pointer),
             };
         }
-        let worst = |sev: ProblemSeverity| report.problems.iter().filter(move |p| p.severity() == sev);
+        let worst =
+            |sev: ProblemSeverity| report.problems.iter().filter(move |p| p.severity() == sev);
         let evidence: Vec<Evidence> = report
             .problems
             .iter()
@@ -175,7 +207,10 @@ impl FrontProxyCerts {
             outcome = outcome.at(obj, &files[0].flag_pointer);
         }
         if outcome.verdict == super::Verdict::Violation {
-            let secret = traced[1].secret.map(|s| s.r.to_string()).unwrap_or_default();
+            let secret = traced[1]
+                .secret
+                .map(|s| s.r.to_string())
+                .unwrap_or_default();
             outcome = outcome.with_remediation(Remediation {
                 summary: format!(
                     "Issue a new front-proxy CA ({CA}) and client certificate ({CLIENT_CERT}, CN in \

@@ -81,8 +81,11 @@ impl FrontProxySecret {
         let files = match front_proxy_files(c) {
             Ok(f) => f,
             Err(tp) => {
-                return Outcome::unknown(format!("cannot read the karmada-apiserver command line: {}", tp.message))
-                    .at(obj, &tp.pointer)
+                return Outcome::unknown(format!(
+                    "cannot read the karmada-apiserver command line: {}",
+                    tp.message
+                ))
+                .at(obj, &tp.pointer)
             }
         };
         let mut missing: BTreeMap<String, (&Object, Vec<String>)> = BTreeMap::new();
@@ -120,9 +123,16 @@ impl FrontProxySecret {
                     present.get_or_insert((secret, t.pointer.clone()));
                 }
                 KeyValue::Missing | KeyValue::Empty => {
-                    let what = if matches!(t.value, KeyValue::Missing) { "has no key" } else { "has an empty" };
+                    let what = if matches!(t.value, KeyValue::Missing) {
+                        "has no key"
+                    } else {
+                        "has an empty"
+                    };
                     evidence.push(Evidence {
-                        message: format!("Secret {} {what} {} (read by {} as {})", secret.r, src.key, f.flag, f.path),
+                        message: format!(
+                            "Secret {} {what} {} (read by {} as {})",
+                            secret.r, src.key, f.flag, f.path
+                        ),
                         location: Some(secret.locate(&t.pointer)),
                     });
                     first_violation.get_or_insert((secret, t.pointer.clone()));
@@ -143,7 +153,8 @@ impl FrontProxySecret {
                 }
                 KeyValue::Unreadable(why) => {
                     unknown.get_or_insert_with(|| {
-                        Outcome::unknown(format!("Secret {} key {}: {why}", secret.r, src.key)).at(secret, &t.pointer)
+                        Outcome::unknown(format!("Secret {} key {}: {why}", secret.r, src.key))
+                            .at(secret, &t.pointer)
                     });
                 }
             }
@@ -167,7 +178,11 @@ impl FrontProxySecret {
             Some((secret, ptr)) => Outcome::pass(format!(
                 "Secret {} holds {} for {}",
                 secret.r,
-                files.iter().map(|f| f.target).collect::<Vec<_>>().join(", "),
+                files
+                    .iter()
+                    .map(|f| f.target)
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 obj.r
             ))
             .at(secret, &ptr),

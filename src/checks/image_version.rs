@@ -45,7 +45,8 @@ impl ImageVersion {
         let raw = match c.value.get("image") {
             Some(Value::String(s)) => s.as_str(),
             None | Some(Value::Null) => {
-                return Outcome::unknown(format!("{comp} container in {} has no image", obj.r)).at(obj, &c.pointer())
+                return Outcome::unknown(format!("{comp} container in {} has no image", obj.r))
+                    .at(obj, &c.pointer())
             }
             Some(_) => return Outcome::unknown(format!("{ptr} is not a string")).at(obj, &ptr),
         };
@@ -65,23 +66,36 @@ impl ImageVersion {
             .at(obj, &ptr);
         };
         if version >= self.minimum {
-            return Outcome::pass(format!("{comp} image {raw} is {version} (≥ {})", self.minimum)).at(obj, &ptr);
+            return Outcome::pass(format!(
+                "{comp} image {raw} is {version} (≥ {})",
+                self.minimum
+            ))
+            .at(obj, &ptr);
         }
         let new_image = format!(
             "{}{}:{}",
-            image.registry().map(|r| format!("{r}/")).unwrap_or_default(),
+            image
+                .registry()
+                .map(|r| format!("{r}/"))
+                .unwrap_or_default(),
             image.repository(),
             self.p.fix_tag
         );
         let file = fix_file(&obj.r, "patch.json");
-        let ns = obj.namespace().map(|n| format!(" -n {n}")).unwrap_or_default();
+        let ns = obj
+            .namespace()
+            .map(|n| format!(" -n {n}"))
+            .unwrap_or_default();
         Outcome::violation(format!(
             "{comp} image {raw} is {version}; it must be at least {} (the target release ships {})",
             self.minimum, self.p.fix_tag
         ))
         .at(obj, &ptr)
         .with_remediation(Remediation {
-            summary: format!("Set the {comp} image of {} to {new_image} (same registry).", obj.r),
+            summary: format!(
+                "Set the {comp} image of {} to {new_image} (same registry).",
+                obj.r
+            ),
             commands: vec![format!(
                 "kubectl {}{ns} patch {} {} --type=json --patch-file {file}",
                 context_flag(&obj.r.scope),
@@ -98,7 +112,10 @@ impl ImageVersion {
                     {"op": "replace", "path": ptr, "value": new_image},
                 ]),
             }],
-            diff: Some(format!("{}\n-  image: {raw}\n+  image: {new_image}\n", obj.locate(&ptr))),
+            diff: Some(format!(
+                "{}\n-  image: {raw}\n+  image: {new_image}\n",
+                obj.locate(&ptr)
+            )),
         })
     }
 }
@@ -118,7 +135,10 @@ impl Check for ImageVersion {
         };
         let cs = find_component(ctx.inv, self.p.component, &sel);
         if cs.is_empty() {
-            return vec![Outcome::unknown(format!("no {} workload in the input", self.p.component.display()))];
+            return vec![Outcome::unknown(format!(
+                "no {} workload in the input",
+                self.p.component.display()
+            ))];
         }
         cs.iter().map(|c| self.check_container(c)).collect()
     }

@@ -27,7 +27,9 @@ struct ServiceLink {
 }
 
 pub fn compile(p: &Value) -> Result<Box<dyn Check>, CompileError> {
-    Ok(Box::new(ServiceLink { p: params::decode(p)? }))
+    Ok(Box::new(ServiceLink {
+        p: params::decode(p)?,
+    }))
 }
 
 fn is_external(s: &Object) -> bool {
@@ -43,11 +45,18 @@ impl ServiceLink {
         let host = find_component(ctx.inv, Component::AggregatedApiserver, &HOST)
             .first()
             .and_then(|c| {
-                ctx.inv
-                    .of_kind("Service", &HOST)
-                    .find(|s| !is_external(s) && s.namespace() == c.object.namespace() && s.name() == c.object.name())
+                ctx.inv.of_kind("Service", &HOST).find(|s| {
+                    !is_external(s)
+                        && s.namespace() == c.object.namespace()
+                        && s.name() == c.object.name()
+                })
             })
-            .map(|s| (s.name().to_string(), s.namespace().unwrap_or("default").to_string()))
+            .map(|s| {
+                (
+                    s.name().to_string(),
+                    s.namespace().unwrap_or("default").to_string(),
+                )
+            })
             .unwrap_or_else(|| (name.to_string(), ns.to_string()));
         let external = format!("{}.{}.svc.{domain}", host.0, host.1);
         let sref = ObjectRef::new(Scope::Karmada, "v1", "Service", Some(ns), name);
@@ -218,9 +227,20 @@ impl Check for ServiceLink {
             .filter(|a| a.at("/spec/service").is_some_and(|s| !s.is_null()))
             .collect();
         if with_service.is_empty() {
-            let what = if found.is_empty() { "is not in the input" } else { "has no spec.service (automanaged)" };
-            let msg = format!("APIService {} {what}; cluster-apiservice reports it", self.p.apiservice);
-            let o = if ctx.phase == Phase::Pre { Outcome::skip(msg) } else { Outcome::violation(msg) };
+            let what = if found.is_empty() {
+                "is not in the input"
+            } else {
+                "has no spec.service (automanaged)"
+            };
+            let msg = format!(
+                "APIService {} {what}; cluster-apiservice reports it",
+                self.p.apiservice
+            );
+            let o = if ctx.phase == Phase::Pre {
+                Outcome::skip(msg)
+            } else {
+                Outcome::violation(msg)
+            };
             return vec![match found.first() {
                 Some(a) => o.at(a, "/spec"),
                 None => o.about(ObjectRef::new(
@@ -232,6 +252,9 @@ impl Check for ServiceLink {
                 )),
             }];
         }
-        with_service.into_iter().map(|a| self.check(ctx, a)).collect()
+        with_service
+            .into_iter()
+            .map(|a| self.check(ctx, a))
+            .collect()
     }
 }

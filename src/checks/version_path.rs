@@ -64,7 +64,12 @@ impl VersionPath {
         let m = minor(v);
         if m < minor(&self.from) {
             let steps = KarmadaVersion::minor_steps_between(*v, self.to)
-                .map(|h| h.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", "))
+                .map(|h| {
+                    h.iter()
+                        .map(|x| x.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
                 .unwrap_or_default();
             return Outcome::violation(format!(
                 "Karmada {label} is older than {from}: upgrade to the latest {from}.x first, one minor at a time \
@@ -79,20 +84,30 @@ impl VersionPath {
         }
         if m == minor(&self.from) {
             return match ctx.phase {
-                Phase::Pre => Outcome::pass(format!("Karmada {label}: {from} -> {to} is a supported single step")),
+                Phase::Pre => Outcome::pass(format!(
+                    "Karmada {label}: {from} -> {to} is a supported single step"
+                )),
                 Phase::Post => Outcome::violation(format!(
                     "Karmada {label} is still {from}; the upgrade to {to} has not happened"
                 )),
             };
         }
         if m == minor(&self.to) {
-            let tail = if ctx.phase == Phase::Pre { "; run with --phase post to verify it" } else { "" };
+            let tail = if ctx.phase == Phase::Pre {
+                "; run with --phase post to verify it"
+            } else {
+                ""
+            };
             return Outcome::pass(format!("Karmada {label} is already {to}{tail}"));
         }
         if m > minor(&self.to) {
-            return Outcome::skip(format!("Karmada {label} is past {to}; this pack covers {from} -> {to}"));
+            return Outcome::skip(format!(
+                "Karmada {label} is past {to}; this pack covers {from} -> {to}"
+            ));
         }
-        Outcome::unknown(format!("Karmada {label} is between {from} and {to}, which was never released"))
+        Outcome::unknown(format!(
+            "Karmada {label} is between {from} and {to}, which was never released"
+        ))
     }
 }
 
@@ -116,7 +131,12 @@ impl Check for VersionPath {
                     .ok()
                     .and_then(|i| i.tag().and_then(|t| KarmadaVersion::parse(t).ok()));
                 if let Some(v) = v {
-                    tagged.push((v, c.object, format!("{}/image", c.pointer()), c.image().to_string()));
+                    tagged.push((
+                        v,
+                        c.object,
+                        format!("{}/image", c.pointer()),
+                        c.image().to_string(),
+                    ));
                 }
             }
         }
@@ -128,7 +148,11 @@ impl Check for VersionPath {
                     location: Some(o.locate(p)),
                 })
                 .collect();
-            let mut o = self.judge(ctx, v, &format!("{} (image {image} of {})", show_full(v), obj.r));
+            let mut o = self.judge(
+                ctx,
+                v,
+                &format!("{} (image {image} of {})", show_full(v), obj.r),
+            );
             if let Some((w, wo, wp, wi)) = tagged.iter().find(|(w, ..)| minor(w) != minor(v)) {
                 // Components on different minors: an upgrade half done (or a mix-up).
                 o = Outcome::violation(format!(
@@ -173,7 +197,12 @@ fn locate_fingerprint(ctx: &Ctx<'_>, o: Outcome, version: &str) -> Outcome {
     static KARMADA: ScopeSel = ScopeSel::Karmada;
     static ALL: ScopeSel = ScopeSel::All;
     if version.starts_with("v0.") {
-        if let Some(crd) = ctx.inv.get("CustomResourceDefinition", &KARMADA, None, "clusters.cluster.karmada.io") {
+        if let Some(crd) = ctx.inv.get(
+            "CustomResourceDefinition",
+            &KARMADA,
+            None,
+            "clusters.cluster.karmada.io",
+        ) {
             return o.at(crd, "/metadata/name");
         }
         return o;
@@ -181,7 +210,10 @@ fn locate_fingerprint(ctx: &Ctx<'_>, o: Outcome, version: &str) -> Outcome {
     if let Some(c) = find_component(ctx.inv, Component::AggregatedApiserver, &ALL).first() {
         return o.at(c.object, &format!("{}/image", c.pointer()));
     }
-    match ctx.inv.get("APIService", &KARMADA, None, "v1alpha1.cluster.karmada.io") {
+    match ctx
+        .inv
+        .get("APIService", &KARMADA, None, "v1alpha1.cluster.karmada.io")
+    {
         Some(a) => o.at(a, "/spec/service"),
         None => o,
     }

@@ -33,7 +33,9 @@ const FLAGS: [(&str, &str); 3] = [
 const V0_10_NAMES: [&str; 3] = ["karmada.crt", "karmada.key", "server-ca.crt"];
 
 fn dir_of(path: &str) -> Option<&str> {
-    path.rsplit_once('/').map(|(d, _)| d).filter(|d| !d.is_empty())
+    path.rsplit_once('/')
+        .map(|(d, _)| d)
+        .filter(|d| !d.is_empty())
 }
 
 /// The three files in order CA, client cert, client key.
@@ -49,7 +51,9 @@ pub fn front_proxy_files(c: &ContainerRef<'_>) -> Result<Vec<FrontProxyFile>, Ty
         .iter()
         .map(|(flag, target)| {
             let found = last(flag);
-            let current = found.and_then(|f| f.value.clone()).filter(|v| !v.is_empty());
+            let current = found
+                .and_then(|f| f.value.clone())
+                .filter(|v| !v.is_empty());
             let path = match &current {
                 Some(v) => {
                     let base = v.rsplit('/').next().unwrap_or(v);
@@ -66,7 +70,9 @@ pub fn front_proxy_files(c: &ContainerRef<'_>) -> Result<Vec<FrontProxyFile>, Ty
                 target,
                 path,
                 current,
-                flag_pointer: found.map(|f| f.pointer.clone()).unwrap_or_else(|| c.flag_list_pointer()),
+                flag_pointer: found
+                    .map(|f| f.pointer.clone())
+                    .unwrap_or_else(|| c.flag_list_pointer()),
             }
         })
         .collect())

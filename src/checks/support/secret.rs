@@ -56,7 +56,10 @@ pub fn read_key(obj: &Object, key: &str) -> (KeyValue, String) {
             Some(Value::Object(m)) => m,
             Some(other) => {
                 return (
-                    KeyValue::Unreadable(format!("/{field} is {}, expected a mapping", json_type(other))),
+                    KeyValue::Unreadable(format!(
+                        "/{field} is {}, expected a mapping",
+                        json_type(other)
+                    )),
                     format!("/{field}"),
                 )
             }
@@ -67,7 +70,10 @@ pub fn read_key(obj: &Object, key: &str) -> (KeyValue, String) {
             Value::Null => return (KeyValue::Empty, ptr),
             other => {
                 return (
-                    KeyValue::Unreadable(format!("{ptr} is {}, expected a string", json_type(other))),
+                    KeyValue::Unreadable(format!(
+                        "{ptr} is {}, expected a string",
+                        json_type(other)
+                    )),
                     ptr,
                 )
             }
@@ -88,10 +94,17 @@ pub fn read_key(obj: &Object, key: &str) -> (KeyValue, String) {
         return match base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()) {
             Ok(b) if b.is_empty() => (KeyValue::Empty, ptr),
             Ok(b) => (KeyValue::Present(b), ptr),
-            Err(_) => (KeyValue::Unreadable(format!("{ptr} is not valid base64")), ptr),
+            Err(_) => (
+                KeyValue::Unreadable(format!("{ptr} is not valid base64")),
+                ptr,
+            ),
         };
     }
-    let ptr = if obj.at("/data").is_some() { "/data" } else { "/metadata/name" };
+    let ptr = if obj.at("/data").is_some() {
+        "/data"
+    } else {
+        "/metadata/name"
+    };
     (KeyValue::Missing, ptr.to_string())
 }
 
@@ -114,7 +127,9 @@ pub struct TracedFile<'a> {
 /// Follow `path` in container `c` to a Secret key and read it.
 pub fn trace_file<'a>(inv: &'a Inventory, c: &ContainerRef<'_>, path: &str) -> TracedFile<'a> {
     let source = c.secret_for_path(path);
-    let secret = source.as_ref().and_then(|s| find_secret(inv, c.object, &s.secret_name));
+    let secret = source
+        .as_ref()
+        .and_then(|s| find_secret(inv, c.object, &s.secret_name));
     let (value, pointer) = match (&source, secret) {
         (Some(sf), Some(obj)) => read_key(obj, &sf.key),
         _ => (KeyValue::Missing, String::new()),
