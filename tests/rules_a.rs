@@ -291,6 +291,93 @@ fn the_cli_reports_the_v0_10_actions_and_prints_no_secret_material() {
     assert!(table.contains("front-proxy-cert-secret"), "{table}");
 }
 
+#[test]
+fn generate_front_proxy_certs_writes_a_fresh_pair_and_filled_patch_privately() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("karmada-preflight")
+        .unwrap()
+        .args([
+            "check",
+            &fixture("karmada-v0.10.1"),
+            "--phase",
+            "pre",
+            "-o",
+            "json",
+            "--fail-on",
+            "never",
+        ])
+        .arg("--fix-dir")
+        .arg(dir.path())
+        .arg("--generate-front-proxy-certs")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("PRIVATE KEY") && !stdout.contains("BEGIN CERTIFICATE"));
+    let patch_name =
+        "pool.karmada-system.secret.karmada-cert-secret.front-proxy.generated.merge-patch.json";
+    for name in [
+        "front-proxy/front-proxy-ca.crt",
+        "front-proxy/front-proxy-ca.key",
+        "front-proxy/front-proxy-client.crt",
+        "front-proxy/front-proxy-client.key",
+        patch_name,
+    ] {
+        let p = dir.path().join(name);
+        assert!(p.exists(), "{name} not written");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(
+                std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+                0o600,
+                "{name}"
+            );
+        }
+        if name.ends_with(".crt") || name.ends_with(".key") {
+            let body = std::fs::read_to_string(&p)
+                .unwrap()
+                .lines()
+                .nth(1)
+                .unwrap()
+                .to_string();
+            assert!(!stdout.contains(&body), "{name} leaked to stdout");
+        }
+    }
+    // The placeholder patch from the rule stays, the filled one decodes to the written PEMs.
+    let plain = std::fs::read_to_string(
+        dir.path()
+            .join("pool.karmada-system.secret.karmada-cert-secret.front-proxy.merge-patch.json"),
+    )
+    .unwrap();
+    assert!(plain.contains("<base64 of front-proxy-ca.crt>"));
+    let filled: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(patch_name)).unwrap())
+            .unwrap();
+    let ca = base64::engine::general_purpose::STANDARD
+        .decode(filled["data"]["front-proxy-ca.crt"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        ca,
+        std::fs::read(dir.path().join("front-proxy/front-proxy-ca.crt")).unwrap()
+    );
+    // The flag only makes sense with a place to write to.
+    Command::cargo_bin("karmada-preflight")
+        .unwrap()
+        .args([
+            "check",
+            &fixture("karmada-v0.10.1"),
+            "--generate-front-proxy-certs",
+        ])
+        .assert()
+        .code(2);
+}
+
 // ---------------------------------------------------------------------------------------
 // Install layouts that must pass
 // ---------------------------------------------------------------------------------------
