@@ -717,6 +717,17 @@ fn leaf(
     }
 }
 
+/// A clientAuth certificate valid from `from` to `to` days around NOW.
+fn client_cert(issuer: &Ca, cn: &str, from: i64, to: i64) -> Pair {
+    leaf(
+        issuer,
+        cn,
+        ExtendedKeyUsagePurpose::ClientAuth,
+        NOW + Duration::days(from),
+        NOW + Duration::days(to),
+    )
+}
+
 fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
@@ -788,13 +799,7 @@ fn chain() -> (Ca, Ca, Pair) {
         NOW - Duration::days(10),
         NOW + Duration::days(3650),
     );
-    let client = leaf(
-        &fp_ca,
-        "front-proxy-client",
-        ExtendedKeyUsagePurpose::ClientAuth,
-        NOW - Duration::days(1),
-        NOW + Duration::days(365),
-    );
+    let client = client_cert(&fp_ca, "front-proxy-client", -1, 365);
     (client_ca, fp_ca, client)
 }
 
@@ -818,13 +823,7 @@ fn a_client_certificate_from_another_ca_fails() {
         NOW - Duration::days(10),
         NOW + Duration::days(3650),
     );
-    let client = leaf(
-        &other,
-        "front-proxy-client",
-        ExtendedKeyUsagePurpose::ClientAuth,
-        NOW - Duration::days(1),
-        NOW + Duration::days(365),
-    );
+    let client = client_cert(&other, "front-proxy-client", -1, 365);
     let (f, _d) = run_cert_case(&client_ca.pem, &fp_ca.pem, &client);
     at_line(&f, Status::Fail, 9);
     assert!(
@@ -837,24 +836,12 @@ fn a_client_certificate_from_another_ca_fails() {
 #[test]
 fn an_expired_client_certificate_fails_and_one_expiring_soon_warns() {
     let (client_ca, fp_ca, _) = chain();
-    let expired = leaf(
-        &fp_ca,
-        "front-proxy-client",
-        ExtendedKeyUsagePurpose::ClientAuth,
-        NOW - Duration::days(400),
-        NOW - Duration::days(1),
-    );
+    let expired = client_cert(&fp_ca, "front-proxy-client", -400, -1);
     let (f, _d) = run_cert_case(&client_ca.pem, &fp_ca.pem, &expired);
     at_line(&f, Status::Fail, 9);
     assert_eq!(f.severity, Some(Severity::Error));
     assert!(f.message.contains("expired"), "{}", f.message);
-    let soon = leaf(
-        &fp_ca,
-        "front-proxy-client",
-        ExtendedKeyUsagePurpose::ClientAuth,
-        NOW - Duration::days(300),
-        NOW + Duration::days(10),
-    );
+    let soon = client_cert(&fp_ca, "front-proxy-client", -300, 10);
     let (f, _d) = run_cert_case(&client_ca.pem, &fp_ca.pem, &soon);
     at_line(&f, Status::Fail, 9);
     assert_eq!(f.severity, Some(Severity::Warning), "{}", f.message);
@@ -872,13 +859,7 @@ fn reusing_the_client_ca_as_front_proxy_ca_is_reported_at_the_ca_key() {
 #[test]
 fn a_key_from_another_pair_fails_at_the_key() {
     let (client_ca, fp_ca, client) = chain();
-    let other = leaf(
-        &fp_ca,
-        "front-proxy-client",
-        ExtendedKeyUsagePurpose::ClientAuth,
-        NOW - Duration::days(1),
-        NOW + Duration::days(365),
-    );
+    let other = client_cert(&fp_ca, "front-proxy-client", -1, 365);
     let mixed = Pair {
         cert: client.cert,
         key: other.key,
@@ -890,13 +871,7 @@ fn a_key_from_another_pair_fails_at_the_key() {
 #[test]
 fn a_cn_outside_the_allowed_names_fails() {
     let (client_ca, fp_ca, _) = chain();
-    let admin = leaf(
-        &fp_ca,
-        "system:admin",
-        ExtendedKeyUsagePurpose::ClientAuth,
-        NOW - Duration::days(1),
-        NOW + Duration::days(365),
-    );
+    let admin = client_cert(&fp_ca, "system:admin", -1, 365);
     let (f, _d) = run_cert_case(&client_ca.pem, &fp_ca.pem, &admin);
     at_line(&f, Status::Fail, 9);
     assert!(f.message.contains("system:admin"), "{}", f.message);

@@ -12,7 +12,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::support::apiserver::{karmada_apiservers, EtcdAccess};
-use super::support::naming::{apply_to, context_flag, fix_file};
+use super::support::naming::fix_file;
+use super::support::patch::patch_fix;
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
 use crate::findings::{Evidence, Manifest, ManifestKind, Remediation};
 use crate::inventory::workload::{find_component, Component, ContainerRef};
@@ -382,21 +383,14 @@ impl AggregatedApiserver {
                     }
                 }
                 if !ops.is_empty() {
-                    let file = fix_file(&obj.r, "patch.json");
-                    commands.push(format!(
-                        "kubectl {} -n {} patch {} {} --type=json --patch-file {file}",
-                        context_flag(&obj.r.scope),
-                        obj.namespace().unwrap_or("default"),
-                        obj.kind().to_lowercase(),
-                        obj.name()
-                    ));
-                    manifests.push(Manifest {
-                        file_name: file,
-                        kind: ManifestKind::JsonPatch,
-                        apply_to: apply_to(&obj.r.scope),
-                        target: Some(obj.r.clone()),
-                        content: Value::Array(ops),
-                    });
+                    let (cmd, m) = patch_fix(
+                        &obj.r,
+                        ManifestKind::JsonPatch,
+                        "patch.json",
+                        Value::Array(ops),
+                    );
+                    commands.push(cmd);
+                    manifests.push(m);
                 }
             }
         }
@@ -616,13 +610,6 @@ impl AggregatedApiserver {
                         obj.r
                     ),
                 ));
-                let file = fix_file(&s.r, "merge-patch.json");
-                commands.push(format!(
-                    "kubectl {} -n {} patch service {} --type=merge --patch-file {file}",
-                    context_flag(&s.r.scope),
-                    s.namespace().unwrap_or("default"),
-                    s.name()
-                ));
                 // `null` first drops keys that do not match, then the pod labels are set.
                 let mut sel_patch = Map::new();
                 if let Some(old) = s.at("/spec/selector").and_then(Value::as_object) {
@@ -633,13 +620,14 @@ impl AggregatedApiserver {
                 for (k, v) in labels {
                     sel_patch.insert(k.clone(), v.clone());
                 }
-                manifests.push(Manifest {
-                    file_name: file,
-                    kind: ManifestKind::MergePatch,
-                    apply_to: apply_to(&s.r.scope),
-                    target: Some(s.r.clone()),
-                    content: json!({"spec": {"selector": sel_patch}}),
-                });
+                let (cmd, m) = patch_fix(
+                    &s.r,
+                    ManifestKind::MergePatch,
+                    "merge-patch.json",
+                    json!({"spec": {"selector": sel_patch}}),
+                );
+                commands.push(cmd);
+                manifests.push(m);
             }
             None => problems.push((
                 obj,

@@ -7,10 +7,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::support::apiserver::karmada_apiservers;
-use super::support::front_proxy::{front_proxy_files, CA, CLIENT_CERT, CLIENT_KEY};
+use super::support::front_proxy::{self, front_proxy_files, CA, CLIENT_CERT, CLIENT_KEY};
 use super::support::secret::{trace_file, KeyValue, TracedFile};
-use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
+use super::{params, Check, CompileError, Ctx, Outcome, Read};
 use crate::certs::{analyze_front_proxy, CertPart, CertProblem, FrontProxyInput, ProblemSeverity};
 use crate::findings::{Evidence, Remediation, Severity};
 use crate::inventory::workload::ContainerRef;
@@ -58,13 +57,7 @@ impl FrontProxyCerts {
         let obj = c.object;
         let files = match front_proxy_files(c) {
             Ok(f) => f,
-            Err(tp) => {
-                return Outcome::unknown(format!(
-                    "cannot read the karmada-apiserver command line: {}",
-                    tp.message
-                ))
-                .at(obj, &tp.pointer)
-            }
+            Err(unknown) => return *unknown,
         };
         let traced: Vec<TracedFile<'_>> = files
             .iter()
@@ -227,22 +220,12 @@ impl FrontProxyCerts {
 
 impl Check for FrontProxyCerts {
     fn reads(&self) -> Vec<Read> {
-        vec![
-            read("Deployment", ReadScope::Host),
-            read("StatefulSet", ReadScope::Host),
-            read("DaemonSet", ReadScope::Host),
-            read("Pod", ReadScope::Host),
-            read("Secret", ReadScope::Host),
-        ]
+        front_proxy::reads()
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome> {
-        let cs = karmada_apiservers(ctx.inv);
-        if cs.is_empty() {
-            return vec![Outcome::unknown(
-                "no karmada-apiserver workload in the input, so its front-proxy certificates cannot be found",
-            )];
-        }
-        cs.iter().map(|c| self.check_container(ctx, c)).collect()
+        front_proxy::each_apiserver(ctx.inv, "front-proxy certificates", |c| {
+            self.check_container(ctx, c)
+        })
     }
 }

@@ -9,12 +9,11 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::support::apiserver::karmada_apiservers;
-use super::support::front_proxy::front_proxy_files;
-use super::support::naming::{apply_to, context_flag, fix_file};
+use super::support::front_proxy::{self, front_proxy_files};
+use super::support::patch::patch_fix;
 use super::support::secret::{trace_file, KeyValue};
-use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
-use crate::findings::{Evidence, Manifest, ManifestKind, Remediation};
+use super::{params, Check, CompileError, Ctx, Outcome, Read};
+use crate::findings::{Evidence, ManifestKind, Remediation};
 use crate::inventory::workload::ContainerRef;
 use crate::inventory::Object;
 
@@ -29,12 +28,6 @@ pub fn compile(p: &Value) -> Result<Box<dyn Check>, CompileError> {
     Ok(Box::new(FrontProxySecret))
 }
 
-/// The file name of the merge patch for a Secret; `--generate-front-proxy-certs` writes a
-/// filled copy of it next to the generated certificates.
-pub fn patch_file_name(secret: &Object) -> String {
-    fix_file(&secret.r, "front-proxy.merge-patch.json")
-}
-
 fn remediation(missing: &BTreeMap<String, (&Object, Vec<String>)>) -> Remediation {
     let mut manifests = Vec::new();
     let mut commands = Vec::new();
@@ -44,20 +37,14 @@ fn remediation(missing: &BTreeMap<String, (&Object, Vec<String>)>) -> Remediatio
             // A placeholder to fill, never a value read from the input.
             data.insert(k.clone(), Value::String(format!("<base64 of {k}>")));
         }
-        let file = patch_file_name(secret);
-        commands.push(format!(
-            "kubectl {} -n {} patch secret {} --type=merge --patch-file {file}",
-            context_flag(&secret.r.scope),
-            secret.namespace().unwrap_or("default"),
-            secret.name()
-        ));
-        manifests.push(Manifest {
-            file_name: file,
-            kind: ManifestKind::MergePatch,
-            apply_to: apply_to(&secret.r.scope),
-            target: Some(secret.r.clone()),
-            content: json!({ "data": data }),
-        });
+        let (cmd, m) = patch_fix(
+            &secret.r,
+            ManifestKind::MergePatch,
+            "front-proxy.merge-patch.json",
+            json!({ "data": data }),
+        );
+        commands.push(cmd);
+        manifests.push(m);
     }
     let names: Vec<String> = missing.values().map(|(s, _)| s.r.to_string()).collect();
     Remediation {
@@ -80,13 +67,7 @@ impl FrontProxySecret {
         let obj = c.object;
         let files = match front_proxy_files(c) {
             Ok(f) => f,
-            Err(tp) => {
-                return Outcome::unknown(format!(
-                    "cannot read the karmada-apiserver command line: {}",
-                    tp.message
-                ))
-                .at(obj, &tp.pointer)
-            }
+            Err(unknown) => return *unknown,
         };
         let mut missing: BTreeMap<String, (&Object, Vec<String>)> = BTreeMap::new();
         let mut evidence = Vec::new();
@@ -193,22 +174,12 @@ impl FrontProxySecret {
 
 impl Check for FrontProxySecret {
     fn reads(&self) -> Vec<Read> {
-        vec![
-            read("Deployment", ReadScope::Host),
-            read("StatefulSet", ReadScope::Host),
-            read("DaemonSet", ReadScope::Host),
-            read("Pod", ReadScope::Host),
-            read("Secret", ReadScope::Host),
-        ]
+        front_proxy::reads()
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome> {
-        let cs = karmada_apiservers(ctx.inv);
-        if cs.is_empty() {
-            return vec![Outcome::unknown(
-                "no karmada-apiserver workload in the input, so its front-proxy Secret cannot be found",
-            )];
-        }
-        cs.iter().map(|c| self.check_container(ctx, c)).collect()
+        front_proxy::each_apiserver(ctx.inv, "front-proxy Secret", |c| {
+            self.check_container(ctx, c)
+        })
     }
 }

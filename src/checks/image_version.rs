@@ -6,9 +6,9 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::support::naming::{apply_to, context_flag, fix_file};
+use super::support::patch::patch_fix;
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
-use crate::findings::{Manifest, ManifestKind, Remediation};
+use crate::findings::{ManifestKind, Remediation};
 use crate::inventory::workload::{find_component, Component, ContainerRef};
 use crate::inventory::ScopeSel;
 use crate::k8s::{ImageRef, KubeVersion};
@@ -81,11 +81,15 @@ impl ImageVersion {
             image.repository(),
             self.p.fix_tag
         );
-        let file = fix_file(&obj.r, "patch.json");
-        let ns = obj
-            .namespace()
-            .map(|n| format!(" -n {n}"))
-            .unwrap_or_default();
+        let (command, manifest) = patch_fix(
+            &obj.r,
+            ManifestKind::JsonPatch,
+            "patch.json",
+            json!([
+                {"op": "test", "path": ptr, "value": raw},
+                {"op": "replace", "path": ptr, "value": new_image},
+            ]),
+        );
         Outcome::violation(format!(
             "{comp} image {raw} is {version}; it must be at least {} (the target release ships {})",
             self.minimum, self.p.fix_tag
@@ -96,22 +100,8 @@ impl ImageVersion {
                 "Set the {comp} image of {} to {new_image} (same registry).",
                 obj.r
             ),
-            commands: vec![format!(
-                "kubectl {}{ns} patch {} {} --type=json --patch-file {file}",
-                context_flag(&obj.r.scope),
-                obj.kind().to_lowercase(),
-                obj.name()
-            )],
-            manifests: vec![Manifest {
-                file_name: file,
-                kind: ManifestKind::JsonPatch,
-                apply_to: apply_to(&obj.r.scope),
-                target: Some(obj.r.clone()),
-                content: json!([
-                    {"op": "test", "path": ptr, "value": raw},
-                    {"op": "replace", "path": ptr, "value": new_image},
-                ]),
-            }],
+            commands: vec![command],
+            manifests: vec![manifest],
             diff: Some(format!(
                 "{}\n-  image: {raw}\n+  image: {new_image}\n",
                 obj.locate(&ptr)

@@ -38,9 +38,20 @@ fn dir_of(path: &str) -> Option<&str> {
         .filter(|d| !d.is_empty())
 }
 
-/// The three files in order CA, client cert, client key.
-pub fn front_proxy_files(c: &ContainerRef<'_>) -> Result<Vec<FrontProxyFile>, TypeProblem> {
-    let flags = c.flags()?;
+/// The three files in order CA, client cert, client key; an unreadable command line is
+/// the unknown outcome to report, pointing at the offending field.
+pub fn front_proxy_files(
+    c: &ContainerRef<'_>,
+) -> Result<Vec<FrontProxyFile>, Box<crate::checks::Outcome>> {
+    let flags = c.flags().map_err(|tp: TypeProblem| {
+        Box::new(
+            crate::checks::Outcome::unknown(format!(
+                "cannot read the karmada-apiserver command line: {}",
+                tp.message
+            ))
+            .at(c.object, &tp.pointer),
+        )
+    })?;
     let last = |n: &str| flags.iter().rev().find(|f| f.name == n);
     let cert_dir = last("--tls-cert-file")
         .and_then(|f| f.value.as_deref())
@@ -76,4 +87,29 @@ pub fn front_proxy_files(c: &ContainerRef<'_>) -> Result<Vec<FrontProxyFile>, Ty
             }
         })
         .collect())
+}
+
+/// What the front-proxy rules read: karmada-apiserver workloads and host Secrets.
+pub fn reads() -> Vec<crate::checks::Read> {
+    use crate::checks::{read, ReadScope};
+    ["Deployment", "StatefulSet", "DaemonSet", "Pod", "Secret"]
+        .into_iter()
+        .map(|k| read(k, ReadScope::Host))
+        .collect()
+}
+
+/// Run `check` on every karmada-apiserver container; unknown (saying which `material`
+/// could not be found) when the input has none.
+pub fn each_apiserver<'a>(
+    inv: &'a crate::inventory::Inventory,
+    material: &str,
+    check: impl Fn(&ContainerRef<'a>) -> crate::checks::Outcome,
+) -> Vec<crate::checks::Outcome> {
+    let cs = super::apiserver::karmada_apiservers(inv);
+    if cs.is_empty() {
+        return vec![crate::checks::Outcome::unknown(format!(
+            "no karmada-apiserver workload in the input, so its {material} cannot be found"
+        ))];
+    }
+    cs.iter().map(check).collect()
 }

@@ -3,4 +3,5 @@
 pub mod apiserver;
 pub mod front_proxy;
 pub mod naming;
+pub mod patch;
 pub mod secret;
