@@ -958,3 +958,46 @@ fn regenerate_fixture_certs() {
     );
     std::fs::write(PathBuf::from(fixture("helm-v1.0/secrets.yaml")), helm).unwrap();
 }
+
+#[test]
+fn wrong_types_are_unknown_naming_the_pointer_never_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write("apiserver.yaml", CASE_APISERVER);
+    write(
+        "secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: karmada-cert\n  namespace: karmada-system\n\
+         data:\n  front-proxy-ca.crt: [1, 2]\n  front-proxy-client.crt: 7\n  front-proxy-client.key: '!!!'\n",
+    );
+    write(
+        "aa.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: karmada-aggregated-apiserver\n  namespace: \
+         karmada-system\nspec:\n  template:\n    metadata:\n      labels: [a]\n    spec:\n      volumes: {x: 1}\n      \
+         containers:\n        - name: a\n          image: karmada-aggregated-apiserver:v1.0.0\n          command: \
+         \"/bin/karmada-aggregated-apiserver --kubeconfig=x\"\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: x\n  \
+         namespace: karmada-system\nspec:\n  selector: [1]\n  ports: 443\n",
+    );
+    write(
+        "apiservice.yaml",
+        "apiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata:\n  name: v1alpha1.cluster.karmada.io\n\
+         spec:\n  service:\n    name: 5\n    namespace: karmada-system\n",
+    );
+    let f = run_at(&[dir.path().display().to_string()], Phase::Post, NOW);
+    let s = one(&f, "front-proxy-cert-secret");
+    assert_eq!(s.status, Status::Unknown, "{}", s.message);
+    assert!(
+        s.message.contains("/data/front-proxy-ca.crt is a list"),
+        "{}",
+        s.message
+    );
+    let a = one(&f, "aggregated-apiserver-deployed");
+    assert_eq!(a.status, Status::Unknown, "{}", a.message);
+    assert!(a.message.contains("command is a string"), "{}", a.message);
+    let l = one(&f, "aggregated-apiserver-service-link");
+    assert_eq!(l.status, Status::Unknown, "{}", l.message);
+    assert!(
+        l.message.contains("/spec/service/name is a number"),
+        "{}",
+        l.message
+    );
+}

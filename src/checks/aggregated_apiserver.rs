@@ -16,7 +16,7 @@ use super::support::naming::fix_file;
 use super::support::patch::patch_fix;
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
 use crate::findings::{Evidence, Manifest, ManifestKind, Remediation};
-use crate::inventory::workload::{find_component, Component, ContainerRef};
+use crate::inventory::workload::{find_component, json_type, Component, ContainerRef};
 use crate::inventory::{Object, ObjectRef, Scope, ScopeSel};
 use crate::k8s::{ImageRef, KubeVersion};
 
@@ -527,6 +527,17 @@ impl AggregatedApiserver {
             c.pod_spec_ptr().strip_suffix("/spec").unwrap_or("")
         );
         let empty = Map::new();
+        if let Some(v) = obj
+            .at(&label_ptr)
+            .filter(|v| !v.is_object() && !v.is_null())
+        {
+            unknowns.push((
+                obj,
+                label_ptr.clone(),
+                format!("{label_ptr} is {}, expected a mapping", json_type(v)),
+            ));
+            return;
+        }
         let labels = obj
             .at(&label_ptr)
             .and_then(Value::as_object)
@@ -555,6 +566,22 @@ impl AggregatedApiserver {
                 unknowns.push((obj, label_ptr, "the input holds no Services".into()));
             }
             return;
+        }
+        for s in &services {
+            if let Some(v) = s
+                .at("/spec/selector")
+                .filter(|v| !v.is_object() && !v.is_null())
+            {
+                unknowns.push((
+                    s,
+                    "/spec/selector".into(),
+                    format!(
+                        "Service {} /spec/selector is {}, expected a mapping",
+                        s.r,
+                        json_type(v)
+                    ),
+                ));
+            }
         }
         let selects = |s: &Object| {
             s.at("/spec/selector")
