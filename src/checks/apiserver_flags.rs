@@ -44,7 +44,10 @@ struct ApiserverFlags {
 pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
     let p: Params = params::decode(params)?;
     for (i, e) in p.expect.iter().enumerate() {
-        let n = [&e.equals, &e.ends_with, &e.list_contains].iter().filter(|x| x.is_some()).count();
+        let n = [&e.equals, &e.ends_with, &e.list_contains]
+            .iter()
+            .filter(|x| x.is_some())
+            .count();
         if n != 1 || !e.flag.starts_with("--") {
             return Err(CompileError {
                 pointer: format!("/expect/{i}"),
@@ -69,7 +72,11 @@ impl Expect {
         } else if let Some(v) = &self.ends_with {
             format!("{}=…/{v}", self.flag)
         } else {
-            format!("{} including {}", self.flag, self.list_contains.as_deref().unwrap_or(""))
+            format!(
+                "{} including {}",
+                self.flag,
+                self.list_contains.as_deref().unwrap_or("")
+            )
         }
     }
 
@@ -116,7 +123,11 @@ impl ApiserverFlags {
         let flags = match c.flags() {
             Ok(f) => f,
             Err(tp) => {
-                return Outcome::unknown(format!("cannot read the {comp} command line: {}", tp.message)).at(obj, &tp.pointer)
+                return Outcome::unknown(format!(
+                    "cannot read the {comp} command line: {}",
+                    tp.message
+                ))
+                .at(obj, &tp.pointer)
             }
         };
         let last = |name: &str| flags.iter().rev().find(|f| f.name == name).cloned();
@@ -136,7 +147,13 @@ impl ApiserverFlags {
                         "{} is the template placeholder {v:?}; render the manifest to check it",
                         e.flag
                     ))
-                    .at(obj, &found.as_ref().map(|f| f.pointer.clone()).unwrap_or_default());
+                    .at(
+                        obj,
+                        &found
+                            .as_ref()
+                            .map(|f| f.pointer.clone())
+                            .unwrap_or_default(),
+                    );
                 }
             }
             if value.as_deref().is_some_and(|v| e.satisfied_by(v)) {
@@ -147,19 +164,47 @@ impl ApiserverFlags {
                 .clone()
                 .filter(|_| value.is_none() && e.ends_with.is_none())
                 .unwrap_or_else(|| e.wanted(value.as_deref(), &cert_dir));
-            problems.push(Problem { expect: e, found, wanted });
+            problems.push(Problem {
+                expect: e,
+                found,
+                wanted,
+            });
         }
         if problems.is_empty() {
-            let first = self.p.expect.first().and_then(|e| last(&e.flag)).map(|f| f.pointer).unwrap_or_default();
-            return Outcome::pass(format!("{comp} has {}", self.p.expect.iter().map(|e| e.flag.as_str()).collect::<Vec<_>>().join(", ")))
-                .at(obj, &first);
+            let first = self
+                .p
+                .expect
+                .first()
+                .and_then(|e| last(&e.flag))
+                .map(|f| f.pointer)
+                .unwrap_or_default();
+            return Outcome::pass(format!(
+                "{comp} has {}",
+                self.p
+                    .expect
+                    .iter()
+                    .map(|e| e.flag.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .at(obj, &first);
         }
         // Report at the first offending flag in command-line order (what a reader
         // scanning the file meets first); missing flags point at the flag list.
         let list_ptr = c.flag_list_pointer();
-        let ptr_of = |p: &Problem| p.found.as_ref().map(|f| f.pointer.clone()).unwrap_or_else(|| list_ptr.clone());
+        let ptr_of = |p: &Problem| {
+            p.found
+                .as_ref()
+                .map(|f| f.pointer.clone())
+                .unwrap_or_else(|| list_ptr.clone())
+        };
         let mut order: Vec<&Problem> = problems.iter().collect();
-        order.sort_by_key(|p| (p.found.is_none(), p.found.as_ref().map(|f| token_index(&f.pointer))));
+        order.sort_by_key(|p| {
+            (
+                p.found.is_none(),
+                p.found.as_ref().map(|f| token_index(&f.pointer)),
+            )
+        });
         let evidence: Vec<Evidence> = order
             .iter()
             .map(|p| Evidence {
@@ -170,7 +215,10 @@ impl ApiserverFlags {
                         f.value.as_deref().unwrap_or(""),
                         p.wanted
                     ),
-                    None => format!("{} is missing; add {}={}", p.expect.flag, p.expect.flag, p.wanted),
+                    None => format!(
+                        "{} is missing; add {}={}",
+                        p.expect.flag, p.expect.flag, p.wanted
+                    ),
                 },
                 location: Some(obj.locate(&ptr_of(p))),
             })
@@ -183,14 +231,26 @@ impl ApiserverFlags {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let expected = order.iter().map(|p| p.expect.describe()).collect::<Vec<_>>().join(", ");
-        Outcome::violation(format!("{comp} {} has {summary}; expected {expected}", obj.r))
-            .at(obj, &ptr_of(order[0]))
-            .with_evidence(evidence)
-            .with_remediation(self.remediation(c, &order, &list_ptr))
+        let expected = order
+            .iter()
+            .map(|p| p.expect.describe())
+            .collect::<Vec<_>>()
+            .join(", ");
+        Outcome::violation(format!(
+            "{comp} {} has {summary}; expected {expected}",
+            obj.r
+        ))
+        .at(obj, &ptr_of(order[0]))
+        .with_evidence(evidence)
+        .with_remediation(self.remediation(c, &order, &list_ptr))
     }
 
-    fn remediation(&self, c: &ContainerRef<'_>, problems: &[&Problem], list_ptr: &str) -> Remediation {
+    fn remediation(
+        &self,
+        c: &ContainerRef<'_>,
+        problems: &[&Problem],
+        list_ptr: &str,
+    ) -> Remediation {
         let obj = c.object;
         let mut ops = Vec::new();
         let mut diff = String::new();
@@ -220,7 +280,10 @@ impl ApiserverFlags {
             }
         }
         let file = fix_file(&obj.r, "patch.json");
-        let ns = obj.namespace().map(|n| format!(" -n {n}")).unwrap_or_default();
+        let ns = obj
+            .namespace()
+            .map(|n| format!(" -n {n}"))
+            .unwrap_or_default();
         Remediation {
             summary: format!(
                 "Patch {} so {} uses the expected flags (the patch tests the current values first).",
@@ -247,7 +310,11 @@ impl ApiserverFlags {
 
 fn token_index(pointer: &str) -> (bool, usize) {
     let is_args = pointer.contains("/args/");
-    let idx = pointer.rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(usize::MAX);
+    let idx = pointer
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(usize::MAX);
     (is_args, idx)
 }
 

@@ -39,7 +39,9 @@ struct ApiService {
 }
 
 pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
-    Ok(Box::new(ApiService { p: params::decode(params)? }))
+    Ok(Box::new(ApiService {
+        p: params::decode(params)?,
+    }))
 }
 
 impl ApiService {
@@ -78,8 +80,20 @@ impl ApiService {
             "metadata": {"name": service_name, "namespace": p.service.namespace},
             "spec": {"type": "ExternalName", "externalName": external}
         });
-        let aref = ObjectRef::new(Scope::Karmada, "apiregistration.k8s.io/v1", "APIService", None, &p.name);
-        let sref = ObjectRef::new(Scope::Karmada, "v1", "Service", Some(&p.service.namespace), service_name);
+        let aref = ObjectRef::new(
+            Scope::Karmada,
+            "apiregistration.k8s.io/v1",
+            "APIService",
+            None,
+            &p.name,
+        );
+        let sref = ObjectRef::new(
+            Scope::Karmada,
+            "v1",
+            "Service",
+            Some(&p.service.namespace),
+            service_name,
+        );
         Remediation {
             summary: format!(
                 "Register {} with karmada-apiserver, backed by Service {}/{service_name}; inside \
@@ -118,7 +132,10 @@ impl ApiService {
         let mut want_str = |ptr: &str, want: &str| {
             let have = o.at(ptr);
             if have.and_then(Value::as_str) != Some(want) {
-                out.push((ptr.to_string(), format!("{ptr} is {}, expected {want:?}", show(have))));
+                out.push((
+                    ptr.to_string(),
+                    format!("{ptr} is {}, expected {want:?}", show(have)),
+                ));
             }
         };
         want_str("/spec/group", &p.group);
@@ -128,7 +145,11 @@ impl ApiService {
         if !svc.is_some_and(|s| services.iter().any(|n| n == s)) {
             out.push((
                 "/spec/service/name".into(),
-                format!("/spec/service/name is {}, expected {:?}", show(o.at("/spec/service/name")), p.service.name),
+                format!(
+                    "/spec/service/name is {}, expected {:?}",
+                    show(o.at("/spec/service/name")),
+                    p.service.name
+                ),
             ));
         }
         for (ptr, want) in [
@@ -137,7 +158,10 @@ impl ApiService {
         ] {
             let have = o.at(ptr);
             if have.and_then(Value::as_i64) != Some(want) {
-                out.push((ptr.into(), format!("{ptr} is {}, expected {want}", show(have))));
+                out.push((
+                    ptr.into(),
+                    format!("{ptr} is {}, expected {want}", show(have)),
+                ));
             }
         }
         out
@@ -163,9 +187,16 @@ impl Check for ApiService {
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome> {
         let p = &self.p;
         let services = self.acceptable_services(ctx);
-        let svc_name = services.last().cloned().unwrap_or_else(|| p.service.name.clone());
+        let svc_name = services
+            .last()
+            .cloned()
+            .unwrap_or_else(|| p.service.name.clone());
         let sel = ScopeSel::Karmada;
-        let found: Vec<&Object> = ctx.inv.of_kind("APIService", &sel).filter(|o| o.name() == p.name).collect();
+        let found: Vec<&Object> = ctx
+            .inv
+            .of_kind("APIService", &sel)
+            .filter(|o| o.name() == p.name)
+            .collect();
         if found.is_empty() {
             return vec![Outcome::violation(format!(
                 "APIService {} is not registered; the Cluster API must be served by {}/{} through API aggregation",

@@ -30,7 +30,9 @@ struct CrdRemoved {
 }
 
 pub fn compile(params: &serde_json::Value) -> Result<Box<dyn Check>, CompileError> {
-    Ok(Box::new(CrdRemoved { p: params::decode(params)? }))
+    Ok(Box::new(CrdRemoved {
+        p: params::decode(params)?,
+    }))
 }
 
 impl CrdRemoved {
@@ -39,7 +41,9 @@ impl CrdRemoved {
         if !self.p.delete_from_etcd {
             return Remediation {
                 summary: format!("Delete CRD {crd}."),
-                commands: vec![format!("kubectl --context karmada-apiserver delete crd {crd}")],
+                commands: vec![format!(
+                    "kubectl --context karmada-apiserver delete crd {crd}"
+                )],
                 ..Default::default()
             };
         }
@@ -61,7 +65,10 @@ impl CrdRemoved {
         };
         let group = crd.split_once('.').map(|(_, g)| g).unwrap_or("");
         let plural = crd.split('.').next().unwrap_or(crd);
-        let key = format!("{}/apiextensions.k8s.io/customresourcedefinitions/{crd}", access.prefix);
+        let key = format!(
+            "{}/apiextensions.k8s.io/customresourcedefinitions/{crd}",
+            access.prefix
+        );
         let objects_prefix = format!("{}/{group}/{plural}/", access.prefix);
         let (scale_down, scale_up) = match deploy {
             Some(d) => {
@@ -88,10 +95,14 @@ impl CrdRemoved {
             format!("# 2. delete only the CRD definition; the {plural} objects under {objects_prefix} stay"),
         ];
         if let Some(note) = &access.secret_note {
-            commands.push(format!("#    certificate files as mounted in karmada-apiserver: {note}"));
+            commands.push(format!(
+                "#    certificate files as mounted in karmada-apiserver: {note}"
+            ));
         }
         commands.push(access.etcdctl(&format!("del {key}")));
-        commands.push(format!("#    verify the {plural} objects are still stored:"));
+        commands.push(format!(
+            "#    verify the {plural} objects are still stored:"
+        ));
         commands.push(access.etcdctl(&format!("get {objects_prefix} --prefix --keys-only")));
         commands.push("# 3. after the certificates and flags are updated, start it again".into());
         commands.push(scale_up);
@@ -135,13 +146,15 @@ impl Check for CrdRemoved {
             .collect();
         if found.is_empty() {
             if ctx.inv.saw_kind("CustomResourceDefinition", &sel) {
-                return vec![Outcome::pass(format!("CRD {crd} is not installed")).about(ObjectRef::new(
-                    Scope::Karmada,
-                    "apiextensions.k8s.io/v1",
-                    "CustomResourceDefinition",
-                    None,
-                    crd,
-                ))];
+                return vec![Outcome::pass(format!("CRD {crd} is not installed")).about(
+                    ObjectRef::new(
+                        Scope::Karmada,
+                        "apiextensions.k8s.io/v1",
+                        "CustomResourceDefinition",
+                        None,
+                        crd,
+                    ),
+                )];
             }
             return vec![Outcome::unknown(format!(
                 "the input holds no CustomResourceDefinitions from karmada-apiserver, so it cannot show \

@@ -85,7 +85,11 @@ pub fn compile(template: &str, params: &serde_json::Value) -> Result<Box<dyn Che
             pointer: String::new(),
             message: format!(
                 "unknown template {template:?}; known: {}",
-                TEMPLATES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                TEMPLATES
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }),
     }

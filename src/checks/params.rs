@@ -14,7 +14,11 @@ pub fn decode<T: DeserializeOwned>(params: &serde_json::Value) -> Result<T, Comp
         let msg = e.to_string();
         let field = msg.split('`').nth(1).unwrap_or("");
         CompileError {
-            pointer: if field.is_empty() { String::new() } else { format!("/{field}") },
+            pointer: if field.is_empty() {
+                String::new()
+            } else {
+                format!("/{field}")
+            },
             message: format!("invalid params: {msg}"),
         }
     })

@@ -84,7 +84,10 @@ pub fn load_catalog(dirs: &[PathBuf]) -> anyhow::Result<Catalog> {
     let mut cat = Catalog::embedded().map_err(|errs| {
         anyhow::anyhow!(
             "bundled rules are invalid:\n{}",
-            errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
+            errs.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
         )
     })?;
     let mut errors = Vec::new();
@@ -94,7 +97,11 @@ pub fn load_catalog(dirs: &[PathBuf]) -> anyhow::Result<Catalog> {
     if !errors.is_empty() {
         bail!(
             "invalid rules:\n{}",
-            errors.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n")
+            errors
+                .iter()
+                .map(|e| format!("  {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
     Ok(cat)
@@ -103,7 +110,9 @@ pub fn load_catalog(dirs: &[PathBuf]) -> anyhow::Result<Catalog> {
 pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
     let stdout_outputs = args.output.iter().filter(|o| o.path.is_none()).count();
     if stdout_outputs > 1 {
-        bail!("at most one -o format can go to stdout; give the others a file: -o sarif=report.sarif");
+        bail!(
+            "at most one -o format can go to stdout; give the others a file: -o sarif=report.sarif"
+        );
     }
     let catalog = load_catalog(&args.rules_dirs)?;
     for o in &args.only {
@@ -135,7 +144,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
         },
         None => phase::detect(&inv),
     };
-    eprintln!("karmada-preflight: phase {}: {}", decision.phase, decision.reason);
+    eprintln!(
+        "karmada-preflight: phase {}: {}",
+        decision.phase, decision.reason
+    );
     let now = time::OffsetDateTime::now_utc();
     let opts = RunOptions {
         phase: decision.phase,
@@ -146,19 +158,33 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
     let report = Report::new(&decision, inv.inputs.clone(), findings, now);
     emit(&args.output, &report)?;
     if let Some(dir) = &args.fix_dir {
-        let written = fixdir::write(&report, dir).with_context(|| format!("writing fixes to {}", dir.display()))?;
-        eprintln!("karmada-preflight: wrote {} file(s) to {}", written.len(), dir.display());
+        let written = fixdir::write(&report, dir)
+            .with_context(|| format!("writing fixes to {}", dir.display()))?;
+        eprintln!(
+            "karmada-preflight: wrote {} file(s) to {}",
+            written.len(),
+            dir.display()
+        );
         if args.generate_front_proxy_certs {
-            let generated = fixdir::write_generated_front_proxy(&report, dir)
-                .with_context(|| format!("writing generated front-proxy certificates to {}", dir.display()))?;
+            let generated =
+                fixdir::write_generated_front_proxy(&report, dir).with_context(|| {
+                    format!(
+                        "writing generated front-proxy certificates to {}",
+                        dir.display()
+                    )
+                })?;
             if !generated.is_empty() {
                 eprintln!(
-                    "karmada-preflight: generated a front-proxy CA and client certificate: {} (mode 0600; keep \
-                     front-proxy/front-proxy-ca.key offline)",
+                    "karmada-preflight: generated a front-proxy CA and client certificate: {} (mode 0600; \
+                     keep front-proxy/front-proxy-ca.key offline)",
                     generated.join(", ")
                 );
             }
         }
     }
-    Ok(if report.worst_rank() >= args.fail_on.rank() { EXIT_FINDINGS } else { EXIT_OK })
+    Ok(if report.worst_rank() >= args.fail_on.rank() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }

@@ -14,7 +14,7 @@ pub const EXIT_ERROR: i32 = 2;
 #[derive(Debug, Parser)]
 #[command(
     name = "karmada-preflight",
-    version = concat!(env!("CARGO_PKG_VERSION"), " (rules ", "2026.11.0", ")"),
+    version = concat!(env!("CARGO_PKG_VERSION"), " (rules ", crate::rules_version!(), ")"),
     about = "Preflight and compliance checks for upgrading Karmada",
     long_about = "Audits a Karmada installation before the v0.10 -> v1.0 upgrade (phase pre), verifies it \
 after (phase post), or gates manifests in CI. Reads offline YAML/JSON or live clusters.\n\n\

@@ -57,7 +57,11 @@ pub fn render(spec: &OutputSpec, report: &Report) -> String {
     match spec.format {
         Format::Table => {
             let to_tty = spec.path.is_none() && std::io::stdout().is_terminal();
-            reports::table::render(report, spec.path.is_none() && color_wanted(), (!to_tty).then_some(160))
+            reports::table::render(
+                report,
+                spec.path.is_none() && color_wanted(),
+                (!to_tty).then_some(160),
+            )
         }
         Format::Json => reports::json::render(report),
         Format::Yaml => reports::yaml::render(report),
@@ -70,7 +74,9 @@ pub fn emit(specs: &[OutputSpec], report: &Report) -> anyhow::Result<()> {
     for spec in specs {
         let text = render(spec, report);
         match &spec.path {
-            Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?,
+            Some(p) => {
+                std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?
+            }
             None => {
                 let mut out = std::io::stdout().lock();
                 out.write_all(text.as_bytes())?;

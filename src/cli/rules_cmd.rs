@@ -25,8 +25,13 @@ pub struct ExplainArgs {
 }
 
 fn phase_str(c: Option<crate::rules::Consequence>) -> String {
-    c.map(|c| serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
-        .unwrap_or_else(|| "-".into())
+    c.map(|c| {
+        serde_json::to_value(c)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    })
+    .unwrap_or_else(|| "-".into())
 }
 
 pub fn list(args: RulesArgs) -> anyhow::Result<i32> {
@@ -70,14 +75,25 @@ pub fn list(args: RulesArgs) -> anyhow::Result<i32> {
 pub fn explain(args: ExplainArgs) -> anyhow::Result<i32> {
     let cat = load_catalog(&args.rules_dirs)?;
     let Some(r) = cat.find(&args.rule) else {
-        eprintln!("karmada-preflight: unknown rule {:?} (see `karmada-preflight rules`)", args.rule);
+        eprintln!(
+            "karmada-preflight: unknown rule {:?} (see `karmada-preflight rules`)",
+            args.rule
+        );
         return Ok(EXIT_ERROR);
     };
     let s = &r.spec;
     println!("{} ({}) — {}\n", s.name, s.id, s.title);
-    println!("pack: {}    pre: {}    post: {}", s.pack, phase_str(s.phases.pre), phase_str(s.phases.post));
+    println!(
+        "pack: {}    pre: {}    post: {}",
+        s.pack,
+        phase_str(s.phases.pre),
+        phase_str(s.phases.post)
+    );
     if !s.checks.trim().is_empty() {
-        println!("\nWhat it checks\n  {}", s.checks.trim().replace('\n', "\n  "));
+        println!(
+            "\nWhat it checks\n  {}",
+            s.checks.trim().replace('\n', "\n  ")
+        );
     }
     println!("\nWhy it matters\n  {}", s.why.trim().replace('\n', "\n  "));
     println!("\nHow to fix\n  {}", s.fix.trim().replace('\n', "\n  "));

@@ -116,7 +116,9 @@ impl Finding {
     /// Rank used by `--fail-on`: 4 error, 3 warning, 2 action, 1 unknown, 0 otherwise.
     pub fn gate_rank(&self) -> u8 {
         match (self.status, self.severity) {
-            (Status::Blocker, _) | (Status::Fail, Some(Severity::Error)) | (Status::Fail, None) => 4,
+            (Status::Blocker, _) | (Status::Fail, Some(Severity::Error)) | (Status::Fail, None) => {
+                4
+            }
             (Status::Fail, Some(Severity::Warning)) => 3,
             (Status::Action, _) => 2,
             (Status::Unknown, _) => 1,
@@ -124,12 +126,23 @@ impl Finding {
         }
     }
 
-    pub fn compute_fingerprint(rule: &str, object: Option<&ObjectRef>, pointer: Option<&str>) -> String {
+    pub fn compute_fingerprint(
+        rule: &str,
+        object: Option<&ObjectRef>,
+        pointer: Option<&str>,
+    ) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(rule.as_bytes());
         if let Some(o) = object {
-            h.update(format!("|{}|{}|{}|{}|{}", o.scope, o.api_version, o.kind, o.namespace.as_deref().unwrap_or(""), o.name));
+            h.update(format!(
+                "|{}|{}|{}|{}|{}",
+                o.scope,
+                o.api_version,
+                o.kind,
+                o.namespace.as_deref().unwrap_or(""),
+                o.name
+            ));
         }
         h.update(b"|");
         h.update(pointer.unwrap_or("").as_bytes());

@@ -66,7 +66,13 @@ pub struct ObjectRef {
 }
 
 impl ObjectRef {
-    pub fn new(scope: Scope, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Self {
+    pub fn new(
+        scope: Scope,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Self {
         ObjectRef {
             scope,
             api_version: api_version.to_string(),
@@ -176,7 +182,9 @@ impl Object {
     }
 
     pub fn labels(&self) -> Option<&serde_json::Map<String, Value>> {
-        self.value.pointer("/metadata/labels").and_then(Value::as_object)
+        self.value
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
     }
 
     pub fn annotation(&self, key: &str) -> Option<&str> {

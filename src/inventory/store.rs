@@ -70,7 +70,10 @@ impl Inventory {
 
     pub fn push(&mut self, obj: Object) {
         let idx = self.objects.len();
-        self.by_kind.entry(obj.r.kind.clone()).or_default().push(idx);
+        self.by_kind
+            .entry(obj.r.kind.clone())
+            .or_default()
+            .push(idx);
         self.objects.push(obj);
     }
 
@@ -91,7 +94,11 @@ impl Inventory {
     }
 
     /// Objects of `kind` in the selected scopes, in load order.
-    pub fn of_kind<'a>(&'a self, kind: &str, sel: &'a ScopeSel) -> impl Iterator<Item = &'a Object> + 'a {
+    pub fn of_kind<'a>(
+        &'a self,
+        kind: &str,
+        sel: &'a ScopeSel,
+    ) -> impl Iterator<Item = &'a Object> + 'a {
         self.by_kind
             .get(kind)
             .map(|v| v.as_slice())
@@ -101,7 +108,13 @@ impl Inventory {
             .filter(move |o| sel.matches(&o.r.scope))
     }
 
-    pub fn get<'a>(&'a self, kind: &str, sel: &'a ScopeSel, namespace: Option<&str>, name: &str) -> Option<&'a Object> {
+    pub fn get<'a>(
+        &'a self,
+        kind: &str,
+        sel: &'a ScopeSel,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<&'a Object> {
         self.of_kind(kind, sel)
             .find(|o| o.name() == name && (namespace.is_none() || o.namespace() == namespace))
     }

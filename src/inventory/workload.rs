@@ -11,9 +11,12 @@ use super::store::{Inventory, ScopeSel};
 /// Pointer to the pod spec inside a workload of `kind`.
 pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     match kind {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "ReplicationController" => {
-            Some("/spec/template/spec")
-        }
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController" => Some("/spec/template/spec"),
         "Pod" => Some("/spec"),
         "CronJob" => Some("/spec/jobTemplate/spec/template/spec"),
         _ => None,
@@ -57,7 +60,10 @@ impl<'a> ContainerRef<'a> {
         let Some(ps) = pod_spec_pointer(object.kind()) else {
             return Vec::new();
         };
-        let Some(list) = object.at(&format!("{ps}/containers")).and_then(Value::as_array) else {
+        let Some(list) = object
+            .at(&format!("{ps}/containers"))
+            .and_then(Value::as_array)
+        else {
             return Vec::new();
         };
         list.iter()
@@ -89,7 +95,10 @@ impl<'a> ContainerRef<'a> {
     }
 
     pub fn image(&self) -> &'a str {
-        self.value.get("image").and_then(Value::as_str).unwrap_or("")
+        self.value
+            .get("image")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 
     /// The last path segment of the image repository, without tag or digest:
@@ -113,7 +122,9 @@ impl<'a> ContainerRef<'a> {
                                 // `sh -c "kube-apiserver --a=b ..."`: split the script so its
                                 // flags are seen too; they all point at that one token.
                                 if s.contains(char::is_whitespace) && s.contains("--") {
-                                    out.extend(s.split_whitespace().map(|t| (t.to_string(), p.clone())));
+                                    out.extend(
+                                        s.split_whitespace().map(|t| (t.to_string(), p.clone())),
+                                    );
                                 } else {
                                     out.push((s.clone(), p));
                                 }
@@ -122,7 +133,10 @@ impl<'a> ContainerRef<'a> {
                             other => {
                                 return Err(TypeProblem {
                                     pointer: p,
-                                    message: format!("{field}[{i}] is {}, expected a string", json_type(other)),
+                                    message: format!(
+                                        "{field}[{i}] is {}, expected a string",
+                                        json_type(other)
+                                    ),
                                 })
                             }
                         }
@@ -131,7 +145,10 @@ impl<'a> ContainerRef<'a> {
                 Some(other) => {
                     return Err(TypeProblem {
                         pointer: ptr,
-                        message: format!("{field} is {}, expected a list of strings", json_type(other)),
+                        message: format!(
+                            "{field} is {}, expected a list of strings",
+                            json_type(other)
+                        ),
                     })
                 }
             }
@@ -164,7 +181,9 @@ impl<'a> ContainerRef<'a> {
                         flag_pointer: ptr.clone(),
                         separate_value: false,
                     });
-                } else if let Some((v, vptr)) = tokens.get(i + 1).filter(|(t, _)| !t.starts_with('-')) {
+                } else if let Some((v, vptr)) =
+                    tokens.get(i + 1).filter(|(t, _)| !t.starts_with('-'))
+                {
                     flags.push(Flag {
                         name: tok.clone(),
                         value: Some(v.clone()),
@@ -196,13 +215,24 @@ impl<'a> ContainerRef<'a> {
     /// Pointer of the list new flags should be appended to (`command` when the flags
     /// live there, else `args`).
     pub fn flag_list_pointer(&self) -> String {
-        let has_args = self.value.get("args").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+        let has_args = self
+            .value
+            .get("args")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
         let cmd_has_flags = self
             .value
             .get("command")
             .and_then(Value::as_array)
-            .is_some_and(|a| a.iter().any(|t| t.as_str().is_some_and(|s| s.starts_with("--"))));
-        let field = if cmd_has_flags || !has_args { "command" } else { "args" };
+            .is_some_and(|a| {
+                a.iter()
+                    .any(|t| t.as_str().is_some_and(|s| s.starts_with("--")))
+            });
+        let field = if cmd_has_flags || !has_args {
+            "command"
+        } else {
+            "args"
+        };
         format!("{}/{field}", self.pointer())
     }
 
@@ -348,20 +378,27 @@ impl Component {
 
 fn mentions_karmada(o: &Object) -> bool {
     let name = o.name();
-    let in_labels = o
-        .labels()
-        .is_some_and(|l| l.values().any(|v| v.as_str().is_some_and(|s| s.contains("karmada"))));
-    name.contains("karmada")
-        || in_labels
-        || o.namespace().is_some_and(|ns| ns != "kube-system")
+    let in_labels = o.labels().is_some_and(|l| {
+        l.values()
+            .any(|v| v.as_str().is_some_and(|s| s.contains("karmada")))
+    });
+    name.contains("karmada") || in_labels || o.namespace().is_some_and(|ns| ns != "kube-system")
 }
 
 /// Every container of `component` in the selected scopes.
-pub fn find_component<'a>(inv: &'a Inventory, component: Component, sel: &'a ScopeSel) -> Vec<ContainerRef<'a>> {
+pub fn find_component<'a>(
+    inv: &'a Inventory,
+    component: Component,
+    sel: &'a ScopeSel,
+) -> Vec<ContainerRef<'a>> {
     let mut out = Vec::new();
     for kind in WORKLOAD_KINDS {
         for o in inv.of_kind(kind, sel) {
-            out.extend(ContainerRef::containers(o).into_iter().filter(|c| component.matches(c)));
+            out.extend(
+                ContainerRef::containers(o)
+                    .into_iter()
+                    .filter(|c| component.matches(c)),
+            );
         }
     }
     out
@@ -375,9 +412,17 @@ mod tests {
 
     fn deploy(containers: Value, volumes: Value) -> Object {
         Object {
-            r: ObjectRef::new(Scope::Pool, "apps/v1", "Deployment", Some("karmada-system"), "x"),
+            r: ObjectRef::new(
+                Scope::Pool,
+                "apps/v1",
+                "Deployment",
+                Some("karmada-system"),
+                "x",
+            ),
             value: json!({"spec": {"template": {"spec": {"containers": containers, "volumes": volumes}}}}),
-            origin: Origin::Live { cluster: "t".into() },
+            origin: Origin::Live {
+                cluster: "t".into(),
+            },
         }
     }
 
@@ -391,14 +436,20 @@ mod tests {
         let flags = c.flags().unwrap();
         assert_eq!(flags.len(), 4);
         assert_eq!(flags[1].value.as_deref(), Some("2"));
-        assert_eq!(flags[1].pointer, "/spec/template/spec/containers/0/command/3");
+        assert_eq!(
+            flags[1].pointer,
+            "/spec/template/spec/containers/0/command/3"
+        );
         assert_eq!(c.flag("--a").unwrap().unwrap().value.as_deref(), Some("3"));
         assert_eq!(c.flag("--c").unwrap().unwrap().value, None);
     }
 
     #[test]
     fn wrong_type_command_is_a_type_problem() {
-        let o = deploy(json!([{"name": "a", "command": "kube-apiserver --a=1"}]), json!([]));
+        let o = deploy(
+            json!([{"name": "a", "command": "kube-apiserver --a=1"}]),
+            json!([]),
+        );
         let c = ContainerRef::containers(&o)[0];
         let e = c.flags().unwrap_err();
         assert_eq!(e.pointer, "/spec/template/spec/containers/0/command");
@@ -412,7 +463,9 @@ mod tests {
             json!([{"name": "certs", "secret": {"secretName": "karmada-cert"}}]),
         );
         let c = ContainerRef::containers(&o)[0];
-        let f = c.secret_for_path("/etc/kubernetes/pki/front-proxy-ca.crt").unwrap();
+        let f = c
+            .secret_for_path("/etc/kubernetes/pki/front-proxy-ca.crt")
+            .unwrap();
         assert_eq!(f.secret_name, "karmada-cert");
         assert_eq!(f.key, "front-proxy-ca.crt");
         assert!(c.secret_for_path("/etc/other/x").is_none());
@@ -420,8 +473,14 @@ mod tests {
 
     #[test]
     fn image_names() {
-        assert_eq!(image_base_name("k8s.gcr.io/kube-apiserver:v1.21.7"), "kube-apiserver");
-        assert_eq!(image_base_name("localhost:5000/karmada/karmada-agent@sha256:ab"), "karmada-agent");
+        assert_eq!(
+            image_base_name("k8s.gcr.io/kube-apiserver:v1.21.7"),
+            "kube-apiserver"
+        );
+        assert_eq!(
+            image_base_name("localhost:5000/karmada/karmada-agent@sha256:ab"),
+            "karmada-agent"
+        );
         assert_eq!(image_base_name("kube-apiserver"), "kube-apiserver");
     }
 }

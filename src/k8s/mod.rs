@@ -7,4 +7,6 @@ mod image;
 mod version;
 
 pub use image::{ImageError, ImageRef};
-pub use version::{KarmadaVersion, KubeVersion, MinorHop, StepsError, VersionError};
+pub use version::{
+    KarmadaVersion, KubeVersion, MinorHop, StepsError, VersionError, VersionErrorReason,
+};

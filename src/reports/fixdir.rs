@@ -34,7 +34,10 @@ fn needs_fix(f: &Finding) -> bool {
 }
 
 pub fn order_key(rule: &str) -> (usize, String) {
-    let i = GUIDE_ORDER.iter().position(|r| *r == rule).unwrap_or(GUIDE_ORDER.len());
+    let i = GUIDE_ORDER
+        .iter()
+        .position(|r| *r == rule)
+        .unwrap_or(GUIDE_ORDER.len());
     (i, rule.to_string())
 }
 
@@ -92,10 +95,17 @@ pub fn write(report: &Report, dir: &Path) -> std::io::Result<Vec<String>> {
             plan.push_str("```\n");
         }
         for m in &r.manifests {
-            plan.push_str(&format!("\n- `{}` ({:?}, apply to {})\n", m.file_name, m.kind, m.apply_to));
+            plan.push_str(&format!(
+                "\n- `{}` ({:?}, apply to {})\n",
+                m.file_name, m.kind, m.apply_to
+            ));
         }
     }
-    let done: Vec<&Finding> = report.findings.iter().filter(|f| f.status == Status::Pass).collect();
+    let done: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Pass)
+        .collect();
     if !done.is_empty() {
         plan.push_str("\n## Already done\n\n");
         for f in done {

@@ -46,7 +46,12 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(decision: &PhaseDecision, inputs: Vec<InputSummary>, findings: Vec<Finding>, now: time::OffsetDateTime) -> Report {
+    pub fn new(
+        decision: &PhaseDecision,
+        inputs: Vec<InputSummary>,
+        findings: Vec<Finding>,
+        now: time::OffsetDateTime,
+    ) -> Report {
         Report {
             tool: ToolInfo::current(),
             phase: decision.phase,
@@ -63,7 +68,11 @@ impl Report {
 
     /// Highest `--fail-on` rank among the findings (see `Finding::gate_rank`).
     pub fn worst_rank(&self) -> u8 {
-        self.findings.iter().map(Finding::gate_rank).max().unwrap_or(0)
+        self.findings
+            .iter()
+            .map(Finding::gate_rank)
+            .max()
+            .unwrap_or(0)
     }
 }
 

@@ -44,7 +44,12 @@ pub fn render(report: &Report, color: bool, width: Option<u16>) -> String {
                 c,
                 Cell::new(format!("{}\n{}", f.rule, f.id)),
                 Cell::new(f.object.as_ref().map(|o| o.to_string()).unwrap_or_default()),
-                Cell::new(f.location.as_ref().map(|l| l.to_string()).unwrap_or_default()),
+                Cell::new(
+                    f.location
+                        .as_ref()
+                        .map(|l| l.to_string())
+                        .unwrap_or_default(),
+                ),
                 Cell::new(&f.message),
             ]);
         }
@@ -88,7 +93,10 @@ pub fn render(report: &Report, color: bool, width: Option<u16>) -> String {
                 out.push_str(&format!("    {c}\n"));
             }
             for m in &r.manifests {
-                out.push_str(&format!("    (with --fix-dir: {} → {})\n", m.file_name, m.apply_to));
+                out.push_str(&format!(
+                    "    (with --fix-dir: {} → {})\n",
+                    m.file_name, m.apply_to
+                ));
             }
         }
     }

@@ -116,18 +116,38 @@ fn needs_quotes(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
     if matches!(
         lower.as_str(),
-        "null" | "~" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | ".inf" | "-.inf" | ".nan"
+        "null"
+            | "~"
+            | "true"
+            | "false"
+            | "yes"
+            | "no"
+            | "on"
+            | "off"
+            | "y"
+            | "n"
+            | ".inf"
+            | "-.inf"
+            | ".nan"
     ) {
         return true;
     }
     let first = s.chars().next().unwrap_or(' ');
-    if first.is_ascii_digit() || "-+.".contains(first) && s.len() > 1 && s[1..].starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+    if first.is_ascii_digit()
+        || "-+.".contains(first)
+            && s.len() > 1
+            && s[1..].starts_with(|c: char| c.is_ascii_digit() || c == '.')
+    {
         // Numbers, dates, versions like 1.20: quote anything number-like.
-        if s.chars().all(|c| c.is_ascii_digit() || "+-.eE_:xXoObB".contains(c) || c.is_ascii_hexdigit()) {
+        if s.chars()
+            .all(|c| c.is_ascii_digit() || "+-.eE_:xXoObB".contains(c) || c.is_ascii_hexdigit())
+        {
             return true;
         }
     }
-    if "!&*?|>'\"%@`{}[],#-:".contains(first) && !(first == '-' && s.len() > 1 && !s[1..].starts_with(' ')) {
+    if "!&*?|>'\"%@`{}[],#-:".contains(first)
+        && !(first == '-' && s.len() > 1 && !s[1..].starts_with(' '))
+    {
         return true;
     }
     s.contains(": ")

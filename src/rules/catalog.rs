@@ -10,8 +10,16 @@ use crate::sources::Limits;
 
 include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
-/// Version of the bundled rule packs, printed by `--version`.
-pub const RULES_VERSION: &str = "2026.11.0";
+/// Version of the bundled rule packs; a macro so `--version` can `concat!` it.
+#[macro_export]
+macro_rules! rules_version {
+    () => {
+        "2026.11.0"
+    };
+}
+
+/// Version of the bundled rule packs, printed by `--version` and in every report.
+pub const RULES_VERSION: &str = rules_version!();
 
 pub struct Rule {
     pub spec: RuleSpec,
@@ -22,7 +30,10 @@ pub struct Rule {
 
 impl std::fmt::Debug for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rule").field("spec", &self.spec).field("source", &self.source).finish()
+        f.debug_struct("Rule")
+            .field("spec", &self.spec)
+            .field("source", &self.source)
+            .finish()
     }
 }
 
@@ -47,6 +58,7 @@ impl Catalog {
         for (file, text) in EMBEDDED_RULES {
             cat.add_text(file, text, &mut errors);
         }
+        cat.sort();
         if errors.is_empty() {
             Ok(cat)
         } else {
@@ -76,6 +88,7 @@ impl Catalog {
                 }),
             }
         }
+        self.sort();
         errors
     }
 
@@ -106,7 +119,11 @@ impl Catalog {
                     continue;
                 }
             };
-            if let Some(prev) = self.rules.iter().find(|r| r.spec.id == spec.id || r.spec.name == spec.name) {
+            if let Some(prev) = self
+                .rules
+                .iter()
+                .find(|r| r.spec.id == spec.id || r.spec.name == spec.name)
+            {
                 errors.push(err(
                     doc.start,
                     format!(
@@ -135,6 +152,11 @@ impl Catalog {
         }
     }
 
+    /// Rules run and list in id order, whatever the file layout.
+    fn sort(&mut self) {
+        self.rules.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
+    }
+
     pub fn find(&self, name_or_id: &str) -> Option<&Rule> {
         self.rules
             .iter()
@@ -152,7 +174,9 @@ impl Catalog {
 }
 
 fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for p in entries {

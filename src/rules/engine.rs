@@ -23,7 +23,12 @@ pub fn run_rules(catalog: &Catalog, inv: &Inventory, opts: &RunOptions) -> Vec<F
     };
     let mut findings = Vec::new();
     for rule in &catalog.rules {
-        if !opts.only.is_empty() && !opts.only.iter().any(|o| o == &rule.spec.name || o == &rule.spec.id) {
+        if !opts.only.is_empty()
+            && !opts
+                .only
+                .iter()
+                .any(|o| o == &rule.spec.name || o == &rule.spec.id)
+        {
             continue;
         }
         let consequence = match opts.phase {
@@ -31,7 +36,11 @@ pub fn run_rules(catalog: &Catalog, inv: &Inventory, opts: &RunOptions) -> Vec<F
             Phase::Post => rule.spec.phases.post,
         };
         let Some(consequence) = consequence else {
-            let other = if opts.phase == Phase::Pre { "post" } else { "pre" };
+            let other = if opts.phase == Phase::Pre {
+                "post"
+            } else {
+                "pre"
+            };
             findings.push(finding(
                 rule,
                 Outcome::skip(format!("only evaluated in the {other} phase")),
@@ -42,7 +51,12 @@ pub fn run_rules(catalog: &Catalog, inv: &Inventory, opts: &RunOptions) -> Vec<F
         };
         let outcomes = rule.check.run(&ctx);
         if outcomes.is_empty() {
-            findings.push(finding(rule, Outcome::skip("nothing to check in the input"), Status::Skip, None));
+            findings.push(finding(
+                rule,
+                Outcome::skip("nothing to check in the input"),
+                Status::Skip,
+                None,
+            ));
         }
         for o in outcomes {
             let (status, severity) = match o.verdict {

@@ -6,6 +6,7 @@ use std::fmt;
 
 use crate::inventory::workload::{find_component, Component};
 use crate::inventory::{Inventory, ScopeSel};
+use crate::k8s::{ImageRef, KarmadaVersion};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -37,20 +38,15 @@ pub struct PhaseDecision {
     pub karmada_version: Option<String>,
 }
 
-/// Parse `vX.Y.Z` / `X.Y.Z` image tags (not `latest`, not digests).
-fn tag_version(image: &str) -> Option<(u32, u32, u32)> {
-    let no_digest = image.split('@').next()?;
-    let last = no_digest.rsplit('/').next()?;
-    let tag = last.split_once(':')?.1;
-    let t = tag.strip_prefix('v').unwrap_or(tag);
-    let mut it = t.split(['.', '-', '+']);
-    let major = it.next()?.parse().ok()?;
-    let minor = it.next()?.parse().ok()?;
-    let patch = it.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    Some((major, minor, patch))
+/// The version an image tag states (`v1.0.5`), if it states one (not `latest`, not a digest).
+fn tag_version(image: &str) -> Option<KarmadaVersion> {
+    ImageRef::parse(image)
+        .ok()?
+        .version_tag()
+        .map(KarmadaVersion::from)
 }
 
-pub fn karmada_image_version(inv: &Inventory) -> Option<(String, String)> {
+pub fn karmada_image_version(inv: &Inventory) -> Option<(KarmadaVersion, String)> {
     let all = ScopeSel::All;
     for comp in [
         Component::ControllerManager,
@@ -60,8 +56,8 @@ pub fn karmada_image_version(inv: &Inventory) -> Option<(String, String)> {
         Component::KarmadaAgent,
     ] {
         for c in find_component(inv, comp, &all) {
-            if let Some((ma, mi, pa)) = tag_version(c.image()) {
-                return Some((format!("v{ma}.{mi}.{pa}"), format!("image {} of {}", c.image(), c.object.r)));
+            if let Some(v) = tag_version(c.image()) {
+                return Some((v, format!("image {} of {}", c.image(), c.object.r)));
             }
         }
     }
@@ -71,20 +67,33 @@ pub fn karmada_image_version(inv: &Inventory) -> Option<(String, String)> {
 /// Decide the phase from what the input holds.
 pub fn detect(inv: &Inventory) -> PhaseDecision {
     if let Some((version, why)) = karmada_image_version(inv) {
-        let v = tag_version(&format!("x:{version}")).unwrap_or((0, 0, 0));
-        let phase = if v >= (1, 0, 0) { Phase::Post } else { Phase::Pre };
+        let phase = if version.at_least(1, 0, 0) {
+            Phase::Post
+        } else {
+            Phase::Pre
+        };
         return PhaseDecision {
             phase,
             reason: format!("Karmada {version} detected from the {why}"),
             detected: true,
-            karmada_version: Some(version),
+            karmada_version: Some(version.to_string()),
         };
     }
     let all = ScopeSel::All;
     let aa = find_component(inv, Component::AggregatedApiserver, &all);
-    let crd = inv.get("CustomResourceDefinition", &ScopeSel::Karmada, None, "clusters.cluster.karmada.io");
+    let crd = inv.get(
+        "CustomResourceDefinition",
+        &ScopeSel::Karmada,
+        None,
+        "clusters.cluster.karmada.io",
+    );
     let service_apiservice = inv
-        .get("APIService", &ScopeSel::Karmada, None, "v1alpha1.cluster.karmada.io")
+        .get(
+            "APIService",
+            &ScopeSel::Karmada,
+            None,
+            "v1alpha1.cluster.karmada.io",
+        )
         .filter(|a| a.at("/spec/service").is_some_and(|s| !s.is_null()));
     if let Some(c) = aa.first() {
         return PhaseDecision {
@@ -132,7 +141,10 @@ mod tests {
 
     #[test]
     fn tags() {
-        assert_eq!(tag_version("a/b/karmada-agent:v1.0.5"), Some((1, 0, 5)));
+        assert_eq!(
+            tag_version("a/b/karmada-agent:v1.0.5").map(|v| v.to_string()),
+            Some("v1.0.5".into())
+        );
         assert_eq!(tag_version("localhost:5000/karmada-agent:latest"), None);
         assert_eq!(tag_version("karmada-agent@sha256:abc"), None);
     }

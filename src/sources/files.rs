@@ -12,7 +12,9 @@ use serde_json::Value;
 
 use super::limits::Limits;
 use super::yaml::{parse_documents, ParsedDoc, Pos};
-use crate::inventory::{InputProblem, InputSummary, Inventory, Location, Object, ObjectRef, Origin, Scope};
+use crate::inventory::{
+    InputProblem, InputSummary, Inventory, Location, Object, ObjectRef, Origin, Scope,
+};
 
 /// One thing to read and the scope its objects belong to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +67,10 @@ fn file_problem(path: &Path, message: String) -> InputProblem {
 
 fn is_manifest(path: &Path) -> bool {
     matches!(
-        path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
         Some("yaml" | "yml" | "json")
     )
 }
@@ -85,7 +90,10 @@ fn walk(
             if !visited.insert(c) {
                 problems.push(InputProblem {
                     warning: true,
-                    ..file_problem(dir, "directory already visited (symlink loop?); skipped".into())
+                    ..file_problem(
+                        dir,
+                        "directory already visited (symlink loop?); skipped".into(),
+                    )
                 });
                 return;
             }
@@ -108,10 +116,18 @@ fn walk(
     };
     let bundle = top
         && entries.iter().any(|p| {
-            p.is_dir() && matches!(p.file_name().and_then(|n| n.to_str()), Some("karmada" | "host" | "members"))
+            p.is_dir()
+                && matches!(
+                    p.file_name().and_then(|n| n.to_str()),
+                    Some("karmada" | "host" | "members")
+                )
         });
     for path in entries {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
         if name.starts_with('.') {
             continue;
         }
@@ -133,7 +149,11 @@ fn walk(
                             .unwrap_or_default();
                         members.sort();
                         for m in members.into_iter().filter(|m| m.is_dir()) {
-                            let mname = m.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+                            let mname = m
+                                .file_name()
+                                .and_then(|n| n.to_str())
+                                .unwrap_or("")
+                                .to_string();
                             walk(&m, Scope::Member(mname), false, visited, out, problems);
                         }
                     }
@@ -166,12 +186,15 @@ fn read_source(spec: &InputSpec, limits: &Limits) -> Result<(String, Vec<u8>), I
             std::io::stdin()
                 .take(limits.max_file_bytes)
                 .read_to_end(&mut buf)
-                .map_err(|e| file_problem(Path::new("<stdin>"), format!("cannot read stdin: {e}")))?;
+                .map_err(|e| {
+                    file_problem(Path::new("<stdin>"), format!("cannot read stdin: {e}"))
+                })?;
             Ok(("<stdin>".to_string(), buf))
         }
         Some(p) => {
             let name = p.display().to_string();
-            let meta = std::fs::metadata(p).map_err(|e| file_problem(p, format!("cannot read: {e}")))?;
+            let meta =
+                std::fs::metadata(p).map_err(|e| file_problem(p, format!("cannot read: {e}")))?;
             if meta.len() > limits.max_file_bytes {
                 return Err(file_problem(
                     p,
@@ -182,7 +205,8 @@ fn read_source(spec: &InputSpec, limits: &Limits) -> Result<(String, Vec<u8>), I
                     ),
                 ));
             }
-            let bytes = std::fs::read(p).map_err(|e| file_problem(p, format!("cannot read: {e}")))?;
+            let bytes =
+                std::fs::read(p).map_err(|e| file_problem(p, format!("cannot read: {e}")))?;
             Ok((name, bytes))
         }
     }
@@ -259,7 +283,13 @@ fn load_file(spec: &InputSpec, limits: &Limits, filter: &KindFilter) -> FileResu
     res
 }
 
-fn add_document(doc: ParsedDoc, path: &Arc<Path>, scope: &Scope, filter: &KindFilter, res: &mut FileResult) {
+fn add_document(
+    doc: ParsedDoc,
+    path: &Arc<Path>,
+    scope: &Scope,
+    filter: &KindFilter,
+    res: &mut FileResult,
+) {
     let spans = doc.spans;
     let start = doc.start;
     let Value::Object(_) = &doc.value else {
@@ -274,10 +304,17 @@ fn add_document(doc: ParsedDoc, path: &Arc<Path>, scope: &Scope, filter: &KindFi
         });
         return;
     };
-    let kind = doc.value.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+    let kind = doc
+        .value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     // `kind: List` and `kubectl get -o yaml` dumps (`DeploymentList`, ...) hold the
     // real objects in `items`.
-    if kind == "List" || (kind.ends_with("List") && doc.value.get("items").is_some_and(Value::is_array)) {
+    if kind == "List"
+        || (kind.ends_with("List") && doc.value.get("items").is_some_and(Value::is_array))
+    {
         let mut value = doc.value;
         let items = match value.get_mut("items").map(Value::take) {
             Some(Value::Array(items)) => items,
@@ -286,11 +323,27 @@ fn add_document(doc: ParsedDoc, path: &Arc<Path>, scope: &Scope, filter: &KindFi
         for (i, item) in items.into_iter().enumerate() {
             let prefix = format!("/items/{i}");
             let item_start = spans.exact(&prefix).unwrap_or(start);
-            add_object(item, Lazy::Sub(&spans, prefix), item_start, path, scope, filter, res);
+            add_object(
+                item,
+                Lazy::Sub(&spans, prefix),
+                item_start,
+                path,
+                scope,
+                filter,
+                res,
+            );
         }
         return;
     }
-    add_object(doc.value, Lazy::Whole(spans), start, path, scope, filter, res);
+    add_object(
+        doc.value,
+        Lazy::Whole(spans),
+        start,
+        path,
+        scope,
+        filter,
+        res,
+    );
 }
 
 enum Lazy<'a> {
@@ -329,7 +382,10 @@ fn add_object(
         .and_then(Value::as_str)
         .unwrap_or("<unnamed>")
         .to_string();
-    let namespace = value.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
+    let namespace = value
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let spans = match spans {
         Lazy::Whole(s) => s,
         Lazy::Sub(s, prefix) => s.subtree(&prefix),
@@ -357,7 +413,10 @@ fn add_object(
 pub fn load_inputs(paths: &[String], limits: &Limits, filter: &KindFilter) -> Inventory {
     let mut inv = Inventory::new();
     let specs = expand(paths, &mut inv.problems);
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(specs.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(specs.len().max(1));
     let next = AtomicUsize::new(0);
     let mut results: Vec<Option<FileResult>> = (0..specs.len()).map(|_| None).collect();
     std::thread::scope(|s| {

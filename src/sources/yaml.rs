@@ -197,7 +197,9 @@ impl<'l> DocBuilder<'l> {
             None => Slot::Root,
             Some(Frame::Seq { items, .. }) => Slot::Item(items.len()),
             Some(Frame::Map { key: None, .. }) => Slot::Key,
-            Some(Frame::Map { key: Some((k, p)), .. }) => Slot::Value(k.clone(), *p),
+            Some(Frame::Map {
+                key: Some((k, p)), ..
+            }) => Slot::Value(k.clone(), *p),
         }
     }
 
@@ -247,10 +249,15 @@ impl<'l> DocBuilder<'l> {
         }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                let text = if self.templated { restore_placeholders(text) } else { text };
+                let text = if self.templated {
+                    restore_placeholders(text)
+                } else {
+                    text
+                };
                 let slot = self.slot();
                 let force_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
-                let value = if matches!(slot, Slot::Key) || style != ScalarStyle::Plain || force_str {
+                let value = if matches!(slot, Slot::Key) || style != ScalarStyle::Plain || force_str
+                {
                     Value::String(text.into_owned())
                 } else {
                     resolve_plain(&text)
@@ -353,7 +360,9 @@ impl<'l> DocBuilder<'l> {
         match self.stack.last_mut() {
             None => self.root = Some(value),
             Some(Frame::Seq { items, .. }) => items.push(value),
-            Some(Frame::Map { key, map, merged, .. }) => match key.take() {
+            Some(Frame::Map {
+                key, map, merged, ..
+            }) => match key.take() {
                 None => *key = Some((key_string(&value), pos)),
                 Some((k, key_pos)) => {
                     if k == "<<" {
@@ -551,7 +560,11 @@ pub struct ParseOutcome {
 
 /// Parse every document in `src`, handing each non-empty one to `on_doc` as soon as it
 /// is complete (so callers can drop documents they do not need and keep memory flat).
-pub fn parse_documents(src: &str, limits: &Limits, mut on_doc: impl FnMut(ParsedDoc)) -> ParseOutcome {
+pub fn parse_documents(
+    src: &str,
+    limits: &Limits,
+    mut on_doc: impl FnMut(ParsedDoc),
+) -> ParseOutcome {
     let mut out = ParseOutcome::default();
     let protected = protect_placeholders(src);
     let templated = matches!(protected, std::borrow::Cow::Owned(_));
@@ -627,7 +640,10 @@ mod tests {
         assert_eq!(d.value["b"]["c"][1], "--flag=y");
         assert_eq!(d.spans.exact("/b/c/1"), Some(Pos { line: 5, column: 7 }));
         assert_eq!(d.spans.exact("/b"), Some(Pos { line: 2, column: 1 }));
-        assert_eq!(d.spans.resolve("/b/c/9/zz"), Some(Pos { line: 3, column: 3 }));
+        assert_eq!(
+            d.spans.resolve("/b/c/9/zz"),
+            Some(Pos { line: 3, column: 3 })
+        );
     }
 
     #[test]
@@ -641,8 +657,14 @@ mod tests {
     fn placeholders_inside_scalars_keep_the_file_parseable() {
         let (docs, out) = parse("a:\n  subPath: {{member_cluster_name}}-kubeconfig\n  b: x\n");
         assert!(out.problems.is_empty(), "{:?}", out.problems);
-        assert_eq!(docs[0].value["a"]["subPath"], "{{member_cluster_name}}-kubeconfig");
-        assert_eq!(docs[0].spans.exact("/a/b"), Some(Pos { line: 3, column: 3 }));
+        assert_eq!(
+            docs[0].value["a"]["subPath"],
+            "{{member_cluster_name}}-kubeconfig"
+        );
+        assert_eq!(
+            docs[0].spans.exact("/a/b"),
+            Some(Pos { line: 3, column: 3 })
+        );
     }
 
     #[test]
@@ -693,7 +715,11 @@ mod tests {
         }
         let (docs, out) = parse(&src);
         assert!(docs.is_empty());
-        assert!(out.problems[0].message.contains("alias expansion"), "{:?}", out.problems);
+        assert!(
+            out.problems[0].message.contains("alias expansion"),
+            "{:?}",
+            out.problems
+        );
     }
 
     #[test]
@@ -716,6 +742,9 @@ mod tests {
     fn subtree_rebases_list_items() {
         let (docs, _) = parse("kind: List\nitems:\n- kind: A\n  metadata:\n    name: x\n");
         let sub = docs[0].spans.subtree("/items/0");
-        assert_eq!(sub.exact("/metadata/name"), Some(Pos { line: 5, column: 5 }));
+        assert_eq!(
+            sub.exact("/metadata/name"),
+            Some(Pos { line: 5, column: 5 })
+        );
     }
 }

@@ -64,7 +64,10 @@ impl EtcdAccess {
     }
 
     pub fn is_complete(&self) -> bool {
-        self.servers.is_some() && self.cafile.is_some() && self.certfile.is_some() && self.keyfile.is_some()
+        self.servers.is_some()
+            && self.cafile.is_some()
+            && self.certfile.is_some()
+            && self.keyfile.is_some()
     }
 }
 

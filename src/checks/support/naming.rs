@@ -17,7 +17,13 @@ pub fn fix_file(r: &ObjectRef, suffix: &str) -> String {
     let base: String = parts
         .join(".")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{base}.{suffix}")
 }

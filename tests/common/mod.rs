@@ -1,0 +1,61 @@
+//! Helpers shared by the integration tests: run the real binary and read its JSON report.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// Run `karmada-preflight check <args> -o json`; returns (exit code, report).
+pub fn check(args: &[&str]) -> (i32, Value) {
+    let out = Command::cargo_bin("karmada-preflight")
+        .expect("binary builds")
+        .arg("check")
+        .args(args)
+        .args(["-o", "json"])
+        .output()
+        .expect("binary runs");
+    let code = out.status.code().unwrap_or(-1);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not a JSON report ({e}); exit {code}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (code, report)
+}
+
+/// All findings of `rule`.
+pub fn findings<'a>(report: &'a Value, rule: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .map(|a| a.iter().filter(|f| f["rule"] == rule).collect())
+        .unwrap_or_default()
+}
+
+/// The single finding of `rule`; fails the test if there is not exactly one.
+pub fn only<'a>(report: &'a Value, rule: &str) -> &'a Value {
+    let f = findings(report, rule);
+    assert_eq!(
+        f.len(),
+        1,
+        "expected one finding for {rule}, got {}: {f:#?}",
+        f.len()
+    );
+    f[0]
+}
+
+/// `(file suffix, line)` of a finding's location.
+pub fn at(f: &Value) -> (String, u64) {
+    let file = f["location"]["file"].as_str().unwrap_or("").to_string();
+    (file, f["location"]["line"].as_u64().unwrap_or(0))
+}
+
+/// Line (1-based) of the first line in `path` containing `needle`: tests name the
+/// line by its content so they stay right when a fixture is edited.
+pub fn line_of(path: &str, needle: &str) -> u64 {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i as u64 + 1)
+        .unwrap_or_else(|| panic!("{needle:?} not in {path}"))
+}
