@@ -2,10 +2,14 @@
 //! lives in its own file and registers one line in [`TEMPLATES`].
 
 pub mod agent_rbac;
+pub mod aggregated_apiserver;
 pub mod apiserver_flags;
 pub mod apiservice;
 pub mod crd_removed;
 pub mod endpointslice_v1beta1;
+pub mod front_proxy_certs;
+pub mod front_proxy_secret;
+pub mod image_version;
 pub mod impersonator_secret;
 pub mod input_valid;
 pub mod mcs_member_version;
@@ -13,7 +17,9 @@ pub mod member_k8s_patch;
 pub mod outcome;
 pub mod params;
 pub mod rsp_removed;
+pub mod service_link;
 pub mod support;
+pub mod version_path;
 
 pub use outcome::{Outcome, Verdict};
 
@@ -76,6 +82,12 @@ pub const TEMPLATES: &[(&str, Compile)] = &[
     ("replicaschedulingpolicy-removed", rsp_removed::compile),
     ("member-k8s-needs-patch", member_k8s_patch::compile),
     ("cluster-impersonator-secret", impersonator_secret::compile),
+    ("front-proxy-secret", front_proxy_secret::compile),
+    ("front-proxy-certs", front_proxy_certs::compile),
+    ("image-version", image_version::compile),
+    ("aggregated-apiserver", aggregated_apiserver::compile),
+    ("apiservice-service-link", service_link::compile),
+    ("version-path", version_path::compile),
 ];
 
 pub fn compile(template: &str, params: &serde_json::Value) -> Result<Box<dyn Check>, CompileError> {

@@ -55,6 +55,11 @@ pub struct CheckArgs {
     /// Write remediation manifests and PLAN.md for the failing rules into DIR.
     #[arg(long, value_name = "DIR")]
     pub fix_dir: Option<PathBuf>,
+    /// With --fix-dir: when the front-proxy Secret or certificates need fixing, generate a
+    /// fresh front-proxy CA and client certificate there (files mode 0600) with a filled
+    /// Secret patch. Nothing is printed.
+    #[arg(long, requires = "fix_dir")]
+    pub generate_front_proxy_certs: bool,
     /// Also load rule files from DIR (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules_dirs: Vec<PathBuf>,
@@ -160,6 +165,22 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
             written.len(),
             dir.display()
         );
+        if args.generate_front_proxy_certs {
+            let generated =
+                fixdir::write_generated_front_proxy(&report, dir).with_context(|| {
+                    format!(
+                        "writing generated front-proxy certificates to {}",
+                        dir.display()
+                    )
+                })?;
+            if !generated.is_empty() {
+                eprintln!(
+                    "karmada-preflight: generated a front-proxy CA and client certificate: {} (mode 0600; \
+                     keep front-proxy/front-proxy-ca.key offline)",
+                    generated.join(", ")
+                );
+            }
+        }
     }
     Ok(if report.worst_rank() >= args.fail_on.rank() {
         EXIT_FINDINGS

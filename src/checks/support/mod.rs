@@ -2,4 +2,7 @@
 
 pub mod apiserver;
 pub mod clusters;
+pub mod front_proxy;
 pub mod naming;
+pub mod patch;
+pub mod secret;
