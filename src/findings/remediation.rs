@@ -17,6 +17,7 @@ pub enum ManifestKind {
 
 /// One file of a fix.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Manifest {
     /// File name to write under `--fix-dir`.
     pub file_name: String,
