@@ -6,11 +6,11 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::support::naming::{apply_to, context_flag, fix_file};
-use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
-use crate::findings::{Evidence, Manifest, ManifestKind, Remediation};
-use crate::inventory::workload::{find_component, Component, ContainerRef, Flag};
-use crate::inventory::ScopeSel;
+use super::support::components;
+use super::support::patch::patch_fix;
+use super::{params, Check, CompileError, Ctx, Outcome, Read};
+use crate::findings::{Evidence, ManifestKind, Remediation};
+use crate::inventory::workload::{Component, ContainerRef, Flag};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -279,30 +279,20 @@ impl ApiserverFlags {
                 }
             }
         }
-        let file = fix_file(&obj.r, "patch.json");
-        let ns = obj
-            .namespace()
-            .map(|n| format!(" -n {n}"))
-            .unwrap_or_default();
+        let (command, manifest) = patch_fix(
+            &obj.r,
+            ManifestKind::JsonPatch,
+            "patch.json",
+            Value::Array(ops),
+        );
         Remediation {
             summary: format!(
                 "Patch {} so {} uses the expected flags (the patch tests the current values first).",
                 obj.r,
                 self.p.component.display()
             ),
-            commands: vec![format!(
-                "kubectl {}{ns} patch {} {} --type=json --patch-file {file}",
-                context_flag(&obj.r.scope),
-                obj.kind().to_lowercase(),
-                obj.name()
-            )],
-            manifests: vec![Manifest {
-                file_name: file,
-                kind: ManifestKind::JsonPatch,
-                apply_to: apply_to(&obj.r.scope),
-                target: Some(obj.r.clone()),
-                content: Value::Array(ops),
-            }],
+            commands: vec![command],
+            manifests: vec![manifest],
             diff: Some(diff),
         }
     }
@@ -320,25 +310,13 @@ fn token_index(pointer: &str) -> (bool, usize) {
 
 impl Check for ApiserverFlags {
     fn reads(&self) -> Vec<Read> {
-        ["Deployment", "StatefulSet", "DaemonSet", "Pod"]
-            .into_iter()
-            .map(|k| read(k, ReadScope::Host))
-            .collect()
+        components::workload_reads(self.p.component)
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome> {
-        let sel = match self.p.component {
-            Component::KarmadaAgent => ScopeSel::AnyMember,
-            _ => ScopeSel::Host,
-        };
-        let containers = find_component(ctx.inv, self.p.component, &sel);
-        if containers.is_empty() {
-            return vec![Outcome::unknown(format!(
-                "no {} workload in the input (looked for its image or command in Deployments, StatefulSets, \
-                 DaemonSets and Pods)",
-                self.p.component.display()
-            ))];
+        match components::containers(ctx.inv, self.p.component) {
+            Ok(cs) => cs.iter().map(|c| self.check_container(c)).collect(),
+            Err(unknown) => vec![*unknown],
         }
-        containers.iter().map(|c| self.check_container(c)).collect()
     }
 }

@@ -6,11 +6,11 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::support::components;
 use super::support::patch::patch_fix;
-use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
+use super::{params, Check, CompileError, Ctx, Outcome, Read};
 use crate::findings::{ManifestKind, Remediation};
-use crate::inventory::workload::{find_component, Component, ContainerRef};
-use crate::inventory::ScopeSel;
+use crate::inventory::workload::{Component, ContainerRef};
 use crate::k8s::{ImageRef, KubeVersion};
 
 #[derive(Debug, Deserialize)]
@@ -112,24 +112,13 @@ impl ImageVersion {
 
 impl Check for ImageVersion {
     fn reads(&self) -> Vec<Read> {
-        ["Deployment", "StatefulSet", "DaemonSet", "Pod"]
-            .into_iter()
-            .map(|k| read(k, ReadScope::Host))
-            .collect()
+        components::workload_reads(self.p.component)
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome> {
-        let sel = match self.p.component {
-            Component::KarmadaAgent => ScopeSel::AnyMember,
-            _ => ScopeSel::Host,
-        };
-        let cs = find_component(ctx.inv, self.p.component, &sel);
-        if cs.is_empty() {
-            return vec![Outcome::unknown(format!(
-                "no {} workload in the input",
-                self.p.component.display()
-            ))];
+        match components::containers(ctx.inv, self.p.component) {
+            Ok(cs) => cs.iter().map(|c| self.check_container(c)).collect(),
+            Err(unknown) => vec![*unknown],
         }
-        cs.iter().map(|c| self.check_container(c)).collect()
     }
 }

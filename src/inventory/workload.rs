@@ -389,11 +389,12 @@ fn mentions_karmada(o: &Object) -> bool {
 pub fn find_component<'a>(
     inv: &'a Inventory,
     component: Component,
-    sel: &'a ScopeSel,
+    sel: &ScopeSel,
 ) -> Vec<ContainerRef<'a>> {
+    static ALL: ScopeSel = ScopeSel::All;
     let mut out = Vec::new();
     for kind in WORKLOAD_KINDS {
-        for o in inv.of_kind(kind, sel) {
+        for o in inv.of_kind(kind, &ALL).filter(|o| sel.matches(&o.r.scope)) {
             out.extend(
                 ContainerRef::containers(o)
                     .into_iter()

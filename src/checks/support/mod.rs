@@ -2,6 +2,7 @@
 
 pub mod apiserver;
 pub mod clusters;
+pub mod components;
 pub mod front_proxy;
 pub mod naming;
 pub mod patch;
