@@ -14,6 +14,7 @@ pub mod outcome;
 pub mod params;
 pub mod rsp_removed;
 pub mod support;
+pub mod waiver_expired;
 
 pub use outcome::{Outcome, Verdict};
 
@@ -76,6 +77,7 @@ pub const TEMPLATES: &[(&str, Compile)] = &[
     ("replicaschedulingpolicy-removed", rsp_removed::compile),
     ("member-k8s-needs-patch", member_k8s_patch::compile),
     ("cluster-impersonator-secret", impersonator_secret::compile),
+    ("waiver-expired", waiver_expired::compile),
 ];
 
 pub fn compile(template: &str, params: &serde_json::Value) -> Result<Box<dyn Check>, CompileError> {
