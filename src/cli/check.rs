@@ -145,6 +145,31 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
             "at most one -o format can go to stdout; give the others a file: -o sarif=report.sarif"
         );
     }
+    let report = match build_report(&args)? {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
+    };
+    emit(&args.output, &report)?;
+    if let Some(dir) = &args.fix_dir {
+        let written = fixdir::write(&report, dir)
+            .with_context(|| format!("writing fixes to {}", dir.display()))?;
+        eprintln!(
+            "karmada-preflight: wrote {} file(s) to {}",
+            written.len(),
+            dir.display()
+        );
+    }
+    Ok(if report.worst_rank() >= args.fail_on.rank() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}
+
+/// Load, run the rules and apply suppressions: the report `check` renders, also used by
+/// `compare` on directories. `Ok(Err(code))`: the run ended early with that exit code
+/// (the reason is already on stderr).
+pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
     let catalog = load_catalog(&args.rules_dirs)?;
     for o in &args.only {
         if catalog.find(o).is_none() {
@@ -167,7 +192,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
             eprintln!("karmada-preflight: {}: {}", p.location, p.message);
         }
         eprintln!("karmada-preflight: error: no readable input");
-        return Ok(EXIT_ERROR);
+        return Ok(Err(EXIT_ERROR));
     }
     let decision = match args.phase {
         Some(p) => PhaseDecision {
@@ -189,23 +214,13 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
         only: args.only.clone(),
     };
     let findings = run_rules(&catalog, &inv, &opts);
-    let findings = apply_suppressions(findings, &args, &catalog, &inv, now)?;
-    let report = Report::new(&decision, inv.inputs.clone(), findings, now)
-        .with_rules(&catalog)
-        .with_objects(&inv);
-    emit(&args.output, &report)?;
-    if let Some(dir) = &args.fix_dir {
-        let written = fixdir::write(&report, dir)
-            .with_context(|| format!("writing fixes to {}", dir.display()))?;
-        eprintln!(
-            "karmada-preflight: wrote {} file(s) to {}",
-            written.len(),
-            dir.display()
-        );
-    }
-    Ok(if report.worst_rank() >= args.fail_on.rank() {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    })
+    let findings = apply_suppressions(findings, args, &catalog, &inv, now)?;
+    Ok(Ok(Report::new(
+        &decision,
+        inv.inputs.clone(),
+        findings,
+        now,
+    )
+    .with_rules(&catalog)
+    .with_objects(&inv)))
 }
