@@ -277,7 +277,67 @@ fn result(report: &Report, f: &Finding) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::path_to_uri;
+    use super::*;
+    use crate::inventory::{ObjectRef, Scope};
+    use crate::rules::{Phase, PhaseDecision};
+
+    #[test]
+    fn live_findings_have_logical_locations_only() {
+        let obj = ObjectRef::new(
+            Scope::Host,
+            "apps/v1",
+            "Deployment",
+            Some("karmada-system"),
+            "karmada-apiserver",
+        );
+        let f = Finding {
+            rule: "apiserver-front-proxy-flags".into(),
+            id: "KP1003".into(),
+            pack: "p".into(),
+            status: Status::Fail,
+            severity: Some(Severity::Warning),
+            message: "m".into(),
+            object: Some(obj.clone()),
+            location: Some(Location {
+                file: None,
+                line: None,
+                column: None,
+                cluster: Some("karmada-host".into()),
+                pointer: "/spec".into(),
+            }),
+            evidence: Vec::new(),
+            remediation: None,
+            hop: None,
+            suppressed_by: None,
+            fingerprint: Finding::compute_fingerprint(
+                "apiserver-front-proxy-flags",
+                Some(&obj),
+                Some("/spec"),
+            ),
+        };
+        let decision = PhaseDecision {
+            phase: Phase::Post,
+            reason: "test".into(),
+            detected: false,
+            karmada_version: None,
+        };
+        let report = Report::new(
+            &decision,
+            Vec::new(),
+            vec![f],
+            time::OffsetDateTime::UNIX_EPOCH,
+        );
+        let v = to_value(&report);
+        let r = &v["runs"][0]["results"][0];
+        assert_eq!(r["level"], "warning");
+        let loc = &r["locations"][0];
+        assert!(loc.get("physicalLocation").is_none());
+        assert_eq!(
+            loc["logicalLocations"][0]["fullyQualifiedName"],
+            "host/karmada-system/Deployment/karmada-apiserver"
+        );
+        assert_eq!(r["properties"]["scope"], "host");
+    }
 
     #[test]
     fn uris_are_relative_and_encoded() {
