@@ -4,7 +4,8 @@
 //! bundle, manifest directory or file), which is then checked with the same phase as the
 //! other side (`--phase`, else the phase detected on BEFORE), so a finding's status means
 //! the same on both sides. Findings needing attention (fail, blocker, action, unknown) are
-//! matched by their stable fingerprint: new, resolved, unchanged.
+//! matched by their stable fingerprint: new, resolved, unchanged (and, apart from
+//! resolved, those whose Cluster disappeared).
 //!
 //! Karmada-specific: the v0.10 -> v1.0 guide deletes the Cluster CRD from etcd (not through
 //! the API) precisely so the `cluster.karmada.io` Cluster objects survive. Every Cluster
@@ -207,7 +208,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<i32> {
         .filter(|(k, _)| !b.contains_key(*k))
         .map(|(_, f)| *f)
         .collect();
-    let resolved: Vec<&Value> = b
+    let gone_before: Vec<&Value> = b
         .iter()
         .filter(|(k, _)| !a.contains_key(*k))
         .map(|(_, f)| *f)
@@ -248,17 +249,28 @@ pub fn run(args: CompareArgs) -> anyhow::Result<i32> {
         })
         .unwrap_or_default();
     let new_errors = new.iter().filter(|f| is_error(f)).count();
+    // A finding about a Cluster that disappeared did not get resolved: its subject is
+    // gone. Listing it as resolved would make the worst outcome look like progress.
+    let (object_gone, resolved): (Vec<&Value>, Vec<&Value>) =
+        gone_before.into_iter().partition(|f| {
+            f["object"]["kind"] == "Cluster"
+                && f["object"]["name"]
+                    .as_str()
+                    .is_some_and(|n| missing.iter().any(|m| m == n))
+        });
 
     let result = json!({
         "before": { "source": before.label, "phase": before.report["phase"], "karmadaVersion": before.report["karmadaVersion"] },
         "after": { "source": after.label, "phase": after.report["phase"], "karmadaVersion": after.report["karmadaVersion"] },
         "summary": {
             "new": new.len(), "resolved": resolved.len(), "unchanged": unchanged.len(),
+            "objectGone": object_gone.len(),
             "newErrors": new_errors, "missingClusters": missing.len(),
         },
         "clusters": cluster_section,
         "new": new.iter().map(|f| entry(f)).collect::<Vec<_>>(),
         "resolved": resolved.iter().map(|f| entry(f)).collect::<Vec<_>>(),
+        "objectGone": object_gone.iter().map(|f| entry(f)).collect::<Vec<_>>(),
         "unchanged": unchanged.iter().map(|f| entry(f)).collect::<Vec<_>>(),
     });
     let text = if args.output == "json" {
@@ -292,6 +304,10 @@ fn render_table(r: &Value) -> String {
     for (title, key) in [
         ("New", "new"),
         ("Resolved", "resolved"),
+        (
+            "Gone with their missing Cluster (not resolved)",
+            "objectGone",
+        ),
         ("Unchanged", "unchanged"),
     ] {
         let items = r[key].as_array().map(Vec::as_slice).unwrap_or(&[]);
