@@ -20,6 +20,7 @@ pub mod rsp_removed;
 pub mod service_link;
 pub mod support;
 pub mod version_path;
+pub mod waiver_expired;
 
 pub use outcome::{Outcome, Verdict};
 
@@ -88,6 +89,7 @@ pub const TEMPLATES: &[(&str, Compile)] = &[
     ("aggregated-apiserver", aggregated_apiserver::compile),
     ("apiservice-service-link", service_link::compile),
     ("version-path", version_path::compile),
+    ("waiver-expired", waiver_expired::compile),
 ];
 
 pub fn compile(template: &str, params: &serde_json::Value) -> Result<Box<dyn Check>, CompileError> {

@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 
 use super::output::{emit, OutputSpec};
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use crate::findings::suppress;
 use crate::reports::{fixdir, Report};
 use crate::rules::{phase, run_rules, Catalog, Phase, PhaseDecision, RunOptions};
 use crate::sources::{load_inputs, Limits};
@@ -46,7 +47,8 @@ pub struct CheckArgs {
     /// pre: audit before the upgrade; post: verify after it. Detected when omitted.
     #[arg(long, value_enum)]
     pub phase: Option<Phase>,
-    /// Output FORMAT or FORMAT=FILE; repeat for several (table, json, yaml).
+    /// Output FORMAT or FORMAT=FILE; repeat for several (table, json, yaml, sarif,
+    /// junit, markdown), e.g. `-o table -o sarif=report.sarif -o junit=report.xml`.
     #[arg(short = 'o', long = "output", default_value = "table")]
     pub output: Vec<OutputSpec>,
     /// Exit 1 when a finding is at or above this level.
@@ -66,6 +68,10 @@ pub struct CheckArgs {
     /// Run only these rules (name or id; repeatable).
     #[arg(long = "rule", value_name = "RULE")]
     pub only: Vec<String>,
+    /// Waiver file accepting findings until a date (default: .karmada-preflight.yaml in
+    /// the current directory or the first input directory, when present).
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
     /// Largest single document, bytes.
     #[arg(long, default_value_t = Limits::default().max_document_bytes)]
     pub max_document_bytes: usize,
@@ -107,6 +113,36 @@ pub fn load_catalog(dirs: &[PathBuf]) -> anyhow::Result<Catalog> {
     Ok(cat)
 }
 
+/// Annotations and the waiver file (see `findings::suppress`); a waiver file that cannot
+/// be read is an error of the run.
+fn apply_suppressions(
+    findings: Vec<crate::findings::Finding>,
+    args: &CheckArgs,
+    catalog: &Catalog,
+    inv: &crate::inventory::Inventory,
+    now: time::OffsetDateTime,
+) -> anyhow::Result<Vec<crate::findings::Finding>> {
+    let waivers = match suppress::find_waiver_file(args.waivers.as_deref(), &args.paths) {
+        Some(path) => {
+            let w = suppress::load_waivers(&path, catalog).map_err(|e| anyhow::anyhow!(e))?;
+            eprintln!(
+                "karmada-preflight: {} waiver(s) from {}",
+                w.len(),
+                path.display()
+            );
+            w
+        }
+        None => Vec::new(),
+    };
+    Ok(suppress::apply(
+        findings,
+        inv,
+        &waivers,
+        catalog,
+        now.date(),
+    ))
+}
+
 pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
     let stdout_outputs = args.output.iter().filter(|o| o.path.is_none()).count();
     if stdout_outputs > 1 {
@@ -114,48 +150,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
             "at most one -o format can go to stdout; give the others a file: -o sarif=report.sarif"
         );
     }
-    let catalog = load_catalog(&args.rules_dirs)?;
-    for o in &args.only {
-        if catalog.find(o).is_none() {
-            bail!("unknown rule {o:?} (see `karmada-preflight rules`)");
-        }
-    }
-    let limits = Limits {
-        max_document_bytes: args.max_document_bytes,
-        max_file_bytes: args.max_file_bytes,
-        max_depth: args.max_depth,
-        max_alias_nodes: args.max_alias_nodes,
+    let report = match build_report(&args)? {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
     };
-    let filter = Some(catalog.kinds_read());
-    let inv = load_inputs(&args.paths, &limits, &filter);
-    if inv.inputs.is_empty() {
-        for p in &inv.problems {
-            eprintln!("karmada-preflight: {}: {}", p.location, p.message);
-        }
-        eprintln!("karmada-preflight: error: no readable input");
-        return Ok(EXIT_ERROR);
-    }
-    let decision = match args.phase {
-        Some(p) => PhaseDecision {
-            phase: p,
-            reason: "chosen with --phase".into(),
-            detected: false,
-            karmada_version: phase::detect(&inv).karmada_version,
-        },
-        None => phase::detect(&inv),
-    };
-    eprintln!(
-        "karmada-preflight: phase {}: {}",
-        decision.phase, decision.reason
-    );
-    let now = time::OffsetDateTime::now_utc();
-    let opts = RunOptions {
-        phase: decision.phase,
-        now,
-        only: args.only.clone(),
-    };
-    let findings = run_rules(&catalog, &inv, &opts);
-    let report = Report::new(&decision, inv.inputs.clone(), findings, now);
     emit(&args.output, &report)?;
     if let Some(dir) = &args.fix_dir {
         let written = fixdir::write(&report, dir)
@@ -187,4 +185,63 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
     } else {
         EXIT_OK
     })
+}
+
+/// Load, run the rules and apply suppressions: the report `check` renders, also used by
+/// `compare` on directories. `Ok(Err(code))`: the run ended early with that exit code
+/// (the reason is already on stderr).
+pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
+    let catalog = load_catalog(&args.rules_dirs)?;
+    for o in &args.only {
+        if catalog.find(o).is_none() {
+            bail!("unknown rule {o:?} (see `karmada-preflight rules`)");
+        }
+    }
+    let limits = Limits {
+        max_document_bytes: args.max_document_bytes,
+        max_file_bytes: args.max_file_bytes,
+        max_depth: args.max_depth,
+        max_alias_nodes: args.max_alias_nodes,
+    };
+    let mut kinds = catalog.kinds_read();
+    // Cluster objects are listed in the report's inventory for `compare`, whatever rules read.
+    kinds.insert("Cluster".to_string());
+    let filter = Some(kinds);
+    let inv = load_inputs(&args.paths, &limits, &filter);
+    if inv.inputs.is_empty() {
+        for p in &inv.problems {
+            eprintln!("karmada-preflight: {}: {}", p.location, p.message);
+        }
+        eprintln!("karmada-preflight: error: no readable input");
+        return Ok(Err(EXIT_ERROR));
+    }
+    let decision = match args.phase {
+        Some(p) => PhaseDecision {
+            phase: p,
+            reason: "chosen with --phase".into(),
+            detected: false,
+            karmada_version: phase::detect(&inv).karmada_version,
+        },
+        None => phase::detect(&inv),
+    };
+    eprintln!(
+        "karmada-preflight: phase {}: {}",
+        decision.phase, decision.reason
+    );
+    let now = time::OffsetDateTime::now_utc();
+    let opts = RunOptions {
+        phase: decision.phase,
+        now,
+        only: args.only.clone(),
+    };
+    let findings = run_rules(&catalog, &inv, &opts);
+    let findings = apply_suppressions(findings, args, &catalog, &inv, now)?;
+    Ok(Ok(Report::new(
+        &decision,
+        inv.inputs.clone(),
+        findings,
+        now,
+    )
+    .with_rules(&catalog)
+    .with_objects(&inv)))
 }

@@ -2,6 +2,7 @@
 //! above `--fail-on`, 1 findings at or above it, 2 the tool could not do its job.
 
 pub mod check;
+pub mod compare;
 pub mod output;
 pub mod rules_cmd;
 
@@ -33,6 +34,14 @@ pub enum Command {
     Rules(rules_cmd::RulesArgs),
     /// Explain a rule: what it checks, why it matters, how to fix it.
     Explain(rules_cmd::ExplainArgs),
+    /// Compare two reports (`check -o json`) or two snapshots: findings new, resolved and
+    /// unchanged, and every Cluster present before still present after.
+    Compare(compare::CompareArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Parse arguments, run, and return the process exit code.
@@ -49,6 +58,17 @@ pub fn main() -> i32 {
         Command::Check(a) => check::run(a),
         Command::Rules(a) => rules_cmd::list(a),
         Command::Explain(a) => rules_cmd::explain(a),
+        Command::Compare(a) => compare::run(a),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "karmada-preflight",
+                &mut std::io::stdout(),
+            );
+            Ok(EXIT_OK)
+        }
     };
     match result {
         Ok(code) => code,

@@ -13,10 +13,14 @@ pub enum Format {
     Table,
     Json,
     Yaml,
+    Sarif,
+    Junit,
+    Markdown,
 }
 
 impl Format {
-    pub const NAMES: &'static [&'static str] = &["table", "json", "yaml"];
+    pub const NAMES: &'static [&'static str] =
+        &["table", "json", "yaml", "sarif", "junit", "markdown"];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +42,9 @@ impl FromStr for OutputSpec {
             "table" => Format::Table,
             "json" => Format::Json,
             "yaml" => Format::Yaml,
+            "sarif" => Format::Sarif,
+            "junit" => Format::Junit,
+            "markdown" | "md" => Format::Markdown,
             other => {
                 return Err(format!(
                     "unknown output format {other:?} (expected one of: {})",
@@ -65,6 +72,9 @@ pub fn render(spec: &OutputSpec, report: &Report) -> String {
         }
         Format::Json => reports::json::render(report),
         Format::Yaml => reports::yaml::render(report),
+        Format::Sarif => reports::sarif::render(report),
+        Format::Junit => reports::junit::render(report),
+        Format::Markdown => reports::markdown::render(report),
     }
 }
 

@@ -34,6 +34,13 @@ fn phase_str(c: Option<crate::rules::Consequence>) -> String {
     .unwrap_or_else(|| "-".into())
 }
 
+/// A rule's severity: what a violation means once the upgrade is done (the post phase),
+/// which is also the level SARIF reports by default; `-` for pre-only rules.
+fn severity(post: Option<crate::rules::Consequence>) -> String {
+    post.map(|c| c.severity().to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
 pub fn list(args: RulesArgs) -> anyhow::Result<i32> {
     let cat = load_catalog(&args.rules_dirs)?;
     match args.output.as_str() {
@@ -45,6 +52,7 @@ pub fn list(args: RulesArgs) -> anyhow::Result<i32> {
                     json!({
                         "id": r.spec.id, "name": r.spec.name, "pack": r.spec.pack, "title": r.spec.title,
                         "template": r.spec.template, "phases": r.spec.phases, "hop": r.spec.hop,
+                        "severity": severity(r.spec.phases.post),
                     })
                 })
                 .collect();
@@ -54,7 +62,9 @@ pub fn list(args: RulesArgs) -> anyhow::Result<i32> {
             let mut t = Table::new();
             t.load_style(UTF8_FULL_CONDENSED)
                 .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_header(vec!["ID", "NAME", "PACK", "PRE", "POST", "TITLE"]);
+                .set_header(vec![
+                    "ID", "NAME", "PACK", "PRE", "POST", "SEVERITY", "TITLE",
+                ]);
             for r in &cat.rules {
                 t.add_row(vec![
                     r.spec.id.clone(),
@@ -62,6 +72,7 @@ pub fn list(args: RulesArgs) -> anyhow::Result<i32> {
                     r.spec.pack.clone(),
                     phase_str(r.spec.phases.pre),
                     phase_str(r.spec.phases.post),
+                    severity(r.spec.phases.post),
                     r.spec.title.clone(),
                 ]);
             }

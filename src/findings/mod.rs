@@ -2,6 +2,7 @@
 
 pub mod finding;
 pub mod remediation;
+pub mod suppress;
 
 pub use finding::{Evidence, Finding, Severity, Status, Summary};
 pub use remediation::{Manifest, ManifestKind, Remediation};

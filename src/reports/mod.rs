@@ -3,14 +3,17 @@
 
 pub mod fixdir;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod table;
 pub mod yaml;
 
 use serde::Serialize;
 
 use crate::findings::{Finding, Status, Summary};
-use crate::inventory::InputSummary;
-use crate::rules::{Phase, PhaseDecision};
+use crate::inventory::{InputSummary, Inventory};
+use crate::rules::{Catalog, Consequence, Phase, PhaseDecision};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ToolInfo {
@@ -43,6 +46,73 @@ pub struct Report {
     pub inputs: Vec<InputSummary>,
     pub summary: Summary,
     pub findings: Vec<Finding>,
+    /// Objects whose presence matters across an upgrade (see `compare`). Optional so
+    /// reports written before it existed still read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub objects: Option<ObjectsSeen>,
+    /// Metadata of the rules that ran, for formats that describe rules (SARIF, markdown).
+    /// Not part of the JSON schema: `karmada-preflight rules -o json` has it.
+    #[serde(skip)]
+    pub rules: Vec<RuleInfo>,
+}
+
+/// The inventory section of the JSON report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ObjectsSeen {
+    /// Names of the `cluster.karmada.io` Cluster objects read (sorted, distinct). The
+    /// upgrade deletes the Cluster CRD from etcd precisely so these survive; `compare`
+    /// checks that every one present before is present after.
+    pub clusters: Vec<String>,
+}
+
+impl ObjectsSeen {
+    pub fn from_inventory(inv: &Inventory) -> ObjectsSeen {
+        let mut clusters: Vec<String> = inv
+            .all()
+            .filter(|o| o.kind() == "Cluster" && o.r.api_version.starts_with("cluster.karmada.io/"))
+            .map(|o| o.name().to_string())
+            .collect();
+        clusters.sort();
+        clusters.dedup();
+        ObjectsSeen { clusters }
+    }
+}
+
+/// What reports say about a rule, taken from its spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleInfo {
+    pub id: String,
+    pub name: String,
+    pub pack: String,
+    pub title: String,
+    pub checks: String,
+    pub why: String,
+    pub fix: String,
+    pub docs: Option<String>,
+    /// What a violation means after the upgrade (the rule's default level).
+    pub post: Option<Consequence>,
+    pub pre: Option<Consequence>,
+}
+
+impl RuleInfo {
+    pub fn from_catalog(catalog: &Catalog) -> Vec<RuleInfo> {
+        catalog
+            .rules
+            .iter()
+            .map(|r| RuleInfo {
+                id: r.spec.id.clone(),
+                name: r.spec.name.clone(),
+                pack: r.spec.pack.clone(),
+                title: r.spec.title.clone(),
+                checks: r.spec.checks.trim().to_string(),
+                why: r.spec.why.trim().to_string(),
+                fix: r.spec.fix.trim().to_string(),
+                docs: r.spec.docs.clone(),
+                post: r.spec.phases.post,
+                pre: r.spec.phases.pre,
+            })
+            .collect()
+    }
 }
 
 impl Report {
@@ -63,7 +133,25 @@ impl Report {
             inputs,
             summary: summarize(&findings),
             findings,
+            objects: None,
+            rules: Vec::new(),
         }
+    }
+
+    /// Attach rule metadata (SARIF and markdown describe each rule).
+    pub fn with_rules(mut self, catalog: &Catalog) -> Report {
+        self.rules = RuleInfo::from_catalog(catalog);
+        self
+    }
+
+    /// Attach the inventory section (Cluster names) that `compare` reads.
+    pub fn with_objects(mut self, inv: &Inventory) -> Report {
+        self.objects = Some(ObjectsSeen::from_inventory(inv));
+        self
+    }
+
+    pub fn rule(&self, name: &str) -> Option<&RuleInfo> {
+        self.rules.iter().find(|r| r.name == name)
     }
 
     /// Highest `--fail-on` rank among the findings (see `Finding::gate_rank`).
