@@ -3,6 +3,7 @@
 
 pub mod apiserver_flags;
 pub mod apiservice;
+pub mod cel;
 pub mod crd_removed;
 pub mod input_valid;
 pub mod outcome;
@@ -64,6 +65,7 @@ pub const TEMPLATES: &[(&str, Compile)] = &[
     ("crd-removed", crd_removed::compile),
     ("apiservice", apiservice::compile),
     ("apiserver-flags", apiserver_flags::compile),
+    ("cel", cel::compile),
 ];
 
 pub fn compile(template: &str, params: &serde_json::Value) -> Result<Box<dyn Check>, CompileError> {

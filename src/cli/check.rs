@@ -121,7 +121,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
         max_depth: args.max_depth,
         max_alias_nodes: args.max_alias_nodes,
     };
-    let filter = Some(catalog.kinds_read());
+    let filter = catalog.kind_filter();
     let inv = load_inputs(&args.paths, &limits, &filter);
     if inv.inputs.is_empty() {
         for p in &inv.problems {

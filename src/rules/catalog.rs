@@ -156,6 +156,13 @@ impl Catalog {
             .map(|r| r.kind.to_string())
             .collect()
     }
+
+    /// The loader's kind filter: `None` (keep every kind) when a rule reads `*`, as a
+    /// `cel` rule matching by apiVersion alone does.
+    pub fn kind_filter(&self) -> Option<std::collections::HashSet<String>> {
+        let kinds = self.kinds_read();
+        (!kinds.contains("*")).then_some(kinds)
+    }
 }
 
 fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
