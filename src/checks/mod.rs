@@ -4,11 +4,15 @@
 pub mod apiserver_flags;
 pub mod apiservice;
 pub mod cel;
+pub mod component_flags;
 pub mod crd_removed;
 pub mod input_valid;
+pub mod object_exists;
 pub mod outcome;
 pub mod params;
 pub mod support;
+pub mod upgrade_path;
+pub mod webhook;
 
 pub use outcome::{Outcome, Verdict};
 
@@ -40,6 +44,8 @@ pub struct Ctx<'a> {
     pub inv: &'a Inventory,
     pub phase: Phase,
     pub now: time::OffsetDateTime,
+    /// The upgrade path of this run (read by the `upgrade-path` rule).
+    pub plan: &'a crate::rules::UpgradePlan,
 }
 
 pub trait Check: Send + Sync {
@@ -66,6 +72,10 @@ pub const TEMPLATES: &[(&str, Compile)] = &[
     ("apiservice", apiservice::compile),
     ("apiserver-flags", apiserver_flags::compile),
     ("cel", cel::compile),
+    ("component-flags", component_flags::compile),
+    ("webhook", webhook::compile),
+    ("object-exists", object_exists::compile),
+    ("upgrade-path", upgrade_path::compile),
 ];
 
 pub fn compile(template: &str, params: &serde_json::Value) -> Result<Box<dyn Check>, CompileError> {

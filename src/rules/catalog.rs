@@ -99,7 +99,7 @@ impl Catalog {
             if doc.value.get("kind").is_some() && doc.value.get("template").is_none() {
                 continue;
             }
-            let spec: RuleSpec = match serde_json::from_value(doc.value.clone()) {
+            let mut spec: RuleSpec = match serde_json::from_value(doc.value.clone()) {
                 Ok(s) => s,
                 Err(e) => {
                     let msg = e.to_string();
@@ -109,6 +109,11 @@ impl Catalog {
                     continue;
                 }
             };
+            // `hop` defaults from the pack name (`karmada-v1.0-to-v1.1` -> `v1.0->v1.1`), so
+            // every pack rule is placed on upgrade paths and labelled in reports.
+            if spec.hop.is_none() {
+                spec.hop = super::path::hop_of_pack(&spec.pack);
+            }
             if let Some(prev) = self
                 .rules
                 .iter()
