@@ -4,6 +4,7 @@
 pub mod check;
 pub mod output;
 pub mod rules_cmd;
+pub mod test_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +34,9 @@ pub enum Command {
     Rules(rules_cmd::RulesArgs),
     /// Explain a rule: what it checks, why it matters, how to fix it.
     Explain(rules_cmd::ExplainArgs),
+    /// Run rule tests (`kind: RuleTest` files) in RULES_DIR: exit 0 all pass, 1 a test
+    /// failed, 2 a test or rule file is invalid.
+    Test(test_cmd::TestArgs),
 }
 
 /// Parse arguments, run, and return the process exit code.
@@ -49,6 +53,7 @@ pub fn main() -> i32 {
         Command::Check(a) => check::run(a),
         Command::Rules(a) => rules_cmd::list(a),
         Command::Explain(a) => rules_cmd::explain(a),
+        Command::Test(a) => test_cmd::run(a),
     };
     match result {
         Ok(code) => code,

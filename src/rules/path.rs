@@ -15,6 +15,20 @@ pub fn hop_label(h: &MinorHop) -> String {
     format!("v{}.{}->v{}.{}", h.from.0, h.from.1, h.to.0, h.to.1)
 }
 
+/// `v1.0->v1.1` (spaces allowed) as a hop.
+pub fn parse_hop(s: &str) -> Option<MinorHop> {
+    let s = s.replace(' ', "");
+    let (a, b) = s.split_once("->")?;
+    let mm = |v: &str| -> Option<(u32, u32)> {
+        let (x, y) = v.strip_prefix('v')?.split_once('.')?;
+        Some((x.parse().ok()?, y.parse().ok()?))
+    };
+    Some(MinorHop {
+        from: mm(a)?,
+        to: mm(b)?,
+    })
+}
+
 /// The hop a pack name such as `karmada-v1.0-to-v1.1` stands for.
 pub fn hop_of_pack(pack: &str) -> Option<String> {
     let rest = pack.strip_prefix("karmada-")?;
