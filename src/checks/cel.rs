@@ -249,7 +249,9 @@ impl CelCheck {
             && m.api_version
                 .as_deref()
                 .is_none_or(|a| o.r.api_version == a)
-            && m.namespace.as_deref().is_none_or(|n| o.namespace() == Some(n))
+            && m.namespace
+                .as_deref()
+                .is_none_or(|n| o.namespace() == Some(n))
             && m.name.as_deref().is_none_or(|n| o.name() == n)
             && m.labels.iter().all(|(k, v)| {
                 o.labels()
@@ -298,7 +300,11 @@ impl Check for CelCheck {
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome> {
         let sel = self.m.scope.sel();
         let subjects: Vec<&Object> = match &self.m.kind {
-            Some(k) => ctx.inv.of_kind(k, &sel).filter(|o| self.matches(o)).collect(),
+            Some(k) => ctx
+                .inv
+                .of_kind(k, &sel)
+                .filter(|o| self.matches(o))
+                .collect(),
             None => ctx
                 .inv
                 .all()
@@ -363,13 +369,16 @@ mod tests {
             .unwrap();
         assert_eq!(e.pointer, "/expression");
         assert!(e.message.contains("CEL"), "{}", e.message);
-        let e = compile(&json!({"match": {"kind": "Pod"}, "expression": "true", "message": "{{ ( }}"}))
-            .err()
-            .unwrap();
+        let e =
+            compile(&json!({"match": {"kind": "Pod"}, "expression": "true", "message": "{{ ( }}"}))
+                .err()
+                .unwrap();
         assert_eq!(e.pointer, "/message");
-        let e = compile(&json!({"match": {"kind": "Pod"}, "expression": "size(inventory.Service) > 0"}))
-            .err()
-            .unwrap();
+        let e = compile(
+            &json!({"match": {"kind": "Pod"}, "expression": "size(inventory.Service) > 0"}),
+        )
+        .err()
+        .unwrap();
         assert!(e.message.contains("inventory"));
     }
 

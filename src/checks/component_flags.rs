@@ -105,7 +105,11 @@ pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
     Ok(Box::new(ComponentFlags { p, when_kind }))
 }
 
-const WHEN_KINDS: &[&str] = &["HorizontalPodAutoscaler", "FederatedHPA", "CronFederatedHPA"];
+const WHEN_KINDS: &[&str] = &[
+    "HorizontalPodAutoscaler",
+    "FederatedHPA",
+    "CronFederatedHPA",
+];
 
 /// `(list pointer, index)` of a token pointer such as `/spec/…/command/3`.
 fn list_index(p: &str) -> (String, usize) {
@@ -143,8 +147,11 @@ impl ComponentFlags {
         let flags = match c.flags() {
             Ok(f) => f,
             Err(tp) => {
-                return Outcome::unknown(format!("cannot read the {name} command line: {}", tp.message))
-                    .at(obj, &tp.pointer)
+                return Outcome::unknown(format!(
+                    "cannot read the {name} command line: {}",
+                    tp.message
+                ))
+                .at(obj, &tp.pointer)
             }
         };
         let mut hits = Vec::new();
@@ -363,7 +370,9 @@ impl Check for ComponentFlags {
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome> {
         if let Some(k) = self.when_kind {
             if ctx.inv.of_kind(k, &ScopeSel::Karmada).next().is_none() {
-                return vec![Outcome::skip(format!("no {k} in the input; the flags do not matter"))];
+                return vec![Outcome::skip(format!(
+                    "no {k} in the input; the flags do not matter"
+                ))];
             }
         }
         let mut out = Vec::new();

@@ -53,11 +53,12 @@ pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
     };
     let s = |ptr: &str| p.manifest.pointer(ptr).and_then(Value::as_str);
     let kind = s("/kind").unwrap_or_default();
-    let kind = KINDS
-        .iter()
-        .copied()
-        .find(|k| *k == kind)
-        .ok_or_else(|| err("/manifest/kind", format!("kind must be one of {}", KINDS.join(", "))))?;
+    let kind = KINDS.iter().copied().find(|k| *k == kind).ok_or_else(|| {
+        err(
+            "/manifest/kind",
+            format!("kind must be one of {}", KINDS.join(", ")),
+        )
+    })?;
     let (Some(api), Some(name)) = (s("/apiVersion"), s("/metadata/name")) else {
         return Err(err(
             "/manifest",
@@ -108,7 +109,10 @@ impl Check for ObjectExists {
             .about(self.r.clone())
             .with_remediation(Remediation {
                 summary: format!("Create {}.", self.r),
-                commands: vec![format!("kubectl {} apply -f {file}", context_flag(&self.r.scope))],
+                commands: vec![format!(
+                    "kubectl {} apply -f {file}",
+                    context_flag(&self.r.scope)
+                )],
                 manifests: vec![Manifest {
                     file_name: file,
                     kind: ManifestKind::Apply,

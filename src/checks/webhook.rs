@@ -117,7 +117,11 @@ impl Webhook {
                 summary: format!(
                     "Apply the target release's webhook configuration so {} contains {}.",
                     o.r,
-                    missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    missing
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 ..Default::default()
             });
@@ -125,7 +129,12 @@ impl Webhook {
         out
     }
 
-    fn remove_patch(&self, o: &Object, stale: &[&(usize, String)], missing: &[&String]) -> Remediation {
+    fn remove_patch(
+        &self,
+        o: &Object,
+        stale: &[&(usize, String)],
+        missing: &[&String],
+    ) -> Remediation {
         let mut ops = Vec::new();
         let mut diff = String::new();
         // Highest index first so the earlier indexes stay valid; `test` the name first so
@@ -133,16 +142,25 @@ impl Webhook {
         for (i, n) in stale.iter().rev() {
             ops.push(json!({"op": "test", "path": format!("/webhooks/{i}/name"), "value": n}));
             ops.push(json!({"op": "remove", "path": format!("/webhooks/{i}")}));
-            diff.push_str(&format!("{}\n-  - name: {n}\n", o.locate(&format!("/webhooks/{i}"))));
+            diff.push_str(&format!(
+                "{}\n-  - name: {n}\n",
+                o.locate(&format!("/webhooks/{i}"))
+            ));
         }
         let file = fix_file(&o.r, "patch.json");
         let mut summary = format!(
             "Remove {} from {} (the patch tests each webhook's name first).",
-            stale.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", "),
+            stale
+                .iter()
+                .map(|(_, n)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             o.r
         );
         if !missing.is_empty() {
-            summary.push_str(" Then apply the target release's webhook configuration for the missing ones.");
+            summary.push_str(
+                " Then apply the target release's webhook configuration for the missing ones.",
+            );
         }
         Remediation {
             summary,

@@ -103,11 +103,12 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
     collect(&args.rules_dir, &mut files);
     let (mut passed, mut failed, mut broken) = (0usize, 0usize, 0usize);
     for file in &files {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("reading {}", file.display()))?;
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         let mut docs = Vec::new();
         let out = parse_documents(&text, &Limits::default(), |d| docs.push(d));
-        let is_test = |d: &ParsedDoc| d.value.get("kind").and_then(Value::as_str) == Some("RuleTest");
+        let is_test =
+            |d: &ParsedDoc| d.value.get("kind").and_then(Value::as_str) == Some("RuleTest");
         if !docs.iter().any(is_test) {
             continue;
         }
@@ -163,7 +164,11 @@ fn run_one(catalog: &Catalog, file: &Path, doc: &ParsedDoc) -> Result<(String, V
     let at = |ptr: &str| doc.spans.resolve(ptr).unwrap_or(doc.start).line;
     if let Some(v) = &t.api_version {
         if v != "preflight.karmada.io/v1alpha1" {
-            return Err(bad(file, at("/apiVersion"), "apiVersion must be preflight.karmada.io/v1alpha1"));
+            return Err(bad(
+                file,
+                at("/apiVersion"),
+                "apiVersion must be preflight.karmada.io/v1alpha1",
+            ));
         }
     }
     let label = format!(
@@ -178,7 +183,13 @@ fn run_one(catalog: &Catalog, file: &Path, doc: &ParsedDoc) -> Result<(String, V
     let phase = match t.phase.as_str() {
         "pre" => Phase::Pre,
         "post" => Phase::Post,
-        other => return Err(bad(file, at("/phase"), format!("phase {other:?} is not pre or post"))),
+        other => {
+            return Err(bad(
+                file,
+                at("/phase"),
+                format!("phase {other:?} is not pre or post"),
+            ))
+        }
     };
     let base = file.parent().unwrap_or(Path::new("."));
     let mut paths = Vec::new();
@@ -189,13 +200,21 @@ fn run_one(catalog: &Catalog, file: &Path, doc: &ParsedDoc) -> Result<(String, V
             Value::String(rel) => {
                 let p = base.join(rel);
                 if !p.exists() {
-                    return Err(bad(file, at(&ptr), format!("input {} does not exist", p.display())));
+                    return Err(bad(
+                        file,
+                        at(&ptr),
+                        format!("input {} does not exist", p.display()),
+                    ));
                 }
                 paths.push(p.display().to_string());
             }
             Value::Object(_) => inline.push((i, input)),
             _ => {
-                return Err(bad(file, at(&ptr), "an input is a file path or an inline object"));
+                return Err(bad(
+                    file,
+                    at(&ptr),
+                    "an input is a file path or an inline object",
+                ));
             }
         }
     }
@@ -205,14 +224,22 @@ fn run_one(catalog: &Catalog, file: &Path, doc: &ParsedDoc) -> Result<(String, V
         load_inputs(&paths, &Limits::default(), &None)
     };
     if let Some(p) = inv.problems.iter().find(|p| !p.warning) {
-        return Err(bad(file, at("/inputs"), format!("input {}: {}", p.location, p.message)));
+        return Err(bad(
+            file,
+            at("/inputs"),
+            format!("input {}: {}", p.location, p.message),
+        ));
     }
     let path: Arc<Path> = Arc::from(file);
     for (i, v) in inline {
         let ptr = format!("/inputs/{i}");
         let s = |p: &str| v.pointer(p).and_then(Value::as_str);
         let (Some(api), Some(kind)) = (s("/apiVersion"), s("/kind")) else {
-            return Err(bad(file, at(&ptr), "an inline input needs apiVersion and kind"));
+            return Err(bad(
+                file,
+                at(&ptr),
+                "an inline input needs apiVersion and kind",
+            ));
         };
         inv.push(Object {
             r: ObjectRef::new(
@@ -269,15 +296,25 @@ fn run_one(catalog: &Catalog, file: &Path, doc: &ParsedDoc) -> Result<(String, V
                 .iter()
                 .map(|f| format!("{} {}", f.status, f.message))
                 .collect();
-            problems.push(format!("{who}: expected {}, but the rule reported nothing about it (it reported: {})", e.status, seen.join("; ")));
+            problems.push(format!(
+                "{who}: expected {}, but the rule reported nothing about it (it reported: {})",
+                e.status,
+                seen.join("; ")
+            ));
             continue;
         }
         for f in mine {
             if f.status != e.status {
-                problems.push(format!("{who}: expected {}, got {}: {}", e.status, f.status, f.message));
+                problems.push(format!(
+                    "{who}: expected {}, got {}: {}",
+                    e.status, f.status, f.message
+                ));
             } else if let Some(m) = &e.message_contains {
                 if !f.message.contains(m.as_str()) {
-                    problems.push(format!("{who}: message {:?} does not contain {m:?}", f.message));
+                    problems.push(format!(
+                        "{who}: message {:?} does not contain {m:?}",
+                        f.message
+                    ));
                 }
             }
         }

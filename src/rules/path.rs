@@ -67,8 +67,7 @@ impl Default for UpgradePlan {
 
 impl UpgradePlan {
     pub fn between(from: &str, to: &str) -> anyhow::Result<UpgradePlan> {
-        let f = KarmadaVersion::parse(from)
-            .map_err(|e| anyhow::anyhow!("--from: {e}"))?;
+        let f = KarmadaVersion::parse(from).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
         let t = KarmadaVersion::parse(to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
         let hops = KarmadaVersion::minor_steps_between(f, t)?;
         if hops.is_empty() {
@@ -111,7 +110,10 @@ mod tests {
 
     #[test]
     fn packs_and_paths() {
-        assert_eq!(hop_of_pack("karmada-v1.0-to-v1.1").as_deref(), Some("v1.0->v1.1"));
+        assert_eq!(
+            hop_of_pack("karmada-v1.0-to-v1.1").as_deref(),
+            Some("v1.0->v1.1")
+        );
         assert_eq!(hop_of_pack("core"), None);
         let p = UpgradePlan::between("v0.10-like", "v1.2").unwrap();
         assert_eq!(p.labels(), ["v0.10->v1.0", "v1.0->v1.1", "v1.1->v1.2"]);
