@@ -20,6 +20,7 @@ use super::check::load_catalog;
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::findings::{Finding, Status};
 use crate::inventory::{Object, ObjectRef, Origin, Scope};
+use crate::rules::catalog::collect;
 use crate::rules::path::parse_hop;
 use crate::rules::{run_rules_on_path, Catalog, Phase, RunOptions, UpgradePlan};
 use crate::sources::yaml::{parse_documents, ParsedDoc};
@@ -77,21 +78,6 @@ struct Bad(String);
 
 fn bad(file: &Path, line: u32, msg: impl std::fmt::Display) -> Bad {
     Bad(format!("{}:{line}: {msg}", file.display()))
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
-            out.push(p);
-        }
-    }
 }
 
 pub fn run(args: TestArgs) -> anyhow::Result<i32> {

@@ -170,7 +170,8 @@ impl Catalog {
     }
 }
 
-fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+/// Every `*.yaml`/`*.yml` file under `dir`, recursively, in a stable (sorted) order.
+pub(crate) fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
