@@ -5,6 +5,8 @@ pub mod agent_rbac;
 pub mod aggregated_apiserver;
 pub mod apiserver_flags;
 pub mod apiservice;
+pub mod cel;
+pub mod component_flags;
 pub mod crd_removed;
 pub mod endpointslice_v1beta1;
 pub mod front_proxy_certs;
@@ -14,13 +16,16 @@ pub mod impersonator_secret;
 pub mod input_valid;
 pub mod mcs_member_version;
 pub mod member_k8s_patch;
+pub mod object_exists;
 pub mod outcome;
 pub mod params;
 pub mod rsp_removed;
 pub mod service_link;
 pub mod support;
+pub mod upgrade_path;
 pub mod version_path;
 pub mod waiver_expired;
+pub mod webhook;
 
 pub use outcome::{Outcome, Verdict};
 
@@ -52,6 +57,8 @@ pub struct Ctx<'a> {
     pub inv: &'a Inventory,
     pub phase: Phase,
     pub now: time::OffsetDateTime,
+    /// The upgrade path of this run (read by the `upgrade-path` rule).
+    pub plan: &'a crate::rules::UpgradePlan,
 }
 
 pub trait Check: Send + Sync {
@@ -90,6 +97,11 @@ pub const TEMPLATES: &[(&str, Compile)] = &[
     ("apiservice-service-link", service_link::compile),
     ("version-path", version_path::compile),
     ("waiver-expired", waiver_expired::compile),
+    ("cel", cel::compile),
+    ("component-flags", component_flags::compile),
+    ("webhook", webhook::compile),
+    ("object-exists", object_exists::compile),
+    ("upgrade-path", upgrade_path::compile),
 ];
 
 pub fn compile(template: &str, params: &serde_json::Value) -> Result<Box<dyn Check>, CompileError> {

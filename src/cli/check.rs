@@ -9,7 +9,9 @@ use super::output::{emit, OutputSpec};
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::findings::suppress;
 use crate::reports::{fixdir, Report};
-use crate::rules::{phase, run_rules, Catalog, Phase, PhaseDecision, RunOptions};
+use crate::rules::{
+    phase, run_rules_on_path, Catalog, Phase, PhaseDecision, RunOptions, UpgradePlan,
+};
 use crate::sources::{load_inputs, Limits};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -65,6 +67,14 @@ pub struct CheckArgs {
     /// Also load rule files from DIR (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules_dirs: Vec<PathBuf>,
+    /// Target Karmada version: run the rule pack of every minor hop from the installed
+    /// version (detected, or --from) to VERSION, each finding labelled with its hop. Without
+    /// it, the v0.10 -> v1.0 pack runs.
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    /// The installed Karmada version (with --to), when detection cannot tell.
+    #[arg(long, value_name = "VERSION", requires = "to")]
+    pub from: Option<String>,
     /// Run only these rules (name or id; repeatable).
     #[arg(long = "rule", value_name = "RULE")]
     pub only: Vec<String>,
@@ -203,10 +213,11 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
         max_depth: args.max_depth,
         max_alias_nodes: args.max_alias_nodes,
     };
-    let mut kinds = catalog.kinds_read();
+    let mut filter = catalog.kind_filter();
     // Cluster objects are listed in the report's inventory for `compare`, whatever rules read.
-    kinds.insert("Cluster".to_string());
-    let filter = Some(kinds);
+    if let Some(kinds) = filter.as_mut() {
+        kinds.insert("Cluster".to_string());
+    }
     let inv = load_inputs(&args.paths, &limits, &filter);
     if inv.inputs.is_empty() {
         for p in &inv.problems {
@@ -215,7 +226,7 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
         eprintln!("karmada-preflight: error: no readable input");
         return Ok(Err(EXIT_ERROR));
     }
-    let decision = match args.phase {
+    let mut decision = match args.phase {
         Some(p) => PhaseDecision {
             phase: p,
             reason: "chosen with --phase".into(),
@@ -223,6 +234,25 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
             karmada_version: phase::detect(&inv).karmada_version,
         },
         None => phase::detect(&inv),
+    };
+    let plan = match &args.to {
+        None => UpgradePlan::default(),
+        Some(to) => {
+            let Some(from) = args.from.clone().or(decision.karmada_version.clone()) else {
+                bail!("cannot detect the installed Karmada version; pass --from VERSION with --to");
+            };
+            let plan = UpgradePlan::between(&from, to)?;
+            // With a target, the installation is at the start of the path unless --phase
+            // says otherwise: every hop is still ahead of it.
+            if args.phase.is_none() {
+                decision.phase = Phase::Pre;
+                decision.reason = format!(
+                    "upgrade path {from} -> {to} ({}); pass --phase post to verify after it",
+                    plan.labels().join(", ")
+                );
+            }
+            plan
+        }
     };
     eprintln!(
         "karmada-preflight: phase {}: {}",
@@ -234,7 +264,7 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
         now,
         only: args.only.clone(),
     };
-    let findings = run_rules(&catalog, &inv, &opts);
+    let findings = run_rules_on_path(&catalog, &inv, &opts, &plan);
     let findings = apply_suppressions(findings, args, &catalog, &inv, now)?;
     Ok(Ok(Report::new(
         &decision,

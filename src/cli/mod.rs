@@ -5,6 +5,7 @@ pub mod check;
 pub mod compare;
 pub mod output;
 pub mod rules_cmd;
+pub mod test_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -42,6 +43,9 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Run rule tests (`kind: RuleTest` files) in RULES_DIR: exit 0 all pass, 1 a test
+    /// failed, 2 a test or rule file is invalid.
+    Test(test_cmd::TestArgs),
 }
 
 /// Parse arguments, run, and return the process exit code.
@@ -69,6 +73,7 @@ pub fn main() -> i32 {
             );
             Ok(EXIT_OK)
         }
+        Command::Test(a) => test_cmd::run(a),
     };
     match result {
         Ok(code) => code,

@@ -341,6 +341,9 @@ pub enum Component {
     ControllerManager,
     Scheduler,
     Webhook,
+    KarmadaSearch,
+    Descheduler,
+    SchedulerEstimator,
 }
 
 impl Component {
@@ -352,6 +355,9 @@ impl Component {
             Component::ControllerManager => "karmada-controller-manager",
             Component::Scheduler => "karmada-scheduler",
             Component::Webhook => "karmada-webhook",
+            Component::KarmadaSearch => "karmada-search",
+            Component::Descheduler => "karmada-descheduler",
+            Component::SchedulerEstimator => "karmada-scheduler-estimator",
         }
     }
 

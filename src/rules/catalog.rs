@@ -109,7 +109,7 @@ impl Catalog {
             if doc.value.get("kind").is_some() && doc.value.get("template").is_none() {
                 continue;
             }
-            let spec: RuleSpec = match serde_json::from_value(doc.value.clone()) {
+            let mut spec: RuleSpec = match serde_json::from_value(doc.value.clone()) {
                 Ok(s) => s,
                 Err(e) => {
                     let msg = e.to_string();
@@ -119,6 +119,11 @@ impl Catalog {
                     continue;
                 }
             };
+            // `hop` defaults from the pack name (`karmada-v1.0-to-v1.1` -> `v1.0->v1.1`), so
+            // every pack rule is placed on upgrade paths and labelled in reports.
+            if spec.hop.is_none() {
+                spec.hop = super::path::hop_of_pack(&spec.pack);
+            }
             if let Some(prev) = self
                 .rules
                 .iter()
@@ -171,9 +176,17 @@ impl Catalog {
             .map(|r| r.kind.to_string())
             .collect()
     }
+
+    /// The loader's kind filter: `None` (keep every kind) when a rule reads `*`, as a
+    /// `cel` rule matching by apiVersion alone does.
+    pub fn kind_filter(&self) -> Option<std::collections::HashSet<String>> {
+        let kinds = self.kinds_read();
+        (!kinds.contains("*")).then_some(kinds)
+    }
 }
 
-fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+/// Every `*.yaml`/`*.yml` file under `dir`, recursively, in a stable (sorted) order.
+pub(crate) fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };

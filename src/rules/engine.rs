@@ -2,6 +2,7 @@
 //! the phase (what a violation means now).
 
 use super::catalog::{Catalog, Rule};
+use super::path::UpgradePlan;
 use super::phase::Phase;
 use crate::checks::{Ctx, Outcome, Verdict};
 use crate::findings::{Finding, Severity, Status};
@@ -16,13 +17,32 @@ pub struct RunOptions {
 }
 
 pub fn run_rules(catalog: &Catalog, inv: &Inventory, opts: &RunOptions) -> Vec<Finding> {
+    run_rules_on_path(catalog, inv, opts, &UpgradePlan::default())
+}
+
+/// Run the rules that apply on `plan`: rules without a hop, then each hop's rules in path
+/// order. One phase applies to the whole path (see README, "Upgrade paths").
+pub fn run_rules_on_path(
+    catalog: &Catalog,
+    inv: &Inventory,
+    opts: &RunOptions,
+    plan: &UpgradePlan,
+) -> Vec<Finding> {
     let ctx = Ctx {
         inv,
         phase: opts.phase,
         now: opts.now,
+        plan,
     };
+    let mut on_path: Vec<(usize, &Rule)> = catalog
+        .rules
+        .iter()
+        .filter_map(|r| plan.position(&r.spec).map(|i| (i, r)))
+        .collect();
+    // Stable: within a hop, catalog order is kept.
+    on_path.sort_by_key(|(i, _)| *i);
     let mut findings = Vec::new();
-    for rule in &catalog.rules {
+    for (_, rule) in on_path {
         if !opts.only.is_empty()
             && !opts
                 .only

@@ -3,10 +3,12 @@
 
 pub mod catalog;
 pub mod engine;
+pub mod path;
 pub mod phase;
 pub mod spec;
 
 pub use catalog::{Catalog, Rule, RuleLoadError};
-pub use engine::{run_rules, RunOptions};
+pub use engine::{run_rules, run_rules_on_path, RunOptions};
+pub use path::UpgradePlan;
 pub use phase::{Phase, PhaseDecision};
 pub use spec::{Consequence, RuleSpec};

@@ -1,0 +1,393 @@
+//! Template `cel`: a user rule written as a CEL expression over each matching object,
+//! evaluated with Kubernetes' CEL libraries (`kube-cel`: strings, lists, sets, regex,
+//! quantity, semver, ip, url, format).
+//!
+//! The expression states the property every matched object must have, like a
+//! ValidatingAdmissionPolicy validation: `true` = pass, `false` = violation (its
+//! consequence comes from the rule's `phases`), an evaluation error or a non-boolean
+//! result = unknown for that object (never a failed run). Expressions and message
+//! placeholders are parsed once, when the rule is loaded; a parse error is a rule-load
+//! error at the line of the `expression` (or `message`) field.
+//!
+//! Variables: `object` (the matched object) and `inventory`, a map from each kind listed
+//! in `inventory:` to the list of loaded objects of that kind (`inventory.Service`,
+//! `inventory["Service"]`). Kinds must be listed because the loader keeps only the kinds
+//! some rule reads, and so the map is converted once per run, not once per object.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use kube_cel::cel::objects::{Key, Map};
+use kube_cel::cel::{Context, Program, Value as CelValue};
+use kube_cel::KubeCelExt;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
+use crate::inventory::{Object, ScopeSel};
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum MatchScope {
+    Karmada,
+    Host,
+    Member,
+    #[default]
+    Any,
+}
+
+impl MatchScope {
+    fn sel(self) -> ScopeSel {
+        match self {
+            MatchScope::Karmada => ScopeSel::Karmada,
+            MatchScope::Host => ScopeSel::Host,
+            MatchScope::Member => ScopeSel::AnyMember,
+            MatchScope::Any => ScopeSel::All,
+        }
+    }
+
+    fn reads(self) -> &'static [ReadScope] {
+        match self {
+            MatchScope::Karmada => &[ReadScope::Karmada],
+            MatchScope::Host => &[ReadScope::Host],
+            MatchScope::Member => &[ReadScope::Member],
+            MatchScope::Any => &[ReadScope::Karmada, ReadScope::Host, ReadScope::Member],
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Match {
+    #[serde(default)]
+    api_version: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    /// Every label listed must be present with this value.
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    scope: MatchScope,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(rename = "match")]
+    matches: Match,
+    expression: String,
+    /// Plain text with `{{ <CEL expression> }}` placeholders, rendered for violations.
+    #[serde(default)]
+    message: Option<String>,
+    /// Kinds the expression may look up through `inventory`.
+    #[serde(default)]
+    inventory: Vec<String>,
+    /// JSON pointer inside the object that findings point at (default: the object).
+    #[serde(default)]
+    at: Option<String>,
+}
+
+/// A message: literal text and compiled placeholders, in order.
+enum Part {
+    Text(String),
+    Expr(Program),
+}
+
+struct CelCheck {
+    m: Match,
+    expression: Program,
+    source: String,
+    message: Vec<Part>,
+    inventory: Vec<&'static str>,
+    at: String,
+}
+
+/// Parse CEL, turning both parse errors and a (never expected) parser panic into text.
+fn parse(src: &str) -> Result<Program, String> {
+    match catch_unwind(|| Program::compile(src)) {
+        Ok(Ok(p)) => Ok(p),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the CEL parser failed on this expression".into()),
+    }
+}
+
+/// `Read::kind` is `&'static str` because built-in templates name kinds as literals; a
+/// user rule's kinds are interned once so loading the same rules again (tests, `test`
+/// over many files) does not leak a string per load.
+fn intern(kind: &str) -> &'static str {
+    static KINDS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut set = KINDS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if let Some(k) = set.get(kind) {
+        return k;
+    }
+    let k: &'static str = Box::leak(kind.to_string().into_boxed_str());
+    set.insert(k);
+    k
+}
+
+fn compile_message(text: &str) -> Result<Vec<Part>, String> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start + 2..].find("}}") else {
+            return Err("`{{` without a closing `}}`".into());
+        };
+        if start > 0 {
+            parts.push(Part::Text(rest[..start].to_string()));
+        }
+        let src = rest[start + 2..start + 2 + len].trim();
+        parts.push(Part::Expr(
+            parse(src).map_err(|e| format!("placeholder {{{{ {src} }}}}: {e}"))?,
+        ));
+        rest = &rest[start + 2 + len + 2..];
+    }
+    if !rest.is_empty() {
+        parts.push(Part::Text(rest.to_string()));
+    }
+    Ok(parts)
+}
+
+pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
+    let p: Params = params::decode(params)?;
+    let err = |pointer: &str, message: String| CompileError {
+        pointer: pointer.into(),
+        message,
+    };
+    if p.matches.kind.is_none() && p.matches.api_version.is_none() {
+        return Err(err(
+            "/match",
+            "match needs a kind and/or an apiVersion".into(),
+        ));
+    }
+    if p.expression.trim().is_empty() {
+        return Err(err("/expression", "expression is empty".into()));
+    }
+    let expression =
+        parse(&p.expression).map_err(|e| err("/expression", format!("CEL syntax error: {e}")))?;
+    let refs_inventory = expression.references().has_variable("inventory");
+    if refs_inventory && p.inventory.is_empty() {
+        return Err(err(
+            "/expression",
+            "the expression uses `inventory` but the rule lists no kinds under `inventory:`".into(),
+        ));
+    }
+    let message = match &p.message {
+        Some(m) => compile_message(m).map_err(|e| err("/message", e))?,
+        None => Vec::new(),
+    };
+    if let Some(at) = &p.at {
+        if !at.is_empty() && !at.starts_with('/') {
+            return Err(err("/at", "`at` is a JSON pointer such as /spec".into()));
+        }
+    }
+    Ok(Box::new(CelCheck {
+        inventory: p.inventory.iter().map(|k| intern(k)).collect(),
+        source: p.expression.trim().to_string(),
+        at: p.at.clone().unwrap_or_default(),
+        expression,
+        message,
+        m: p.matches,
+    }))
+}
+
+/// JSON to CEL. Integers stay `int` whenever they fit, as Kubernetes' CEL does, so
+/// `object.spec.replicas > 1` compares int with int.
+fn to_cel(v: &Value) -> CelValue {
+    match v {
+        Value::Null => CelValue::Null,
+        Value::Bool(b) => CelValue::Bool(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => CelValue::Int(i),
+            (None, Some(u)) => CelValue::UInt(u),
+            _ => CelValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => CelValue::String(Arc::new(s.clone())),
+        Value::Array(a) => CelValue::List(Arc::new(a.iter().map(to_cel).collect())),
+        Value::Object(m) => {
+            let map: HashMap<Key, CelValue> = m
+                .iter()
+                .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
+                .collect();
+            CelValue::Map(Map { map: Arc::new(map) })
+        }
+    }
+}
+
+fn display(v: &CelValue) -> String {
+    match v {
+        CelValue::String(s) => s.to_string(),
+        CelValue::Int(i) => i.to_string(),
+        CelValue::UInt(u) => u.to_string(),
+        CelValue::Float(f) => f.to_string(),
+        CelValue::Bool(b) => b.to_string(),
+        CelValue::Null => "null".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Run a program; a panic inside the interpreter is an evaluation error like any other.
+fn eval(p: &Program, ctx: &Context<'_>) -> Result<CelValue, String> {
+    match catch_unwind(AssertUnwindSafe(|| p.execute(ctx))) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the CEL interpreter failed".into()),
+    }
+}
+
+impl CelCheck {
+    fn matches(&self, o: &Object) -> bool {
+        let m = &self.m;
+        m.kind.as_deref().is_none_or(|k| o.kind() == k)
+            && m.api_version
+                .as_deref()
+                .is_none_or(|a| o.r.api_version == a)
+            && m.namespace
+                .as_deref()
+                .is_none_or(|n| o.namespace() == Some(n))
+            && m.name.as_deref().is_none_or(|n| o.name() == n)
+            && m.labels.iter().all(|(k, v)| {
+                o.labels()
+                    .and_then(|l| l.get(k))
+                    .and_then(Value::as_str)
+                    .is_some_and(|have| have == v)
+            })
+    }
+
+    fn render(&self, ctx: &Context<'_>, o: &Object) -> String {
+        if self.message.is_empty() {
+            return format!("{} does not satisfy: {}", o.r, self.source);
+        }
+        self.message
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => t.clone(),
+                Part::Expr(e) => match eval(e, ctx) {
+                    Ok(v) => display(&v),
+                    Err(e) => format!("<{e}>"),
+                },
+            })
+            .collect()
+    }
+}
+
+impl Check for CelCheck {
+    fn reads(&self) -> Vec<Read> {
+        // No kind: match by apiVersion over every kind; `*` tells the loader to keep all.
+        let kind = self.m.kind.as_deref().map(intern).unwrap_or("*");
+        let mut out: Vec<Read> = self
+            .m
+            .scope
+            .reads()
+            .iter()
+            .map(|s| read(kind, *s))
+            .collect();
+        for k in &self.inventory {
+            for s in MatchScope::Any.reads() {
+                out.push(read(k, *s));
+            }
+        }
+        out
+    }
+
+    fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome> {
+        let sel = self.m.scope.sel();
+        let subjects: Vec<&Object> = match &self.m.kind {
+            Some(k) => ctx
+                .inv
+                .of_kind(k, &sel)
+                .filter(|o| self.matches(o))
+                .collect(),
+            None => ctx
+                .inv
+                .all()
+                .filter(|o| sel.matches(&o.r.scope) && self.matches(o))
+                .collect(),
+        };
+        if subjects.is_empty() {
+            return Vec::new();
+        }
+        // One root context per run: the standard and Kubernetes functions and the
+        // inventory are set up once, each object gets a child scope.
+        let mut root = Context::default();
+        root.register_all();
+        if !self.inventory.is_empty() {
+            let all = ScopeSel::All;
+            let map: HashMap<Key, CelValue> = self
+                .inventory
+                .iter()
+                .map(|k| {
+                    let list: Vec<CelValue> =
+                        ctx.inv.of_kind(k, &all).map(|o| to_cel(&o.value)).collect();
+                    (
+                        Key::String(Arc::new(k.to_string())),
+                        CelValue::List(Arc::new(list)),
+                    )
+                })
+                .collect();
+            root.add_variable_from_value("inventory", CelValue::Map(Map { map: Arc::new(map) }));
+        }
+        subjects
+            .into_iter()
+            .map(|o| {
+                let mut c = root.new_inner_scope();
+                c.add_variable_from_value("object", to_cel(&o.value));
+                match eval(&self.expression, &c) {
+                    Ok(CelValue::Bool(true)) => {
+                        Outcome::pass(format!("{} satisfies: {}", o.r, self.source))
+                    }
+                    Ok(CelValue::Bool(false)) => Outcome::violation(self.render(&c, o)),
+                    Ok(other) => Outcome::unknown(format!(
+                        "the expression returned {} for {}, expected true or false",
+                        display(&other),
+                        o.r
+                    )),
+                    Err(e) => Outcome::unknown(format!("CEL evaluation error on {}: {e}", o.r)),
+                }
+                .at(o, &self.at)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn compile_errors_point_at_the_field() {
+        let e = compile(&json!({"match": {"kind": "Pod"}, "expression": "object.("}))
+            .err()
+            .unwrap();
+        assert_eq!(e.pointer, "/expression");
+        assert!(e.message.contains("CEL"), "{}", e.message);
+        let e =
+            compile(&json!({"match": {"kind": "Pod"}, "expression": "true", "message": "{{ ( }}"}))
+                .err()
+                .unwrap();
+        assert_eq!(e.pointer, "/message");
+        let e = compile(
+            &json!({"match": {"kind": "Pod"}, "expression": "size(inventory.Service) > 0"}),
+        )
+        .err()
+        .unwrap();
+        assert!(e.message.contains("inventory"));
+    }
+
+    #[test]
+    fn numbers_are_ints() {
+        let v = to_cel(&json!({"a": 3, "b": 1.5}));
+        let mut root = Context::default();
+        root.add_variable_from_value("o", v);
+        let p = Program::compile("o.a > 2 && o.b < 2.0").unwrap();
+        assert_eq!(p.execute(&root).unwrap(), CelValue::Bool(true));
+    }
+}

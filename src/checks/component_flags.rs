@@ -1,0 +1,399 @@
+//! Template `component-flags`: flags that Karmada components must not carry (removed or
+//! deprecated in a release) or must carry, over one or several components. It
+//! generalises `apiserver-flags` to "a flag, or one item of a comma-separated flag value
+//! such as `--feature-gates=A=false,B=true`", because most upgrade steps are exactly that.
+//!
+//! A component that is not in the input makes `forbid` rules skip (nothing can carry the
+//! flag) and `require` rules unknown (nothing to confirm it).
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::support::naming::{apply_to, context_flag, fix_file};
+use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
+use crate::findings::{Evidence, Manifest, ManifestKind, Remediation};
+use crate::inventory::workload::{find_component, Component, ContainerRef, Flag, WORKLOAD_KINDS};
+use crate::inventory::ScopeSel;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Forbid {
+    flag: String,
+    /// Only this key of a comma-separated `k=v` list (a feature gate, a controller).
+    #[serde(default)]
+    item: Option<String>,
+    /// What to use instead, shown in the message.
+    #[serde(default)]
+    hint: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Require {
+    flag: String,
+    /// The comma-separated value must include exactly this item.
+    list_contains: String,
+}
+
+/// Only evaluate when the input holds objects of a kind (e.g. the `hpa` controller only
+/// matters when HorizontalPodAutoscalers exist).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct When {
+    present: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    components: Vec<Component>,
+    #[serde(default)]
+    forbid: Vec<Forbid>,
+    #[serde(default)]
+    require: Vec<Require>,
+    #[serde(default)]
+    when: Option<When>,
+}
+
+struct ComponentFlags {
+    p: Params,
+    when_kind: Option<&'static str>,
+}
+
+pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
+    let p: Params = params::decode(params)?;
+    let err = |pointer: String, message: &str| CompileError {
+        pointer,
+        message: message.into(),
+    };
+    if p.components.is_empty() {
+        return Err(err("/components".into(), "list at least one component"));
+    }
+    if p.forbid.is_empty() && p.require.is_empty() {
+        return Err(err(String::new(), "give `forbid` and/or `require` flags"));
+    }
+    for (i, f) in p.forbid.iter().enumerate() {
+        if !f.flag.starts_with("--") {
+            return Err(err(format!("/forbid/{i}/flag"), "a flag starts with --"));
+        }
+    }
+    for (i, r) in p.require.iter().enumerate() {
+        if !r.flag.starts_with("--") || r.list_contains.is_empty() {
+            return Err(err(
+                format!("/require/{i}"),
+                "a required flag starts with -- and names a non-empty listContains item",
+            ));
+        }
+    }
+    // Kinds of the `when` clause are rule data; `Read` wants a static name, and only the
+    // few kinds used by bundled rules are accepted, so nothing is leaked per load.
+    let when_kind = match &p.when {
+        None => None,
+        Some(w) => Some(
+            WHEN_KINDS
+                .iter()
+                .copied()
+                .find(|k| *k == w.present)
+                .ok_or_else(|| {
+                    err(
+                        "/when/present".into(),
+                        &format!("when.present must be one of {}", WHEN_KINDS.join(", ")),
+                    )
+                })?,
+        ),
+    };
+    Ok(Box::new(ComponentFlags { p, when_kind }))
+}
+
+const WHEN_KINDS: &[&str] = &[
+    "HorizontalPodAutoscaler",
+    "FederatedHPA",
+    "CronFederatedHPA",
+];
+
+/// `(list pointer, index)` of a token pointer such as `/spec/…/command/3`.
+fn list_index(p: &str) -> (String, usize) {
+    match p.rsplit_once('/') {
+        Some((list, i)) => (list.to_string(), i.parse().unwrap_or(usize::MAX)),
+        None => (String::new(), usize::MAX),
+    }
+}
+
+fn items(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn item_key(item: &str) -> &str {
+    item.split('=').next().unwrap_or(item).trim()
+}
+
+/// One forbidden flag (or item) found on a container.
+struct Hit<'f> {
+    rule: &'f Forbid,
+    flag: Flag,
+}
+
+impl ComponentFlags {
+    fn sel(c: Component) -> ScopeSel {
+        match c {
+            Component::KarmadaAgent => ScopeSel::AnyMember,
+            _ => ScopeSel::Host,
+        }
+    }
+
+    fn check_container(&self, comp: Component, c: &ContainerRef<'_>) -> Outcome {
+        let obj = c.object;
+        let name = comp.display();
+        let flags = match c.flags() {
+            Ok(f) => f,
+            Err(tp) => {
+                return Outcome::unknown(format!(
+                    "cannot read the {name} command line: {}",
+                    tp.message
+                ))
+                .at(obj, &tp.pointer)
+            }
+        };
+        let mut hits = Vec::new();
+        for f in &self.p.forbid {
+            // Every occurrence counts: a repeated flag is still passed to the binary.
+            for fl in flags.iter().filter(|x| x.name == f.flag) {
+                let hit = match &f.item {
+                    None => true,
+                    Some(item) => fl
+                        .value
+                        .as_deref()
+                        .is_some_and(|v| items(v).any(|i| item_key(i) == item)),
+                };
+                if hit {
+                    hits.push(Hit {
+                        rule: f,
+                        flag: fl.clone(),
+                    });
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        for r in &self.p.require {
+            let last = flags.iter().rev().find(|x| x.name == r.flag);
+            let ok = last
+                .and_then(|f| f.value.as_deref())
+                .is_some_and(|v| items(v).any(|i| i == r.list_contains));
+            if !ok {
+                missing.push((r, last.cloned()));
+            }
+        }
+        if hits.is_empty() && missing.is_empty() {
+            return Outcome::pass(format!("{name} {} has the expected flags", obj.r))
+                .at(obj, &c.flag_list_pointer());
+        }
+        let mut evidence = Vec::new();
+        let mut parts = Vec::new();
+        for h in &hits {
+            let what = match &h.rule.item {
+                Some(i) => format!("{} includes {i}", h.rule.flag),
+                None => format!("{} is set", h.rule.flag),
+            };
+            let hint = h
+                .rule
+                .hint
+                .as_deref()
+                .map(|x| format!(" ({x})"))
+                .unwrap_or_default();
+            parts.push(format!("{what}{hint}"));
+            evidence.push(Evidence {
+                message: format!("{what}{hint}"),
+                location: Some(obj.locate(&h.flag.flag_pointer)),
+            });
+        }
+        for (r, found) in &missing {
+            let what = match found.as_ref().and_then(|f| f.value.as_deref()) {
+                Some(v) => format!("{}={v} does not include {}", r.flag, r.list_contains),
+                None => format!("{} does not include {}", r.flag, r.list_contains),
+            };
+            let ptr = found
+                .as_ref()
+                .map(|f| f.flag_pointer.clone())
+                .unwrap_or_else(|| c.flag_list_pointer());
+            evidence.push(Evidence {
+                message: what.clone(),
+                location: Some(obj.locate(&ptr)),
+            });
+            parts.push(what);
+        }
+        let at = hits
+            .first()
+            .map(|h| h.flag.flag_pointer.clone())
+            .or_else(|| {
+                missing
+                    .first()
+                    .and_then(|(_, f)| f.as_ref().map(|f| f.flag_pointer.clone()))
+            })
+            .unwrap_or_else(|| c.flag_list_pointer());
+        let mut o = Outcome::violation(format!("{name} {}: {}", obj.r, parts.join("; ")))
+            .at(obj, &at)
+            .with_evidence(evidence);
+        if let Some(r) = self.remediation(c, &hits, &missing) {
+            o = o.with_remediation(r);
+        }
+        o
+    }
+
+    /// A JSON patch that edits exactly the offending tokens, each guarded by a `test` of
+    /// its current value. Flags inside an `sh -c` script share one token and cannot be
+    /// patched token-wise, so then only the summary is given.
+    fn remediation(
+        &self,
+        c: &ContainerRef<'_>,
+        hits: &[Hit<'_>],
+        missing: &[(&Require, Option<Flag>)],
+    ) -> Option<Remediation> {
+        let obj = c.object;
+        let token = |p: &str| obj.at(p).and_then(Value::as_str).map(str::to_string);
+        // (pointer, Some(new) = replace | None = remove)
+        let mut edits: Vec<(String, Option<String>)> = Vec::new();
+        for h in hits {
+            let tok = token(&h.flag.flag_pointer)?;
+            if !tok.starts_with(&h.rule.flag) {
+                return None;
+            }
+            match &h.rule.item {
+                None => {
+                    edits.push((h.flag.flag_pointer.clone(), None));
+                    if h.flag.separate_value {
+                        edits.push((h.flag.pointer.clone(), None));
+                    }
+                }
+                Some(item) => {
+                    let rest: Vec<&str> = items(h.flag.value.as_deref().unwrap_or(""))
+                        .filter(|i| item_key(i) != item)
+                        .collect();
+                    if rest.is_empty() {
+                        edits.push((h.flag.flag_pointer.clone(), None));
+                        if h.flag.separate_value {
+                            edits.push((h.flag.pointer.clone(), None));
+                        }
+                    } else if h.flag.separate_value {
+                        edits.push((h.flag.pointer.clone(), Some(rest.join(","))));
+                    } else {
+                        edits.push((
+                            h.flag.pointer.clone(),
+                            Some(format!("{}={}", h.rule.flag, rest.join(","))),
+                        ));
+                    }
+                }
+            }
+        }
+        let mut adds = Vec::new();
+        for (r, found) in missing {
+            match found {
+                Some(f) if f.value.is_some() => {
+                    if !token(&f.pointer)?.contains(f.value.as_deref().unwrap_or("")) {
+                        return None;
+                    }
+                    let v = format!("{},{}", f.value.as_deref().unwrap_or(""), r.list_contains);
+                    let new = if f.separate_value {
+                        v
+                    } else {
+                        format!("{}={v}", r.flag)
+                    };
+                    edits.push((f.pointer.clone(), Some(new)));
+                }
+                _ => adds.push(format!("{}={}", r.flag, r.list_contains)),
+            }
+        }
+        // Removals from the end of each list first, so earlier indexes stay valid.
+        edits.sort_by_key(|(p, _)| std::cmp::Reverse(list_index(p)));
+        edits.dedup_by(|a, b| a.0 == b.0);
+        let mut ops = Vec::new();
+        let mut diff = String::new();
+        for (p, new) in &edits {
+            let old = token(p).unwrap_or_default();
+            ops.push(json!({"op": "test", "path": p, "value": old}));
+            match new {
+                Some(n) => {
+                    ops.push(json!({"op": "replace", "path": p, "value": n}));
+                    diff.push_str(&format!("{}\n-  {old}\n+  {n}\n", obj.locate(p)));
+                }
+                None => {
+                    ops.push(json!({"op": "remove", "path": p}));
+                    diff.push_str(&format!("{}\n-  {old}\n", obj.locate(p)));
+                }
+            }
+        }
+        let list = c.flag_list_pointer();
+        for a in &adds {
+            ops.push(json!({"op": "add", "path": format!("{list}/-"), "value": a}));
+            diff.push_str(&format!("{}\n+  {a}\n", obj.locate(&list)));
+        }
+        let file = fix_file(&obj.r, "patch.json");
+        let ns = obj
+            .namespace()
+            .map(|n| format!(" -n {n}"))
+            .unwrap_or_default();
+        Some(Remediation {
+            summary: format!(
+                "Patch {} so its command line drops the removed flags and has the required ones \
+                 (the patch tests the current values first).",
+                obj.r
+            ),
+            commands: vec![format!(
+                "kubectl {}{ns} patch {} {} --type=json --patch-file {file}",
+                context_flag(&obj.r.scope),
+                obj.kind().to_lowercase(),
+                obj.name()
+            )],
+            manifests: vec![Manifest {
+                file_name: file,
+                kind: ManifestKind::JsonPatch,
+                apply_to: apply_to(&obj.r.scope),
+                target: Some(obj.r.clone()),
+                content: Value::Array(ops),
+            }],
+            diff: Some(diff),
+        })
+    }
+}
+
+impl Check for ComponentFlags {
+    fn reads(&self) -> Vec<Read> {
+        let mut out: Vec<Read> = WORKLOAD_KINDS
+            .iter()
+            .flat_map(|k| [read(k, ReadScope::Host), read(k, ReadScope::Member)])
+            .collect();
+        if let Some(k) = self.when_kind {
+            out.push(read(k, ReadScope::Karmada));
+        }
+        out
+    }
+
+    fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome> {
+        if let Some(k) = self.when_kind {
+            if ctx.inv.of_kind(k, &ScopeSel::Karmada).next().is_none() {
+                return vec![Outcome::skip(format!(
+                    "no {k} in the input; the flags do not matter"
+                ))];
+            }
+        }
+        let mut out = Vec::new();
+        for &comp in &self.p.components {
+            let sel = Self::sel(comp);
+            let containers = find_component(ctx.inv, comp, &sel);
+            if containers.is_empty() {
+                let why = format!(
+                    "no {} workload in the input (looked for its image or command in Deployments, \
+                     StatefulSets, DaemonSets and Pods)",
+                    comp.display()
+                );
+                out.push(if self.p.require.is_empty() {
+                    Outcome::skip(why)
+                } else {
+                    Outcome::unknown(why)
+                });
+                continue;
+            }
+            out.extend(containers.iter().map(|c| self.check_container(comp, c)));
+        }
+        out
+    }
+}

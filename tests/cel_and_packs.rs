@@ -1,0 +1,284 @@
+//! CEL rules, `karmada-preflight test`, upgrade paths and the per-hop rule packs.
+
+mod common;
+
+use assert_cmd::Command;
+use common::{at, check, findings, line_of, only};
+use serde_json::Value;
+
+fn preflight(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("karmada-preflight")
+        .expect("binary builds")
+        .args(args)
+        .output()
+        .expect("binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn example_cel_rules_pass_their_tests() {
+    let (code, out, err) = preflight(&["test", "examples/cel-rules"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("5 passed, 0 failed, 0 invalid"), "{out}");
+}
+
+#[test]
+fn a_wrong_expectation_fails_the_test_run() {
+    let (code, out, _) = preflight(&["test", "tests/data/cel-failing"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL"), "{out}");
+    assert!(
+        out.contains("Deployment/single: expected pass, got fail"),
+        "{out}"
+    );
+    // The non-numeric replicas is an evaluation error: unknown, as that test expects.
+    assert!(!out.contains("Deployment/weird"), "{out}");
+}
+
+#[test]
+fn a_bad_cel_expression_names_file_line_and_error() {
+    let line = line_of("tests/data/cel-bad/rule.yaml", "expression:");
+    for args in [
+        vec!["test", "tests/data/cel-bad"],
+        vec![
+            "check",
+            "fixtures/karmada-v1.0.0",
+            "--rules",
+            "tests/data/cel-bad",
+        ],
+    ] {
+        let (code, _, err) = preflight(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("tests/data/cel-bad/rule.yaml:{line}:")),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("CEL syntax error"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn cel_rules_run_in_check_with_locations() {
+    let (code, r) = check(&[
+        "examples/cel-rules/tests/inputs",
+        "--rules",
+        "examples/cel-rules",
+        "--rule",
+        "allowed-image-registry",
+    ]);
+    assert_eq!(code, 1);
+    let f = findings(&r, "allowed-image-registry");
+    let bad: Vec<&&Value> = f.iter().filter(|f| f["status"] == "fail").collect();
+    assert_eq!(bad.len(), 1, "{f:#?}");
+    let file = "examples/cel-rules/tests/inputs/deployments.yaml";
+    let (_, line) = at(bad[0]);
+    assert!(line > line_of(file, "name: from-dockerhub"));
+    assert!(bad[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("quay.io/someone/sidecar:1.0"));
+}
+
+#[test]
+fn v0_10_to_v1_2_reports_every_hop() {
+    let (_, r) = check(&["fixtures/karmada-v0.10.1", "--to", "v1.2"]);
+    let hop_of = |rule: &str| {
+        let f = findings(&r, rule);
+        assert!(!f.is_empty(), "no finding for {rule}");
+        f[0]["hop"].as_str().unwrap_or("").to_string()
+    };
+    assert_eq!(hop_of("cluster-crd-removed"), "v0.10->v1.0");
+    assert_eq!(hop_of("apiserver-front-proxy-flags"), "v0.10->v1.0");
+    assert_eq!(hop_of("cluster-webhook-removed"), "v1.0->v1.1");
+    assert_eq!(hop_of("cluster-proxy-admin-clusterrole"), "v1.1->v1.2");
+    let wh = only(&r, "cluster-webhook-removed");
+    assert_eq!(wh["status"], "action");
+    let file = "fixtures/karmada-v0.10.1/artifacts/deploy/webhook-configuration.yaml";
+    assert_eq!(
+        at(wh),
+        (file.into(), line_of(file, "name: cluster.karmada.io"))
+    );
+    assert_eq!(
+        only(&r, "cluster-proxy-admin-clusterrole")["status"],
+        "action"
+    );
+    // The jump itself is reported with its hops, and nothing from packs off the path.
+    let path = only(&r, "upgrade-path");
+    assert_eq!(path["status"], "fail");
+    assert!(path["message"]
+        .as_str()
+        .unwrap()
+        .contains("v0.10->v1.0, v1.0->v1.1, v1.1->v1.2"));
+    assert!(findings(&r, "apf-feature-gate-removed").is_empty());
+    assert!(findings(&r, "scheduler-failover-flag-removed").is_empty());
+}
+
+#[test]
+fn without_to_only_the_v0_10_pack_runs() {
+    let (_, r) = check(&["fixtures/karmada-v0.10.1"]);
+    assert!(!findings(&r, "cluster-crd-removed").is_empty());
+    assert!(findings(&r, "cluster-webhook-removed").is_empty());
+    assert_eq!(only(&r, "upgrade-path")["status"], "skip");
+}
+
+#[test]
+fn bad_paths_are_errors() {
+    let (code, _, err) = preflight(&[
+        "check",
+        "fixtures/karmada-v1.0.0",
+        "--from",
+        "v1.2",
+        "--to",
+        "v1.1",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("downgrade"), "{err}");
+    let (code, _, err) = preflight(&[
+        "check",
+        "fixtures/karmada-v1.0.0",
+        "--from",
+        "v0.11",
+        "--to",
+        "v1.1",
+    ]);
+    assert_eq!(code, 2, "{err}");
+}
+
+/// Run one hop's pack over `fixtures/packs/<dir>/<pass|fail>` in the post phase.
+fn hop(dir: &str, from: &str, to: &str, which: &str) -> Value {
+    let path = format!("fixtures/packs/{dir}/{which}");
+    check(&[&path, "--from", from, "--to", to, "--phase", "post"]).1
+}
+
+/// Every finding of `rule` on a fixture file has `status`; returns them.
+fn statuses<'a>(r: &'a Value, rule: &str) -> Vec<(&'a str, (String, u64))> {
+    findings(r, rule)
+        .into_iter()
+        .filter(|f| f["status"] != "skip")
+        .map(|f| (f["status"].as_str().unwrap_or(""), at(f)))
+        .collect()
+}
+
+#[test]
+fn pack_v0_9_to_v0_10() {
+    let r = hop("v0.9-to-v0.10", "v0.9", "v0.10", "fail");
+    let file = "fixtures/packs/v0.9-to-v0.10/fail/karmada-scheduler.yaml";
+    assert_eq!(
+        statuses(&r, "scheduler-failover-flag-removed"),
+        [("fail", (file.into(), line_of(file, "--failover")))]
+    );
+    let r = hop("v0.9-to-v0.10", "v0.9", "v0.10", "pass");
+    assert_eq!(statuses(&r, "scheduler-failover-flag-removed")[0].0, "pass");
+}
+
+#[test]
+fn pack_v1_0_to_v1_1() {
+    let r = hop("v1.0-to-v1.1", "v1.0", "v1.1", "fail");
+    let wh = "fixtures/packs/v1.0-to-v1.1/fail/webhook-configuration.yaml";
+    assert_eq!(
+        statuses(&r, "cluster-webhook-removed"),
+        [("fail", (wh.into(), line_of(wh, "name: cluster.karmada.io")))]
+    );
+    let aa = "fixtures/packs/v1.0-to-v1.1/fail/karmada-aggregated-apiserver.yaml";
+    let f = only(&r, "aggregated-apiserver-kubeconfig-flags-deprecated");
+    assert_eq!(
+        (f["status"].as_str(), f["severity"].as_str()),
+        (Some("fail"), Some("warning"))
+    );
+    assert_eq!(at(f), (aa.into(), line_of(aa, "--karmada-config")));
+    let r = hop("v1.0-to-v1.1", "v1.0", "v1.1", "pass");
+    assert_eq!(statuses(&r, "cluster-webhook-removed")[0].0, "pass");
+    assert_eq!(
+        statuses(&r, "aggregated-apiserver-kubeconfig-flags-deprecated")[0].0,
+        "pass"
+    );
+}
+
+#[test]
+fn pack_v1_1_to_v1_2() {
+    let r = hop("v1.1-to-v1.2", "v1.1", "v1.2", "fail");
+    let aa = "fixtures/packs/v1.1-to-v1.2/fail/karmada-aggregated-apiserver.yaml";
+    let f = only(&r, "aggregated-apiserver-kubeconfig-flags-removed");
+    assert_eq!(
+        (f["status"].as_str(), f["severity"].as_str()),
+        (Some("fail"), Some("error"))
+    );
+    assert_eq!(at(f), (aa.into(), line_of(aa, "--karmada-config")));
+    let cm = "fixtures/packs/v1.1-to-v1.2/fail/controller-manager.yaml";
+    assert_eq!(
+        statuses(&r, "hpa-controller-enabled"),
+        [("fail", (cm.into(), line_of(cm, "command:")))]
+    );
+    for rule in [
+        "cluster-proxy-admin-clusterrole",
+        "cluster-proxy-admin-clusterrolebinding",
+    ] {
+        let f = only(&r, rule);
+        assert_eq!(f["status"], "fail", "{rule}");
+        assert_eq!(f["object"]["name"], "cluster-proxy-admin");
+    }
+    let r = hop("v1.1-to-v1.2", "v1.1", "v1.2", "pass");
+    for rule in [
+        "aggregated-apiserver-kubeconfig-flags-removed",
+        "hpa-controller-enabled",
+        "cluster-proxy-admin-clusterrole",
+        "cluster-proxy-admin-clusterrolebinding",
+    ] {
+        assert_eq!(only(&r, rule)["status"], "pass", "{rule}");
+    }
+}
+
+#[test]
+fn pack_v1_9_to_v1_10() {
+    let r = hop("v1.9-to-v1.10", "v1.9", "v1.10", "fail");
+    let aa = "fixtures/packs/v1.9-to-v1.10/fail/karmada-aggregated-apiserver.yaml";
+    let se = "fixtures/packs/v1.9-to-v1.10/fail/karmada-search.yaml";
+    let mut got = statuses(&r, "apf-feature-gate-removed");
+    got.sort();
+    let mut want = vec![
+        (
+            "fail",
+            (aa.to_string(), line_of(aa, "APIPriorityAndFairness")),
+        ),
+        (
+            "fail",
+            (se.to_string(), line_of(se, "APIPriorityAndFairness")),
+        ),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    let wh = "fixtures/packs/v1.9-to-v1.10/fail/webhook-configuration.yaml";
+    assert_eq!(
+        statuses(&r, "binding-mutating-webhooks"),
+        [("fail", (wh.into(), line_of(wh, "webhooks:")))]
+    );
+    let r = hop("v1.9-to-v1.10", "v1.9", "v1.10", "pass");
+    assert!(statuses(&r, "apf-feature-gate-removed")
+        .iter()
+        .all(|s| s.0 == "pass"));
+    assert_eq!(statuses(&r, "binding-mutating-webhooks")[0].0, "pass");
+}
+
+#[test]
+fn pack_v1_11_to_v1_12() {
+    let r = hop("v1.11-to-v1.12", "v1.11", "v1.12", "fail");
+    let cm = "fixtures/packs/v1.11-to-v1.12/fail/controller-manager.yaml";
+    let sc = "fixtures/packs/v1.11-to-v1.12/fail/karmada-scheduler.yaml";
+    let mut got = statuses(&r, "bind-address-flags-removed");
+    got.sort();
+    let mut want = vec![
+        ("fail", (cm.to_string(), line_of(cm, "--bind-address"))),
+        ("fail", (sc.to_string(), line_of(sc, "--bind-address"))),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    let r = hop("v1.11-to-v1.12", "v1.11", "v1.12", "pass");
+    assert!(statuses(&r, "bind-address-flags-removed")
+        .iter()
+        .all(|s| s.0 == "pass"));
+}
