@@ -11,8 +11,10 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::limits::Limits;
-use super::yaml::{parse_documents, ParsedDoc, Pos};
-use crate::inventory::{InputProblem, InputSummary, Inventory, Location, Object, ObjectRef, Origin, Scope};
+use super::yaml::{parse_documents_keeping, ParsedDoc, Pos};
+use crate::inventory::{
+    InputProblem, InputSummary, Inventory, Location, Object, ObjectRef, Origin, Scope,
+};
 
 /// One thing to read and the scope its objects belong to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +67,10 @@ fn file_problem(path: &Path, message: String) -> InputProblem {
 
 fn is_manifest(path: &Path) -> bool {
     matches!(
-        path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
         Some("yaml" | "yml" | "json")
     )
 }
@@ -85,7 +90,10 @@ fn walk(
             if !visited.insert(c) {
                 problems.push(InputProblem {
                     warning: true,
-                    ..file_problem(dir, "directory already visited (symlink loop?); skipped".into())
+                    ..file_problem(
+                        dir,
+                        "directory already visited (symlink loop?); skipped".into(),
+                    )
                 });
                 return;
             }
@@ -108,10 +116,18 @@ fn walk(
     };
     let bundle = top
         && entries.iter().any(|p| {
-            p.is_dir() && matches!(p.file_name().and_then(|n| n.to_str()), Some("karmada" | "host" | "members"))
+            p.is_dir()
+                && matches!(
+                    p.file_name().and_then(|n| n.to_str()),
+                    Some("karmada" | "host" | "members")
+                )
         });
     for path in entries {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
         if name.starts_with('.') {
             continue;
         }
@@ -133,7 +149,11 @@ fn walk(
                             .unwrap_or_default();
                         members.sort();
                         for m in members.into_iter().filter(|m| m.is_dir()) {
-                            let mname = m.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+                            let mname = m
+                                .file_name()
+                                .and_then(|n| n.to_str())
+                                .unwrap_or("")
+                                .to_string();
                             walk(&m, Scope::Member(mname), false, visited, out, problems);
                         }
                     }
@@ -143,6 +163,16 @@ fn walk(
                 walk(&path, scope.clone(), false, visited, out, problems);
             }
         } else if is_manifest(&path) {
+            // Opening a FIFO would block until a writer appears, and a device may never
+            // end; only regular files are read from directories. (A pipe named on the
+            // command line, like `<(helm template ...)`, is still read: it was asked for.)
+            if !meta.is_file() {
+                problems.push(file_problem(
+                    &path,
+                    "not a regular file (FIFO, socket or device); skipped".into(),
+                ));
+                continue;
+            }
             out.push(InputSpec {
                 path: Some(path),
                 scope: scope.clone(),
@@ -162,16 +192,18 @@ struct FileResult {
 fn read_source(spec: &InputSpec, limits: &Limits) -> Result<(String, Vec<u8>), InputProblem> {
     match &spec.path {
         None => {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .take(limits.max_file_bytes)
-                .read_to_end(&mut buf)
-                .map_err(|e| file_problem(Path::new("<stdin>"), format!("cannot read stdin: {e}")))?;
+            let buf = read_capped(
+                std::io::stdin(),
+                0,
+                limits.max_file_bytes,
+                Path::new("<stdin>"),
+            )?;
             Ok(("<stdin>".to_string(), buf))
         }
         Some(p) => {
             let name = p.display().to_string();
-            let meta = std::fs::metadata(p).map_err(|e| file_problem(p, format!("cannot read: {e}")))?;
+            let meta =
+                std::fs::metadata(p).map_err(|e| file_problem(p, format!("cannot read: {e}")))?;
             if meta.len() > limits.max_file_bytes {
                 return Err(file_problem(
                     p,
@@ -182,10 +214,36 @@ fn read_source(spec: &InputSpec, limits: &Limits) -> Result<(String, Vec<u8>), I
                     ),
                 ));
             }
-            let bytes = std::fs::read(p).map_err(|e| file_problem(p, format!("cannot read: {e}")))?;
-            Ok((name, bytes))
+            let file =
+                std::fs::File::open(p).map_err(|e| file_problem(p, format!("cannot read: {e}")))?;
+            Ok((
+                name,
+                read_capped(file, meta.len(), limits.max_file_bytes, p)?,
+            ))
         }
     }
+}
+
+/// Read at most `limit` bytes. The metadata size check cannot see pipes and stdin
+/// (length 0), so the read itself is capped, and going over is reported rather than
+/// silently truncating the input.
+fn read_capped(
+    r: impl Read,
+    size_hint: u64,
+    limit: u64,
+    name: &Path,
+) -> Result<Vec<u8>, InputProblem> {
+    let mut bytes = Vec::with_capacity(size_hint.min(limit) as usize);
+    r.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| file_problem(name, format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(file_problem(
+            name,
+            format!("input is over the {limit} byte limit (--max-file-bytes); skipped"),
+        ));
+    }
+    Ok(bytes)
 }
 
 fn line_col_of_byte(bytes: &[u8], offset: usize) -> Pos {
@@ -249,7 +307,10 @@ fn load_file(spec: &InputSpec, limits: &Limits, filter: &KindFilter) -> FileResu
         }
     };
     let path: Arc<Path> = Arc::from(Path::new(&name));
-    let outcome = parse_documents(text, limits, |doc| {
+    // Documents of kinds no rule reads are not built past their top-level scalars.
+    let keep = filter.as_ref().map(|f| move |kind: &str| f.contains(kind));
+    let keep_ref = keep.as_ref().map(|k| k as &dyn Fn(&str) -> bool);
+    let outcome = parse_documents_keeping(text, limits, keep_ref, |doc| {
         res.summary.documents += 1;
         add_document(doc, &path, &spec.scope, filter, &mut res);
     });
@@ -259,7 +320,13 @@ fn load_file(spec: &InputSpec, limits: &Limits, filter: &KindFilter) -> FileResu
     res
 }
 
-fn add_document(doc: ParsedDoc, path: &Arc<Path>, scope: &Scope, filter: &KindFilter, res: &mut FileResult) {
+fn add_document(
+    doc: ParsedDoc,
+    path: &Arc<Path>,
+    scope: &Scope,
+    filter: &KindFilter,
+    res: &mut FileResult,
+) {
     let spans = doc.spans;
     let start = doc.start;
     let Value::Object(_) = &doc.value else {
@@ -274,10 +341,17 @@ fn add_document(doc: ParsedDoc, path: &Arc<Path>, scope: &Scope, filter: &KindFi
         });
         return;
     };
-    let kind = doc.value.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+    let kind = doc
+        .value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     // `kind: List` and `kubectl get -o yaml` dumps (`DeploymentList`, ...) hold the
     // real objects in `items`.
-    if kind == "List" || (kind.ends_with("List") && doc.value.get("items").is_some_and(Value::is_array)) {
+    if kind == "List"
+        || (kind.ends_with("List") && doc.value.get("items").is_some_and(Value::is_array))
+    {
         let mut value = doc.value;
         let items = match value.get_mut("items").map(Value::take) {
             Some(Value::Array(items)) => items,
@@ -286,11 +360,27 @@ fn add_document(doc: ParsedDoc, path: &Arc<Path>, scope: &Scope, filter: &KindFi
         for (i, item) in items.into_iter().enumerate() {
             let prefix = format!("/items/{i}");
             let item_start = spans.exact(&prefix).unwrap_or(start);
-            add_object(item, Lazy::Sub(&spans, prefix), item_start, path, scope, filter, res);
+            add_object(
+                item,
+                Lazy::Sub(&spans, prefix),
+                item_start,
+                path,
+                scope,
+                filter,
+                res,
+            );
         }
         return;
     }
-    add_object(doc.value, Lazy::Whole(spans), start, path, scope, filter, res);
+    add_object(
+        doc.value,
+        Lazy::Whole(spans),
+        start,
+        path,
+        scope,
+        filter,
+        res,
+    );
 }
 
 enum Lazy<'a> {
@@ -329,11 +419,25 @@ fn add_object(
         .and_then(Value::as_str)
         .unwrap_or("<unnamed>")
         .to_string();
-    let namespace = value.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
+    let namespace = value
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let spans = match spans {
         Lazy::Whole(s) => s,
         Lazy::Sub(s, prefix) => s.subtree(&prefix),
     };
+    for (pointer, message) in shape_problems(&value, kind) {
+        res.problems.push(InputProblem {
+            location: Location::file(
+                &path.display().to_string(),
+                spans.resolve(&pointer).unwrap_or(start),
+                &pointer,
+            ),
+            message,
+            warning: false,
+        });
+    }
     res.summary.objects += 1;
     res.objects.push(Object {
         r: ObjectRef {
@@ -352,12 +456,46 @@ fn add_object(
     });
 }
 
+/// Fields every object of a kind the rules read must have the right type for the rules
+/// to see it at all: a `metadata` that is not a mapping hides the name, and
+/// `containers: {}` hides every container, so a rule looking for the karmada-apiserver
+/// would quietly not find it. kubectl rejects such objects; they are reported as errors
+/// (at the field) and the object is still kept so rules that can use it do.
+fn shape_problems(value: &Value, kind: &str) -> Vec<(String, String)> {
+    use crate::inventory::workload::{json_type, pod_spec_pointer};
+    let mut out = Vec::new();
+    let mut expect = |pointer: String, ok: fn(&Value) -> bool, want: &str| {
+        if let Some(v) = value.pointer(&pointer) {
+            if !v.is_null() && !ok(v) {
+                out.push((
+                    pointer.clone(),
+                    format!("{} is {}, expected {want}", &pointer[1..], json_type(v)),
+                ));
+            }
+        }
+    };
+    expect("/metadata".into(), Value::is_object, "a mapping");
+    expect("/metadata/name".into(), Value::is_string, "a string");
+    expect("/metadata/namespace".into(), Value::is_string, "a string");
+    if let Some(ps) = pod_spec_pointer(kind) {
+        for list in ["containers", "initContainers"] {
+            let pointer = format!("{ps}/{list}");
+            let all_maps = |v: &Value| v.as_array().is_some_and(|a| a.iter().all(Value::is_object));
+            expect(pointer, all_maps, "a list of mappings");
+        }
+    }
+    out
+}
+
 /// Read every input into an inventory. Files are parsed on all cores; the inventory
 /// keeps the command-line order so reports are deterministic.
 pub fn load_inputs(paths: &[String], limits: &Limits, filter: &KindFilter) -> Inventory {
     let mut inv = Inventory::new();
     let specs = expand(paths, &mut inv.problems);
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(specs.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(specs.len().max(1));
     let next = AtomicUsize::new(0);
     let mut results: Vec<Option<FileResult>> = (0..specs.len()).map(|_| None).collect();
     std::thread::scope(|s| {
