@@ -101,25 +101,12 @@ fn load_dir(dir: &Path, out: &mut Vec<(std::path::PathBuf, Vec<Value>)>) {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
-}
-
 #[test]
 fn applying_the_fix_folder_to_the_v0_10_manifests_passes_the_post_upgrade_check() {
     let tmp = tempfile::tempdir().unwrap();
     let manifests = tmp.path().join("manifests");
     let fixes = tmp.path().join("fixes");
-    copy_dir(Path::new("fixtures/karmada-v0.10.1"), &manifests);
+    common::copy_dir(Path::new("fixtures/karmada-v0.10.1"), &manifests);
 
     let (_, pre) = common::check(&[
         manifests.to_str().unwrap(),

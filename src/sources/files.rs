@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::limits::Limits;
-use super::yaml::{parse_documents, ParsedDoc, Pos};
+use super::yaml::{parse_documents_keeping, ParsedDoc, Pos};
 use crate::inventory::{
     InputProblem, InputSummary, Inventory, Location, Object, ObjectRef, Origin, Scope,
 };
@@ -163,6 +163,16 @@ fn walk(
                 walk(&path, scope.clone(), false, visited, out, problems);
             }
         } else if is_manifest(&path) {
+            // Opening a FIFO would block until a writer appears, and a device may never
+            // end; only regular files are read from directories. (A pipe named on the
+            // command line, like `<(helm template ...)`, is still read: it was asked for.)
+            if !meta.is_file() {
+                problems.push(file_problem(
+                    &path,
+                    "not a regular file (FIFO, socket or device); skipped".into(),
+                ));
+                continue;
+            }
             out.push(InputSpec {
                 path: Some(path),
                 scope: scope.clone(),
@@ -182,13 +192,12 @@ struct FileResult {
 fn read_source(spec: &InputSpec, limits: &Limits) -> Result<(String, Vec<u8>), InputProblem> {
     match &spec.path {
         None => {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .take(limits.max_file_bytes)
-                .read_to_end(&mut buf)
-                .map_err(|e| {
-                    file_problem(Path::new("<stdin>"), format!("cannot read stdin: {e}"))
-                })?;
+            let buf = read_capped(
+                std::io::stdin(),
+                0,
+                limits.max_file_bytes,
+                Path::new("<stdin>"),
+            )?;
             Ok(("<stdin>".to_string(), buf))
         }
         Some(p) => {
@@ -205,11 +214,36 @@ fn read_source(spec: &InputSpec, limits: &Limits) -> Result<(String, Vec<u8>), I
                     ),
                 ));
             }
-            let bytes =
-                std::fs::read(p).map_err(|e| file_problem(p, format!("cannot read: {e}")))?;
-            Ok((name, bytes))
+            let file =
+                std::fs::File::open(p).map_err(|e| file_problem(p, format!("cannot read: {e}")))?;
+            Ok((
+                name,
+                read_capped(file, meta.len(), limits.max_file_bytes, p)?,
+            ))
         }
     }
+}
+
+/// Read at most `limit` bytes. The metadata size check cannot see pipes and stdin
+/// (length 0), so the read itself is capped, and going over is reported rather than
+/// silently truncating the input.
+fn read_capped(
+    r: impl Read,
+    size_hint: u64,
+    limit: u64,
+    name: &Path,
+) -> Result<Vec<u8>, InputProblem> {
+    let mut bytes = Vec::with_capacity(size_hint.min(limit) as usize);
+    r.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| file_problem(name, format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(file_problem(
+            name,
+            format!("input is over the {limit} byte limit (--max-file-bytes); skipped"),
+        ));
+    }
+    Ok(bytes)
 }
 
 fn line_col_of_byte(bytes: &[u8], offset: usize) -> Pos {
@@ -273,7 +307,10 @@ fn load_file(spec: &InputSpec, limits: &Limits, filter: &KindFilter) -> FileResu
         }
     };
     let path: Arc<Path> = Arc::from(Path::new(&name));
-    let outcome = parse_documents(text, limits, |doc| {
+    // Documents of kinds no rule reads are not built past their top-level scalars.
+    let keep = filter.as_ref().map(|f| move |kind: &str| f.contains(kind));
+    let keep_ref = keep.as_ref().map(|k| k as &dyn Fn(&str) -> bool);
+    let outcome = parse_documents_keeping(text, limits, keep_ref, |doc| {
         res.summary.documents += 1;
         add_document(doc, &path, &spec.scope, filter, &mut res);
     });
@@ -390,6 +427,17 @@ fn add_object(
         Lazy::Whole(s) => s,
         Lazy::Sub(s, prefix) => s.subtree(&prefix),
     };
+    for (pointer, message) in shape_problems(&value, kind) {
+        res.problems.push(InputProblem {
+            location: Location::file(
+                &path.display().to_string(),
+                spans.resolve(&pointer).unwrap_or(start),
+                &pointer,
+            ),
+            message,
+            warning: false,
+        });
+    }
     res.summary.objects += 1;
     res.objects.push(Object {
         r: ObjectRef {
@@ -406,6 +454,37 @@ fn add_object(
             start,
         },
     });
+}
+
+/// Fields every object of a kind the rules read must have the right type for the rules
+/// to see it at all: a `metadata` that is not a mapping hides the name, and
+/// `containers: {}` hides every container, so a rule looking for the karmada-apiserver
+/// would quietly not find it. kubectl rejects such objects; they are reported as errors
+/// (at the field) and the object is still kept so rules that can use it do.
+fn shape_problems(value: &Value, kind: &str) -> Vec<(String, String)> {
+    use crate::inventory::workload::{json_type, pod_spec_pointer};
+    let mut out = Vec::new();
+    let mut expect = |pointer: String, ok: fn(&Value) -> bool, want: &str| {
+        if let Some(v) = value.pointer(&pointer) {
+            if !v.is_null() && !ok(v) {
+                out.push((
+                    pointer.clone(),
+                    format!("{} is {}, expected {want}", &pointer[1..], json_type(v)),
+                ));
+            }
+        }
+    };
+    expect("/metadata".into(), Value::is_object, "a mapping");
+    expect("/metadata/name".into(), Value::is_string, "a string");
+    expect("/metadata/namespace".into(), Value::is_string, "a string");
+    if let Some(ps) = pod_spec_pointer(kind) {
+        for list in ["containers", "initContainers"] {
+            let pointer = format!("{ps}/{list}");
+            let all_maps = |v: &Value| v.as_array().is_some_and(|a| a.iter().all(Value::is_object));
+            expect(pointer, all_maps, "a list of mappings");
+        }
+    }
+    out
 }
 
 /// Read every input into an inventory. Files are parsed on all cores; the inventory

@@ -7,7 +7,8 @@
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 use serde_json::{Map, Number, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 use super::limits::Limits;
 
@@ -81,6 +82,13 @@ impl SpanIndex {
         out
     }
 
+    /// Every recorded (pointer, position), in document order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Pos)> + '_ {
+        self.entries
+            .iter()
+            .map(|(s, l, pos)| (&self.arena[*s as usize..(*s + *l) as usize], *pos))
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -99,6 +107,9 @@ pub struct ParsedDoc {
     pub start: Pos,
     /// 0-based index among the documents of the file.
     pub index: usize,
+    /// The document's `kind` was refused by the caller's filter, so only its top-level
+    /// scalars (`apiVersion`, `kind`, ...) were built; `value` is not the whole object.
+    pub kind_skipped: bool,
 }
 
 /// Something wrong with the text itself, at a position.
@@ -129,18 +140,63 @@ enum Frame {
         ptr_len: usize,
         start: Pos,
     },
+    /// A node inside a document whose kind nobody reads: nothing is built, only what the
+    /// limits and the duplicate-key warning need (node counts, key hashes).
+    Light {
+        map: bool,
+        /// In a mapping: the next child is a key.
+        key_turn: bool,
+        keys: KeySet,
+        nodes: usize,
+        anchor: usize,
+    },
 }
 
-/// Where the next node goes.
+/// Hashes of the scalar keys of a light mapping, to warn about duplicate keys without
+/// keeping the keys. Small mappings scan a vector (no hashing structure to allocate);
+/// large ones switch to a set so a 100k-key mapping stays linear.
+#[derive(Default)]
+struct KeySet {
+    small: Vec<u64>,
+    big: Option<HashSet<u64>>,
+}
+
+impl KeySet {
+    /// Insert; false when the key was already there.
+    fn insert(&mut self, key: &str) -> bool {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut h);
+        let h = h.finish();
+        if let Some(big) = &mut self.big {
+            return big.insert(h);
+        }
+        if self.small.contains(&h) {
+            return false;
+        }
+        self.small.push(h);
+        if self.small.len() > 32 {
+            self.big = Some(self.small.drain(..).collect());
+        }
+        true
+    }
+}
+
+/// Where the next node goes (a mapping value's key is read from the frame, not copied).
 enum Slot {
     Root,
     Item(usize),
     Key,
-    Value(String, Pos),
+    Value,
 }
+
+/// Decides from a document's `kind` whether the document is worth building.
+pub type KeepKind<'a> = &'a dyn Fn(&str) -> bool;
 
 struct DocBuilder<'l> {
     limits: &'l Limits,
+    keep: Option<KeepKind<'l>>,
+    /// The root mapping's `kind` was refused by `keep`: new nodes below the root are light.
+    skipping: bool,
     stack: Vec<Frame>,
     ptr: String,
     spans: SpanIndex,
@@ -158,9 +214,11 @@ struct DocBuilder<'l> {
 }
 
 impl<'l> DocBuilder<'l> {
-    fn new(limits: &'l Limits, start_index: usize) -> Self {
+    fn new(limits: &'l Limits, keep: Option<KeepKind<'l>>, start_index: usize) -> Self {
         DocBuilder {
             limits,
+            keep,
+            skipping: false,
             stack: Vec::new(),
             ptr: String::new(),
             spans: SpanIndex::default(),
@@ -197,9 +255,41 @@ impl<'l> DocBuilder<'l> {
             None => Slot::Root,
             Some(Frame::Seq { items, .. }) => Slot::Item(items.len()),
             Some(Frame::Map { key: None, .. }) => Slot::Key,
-            Some(Frame::Map {
-                key: Some((k, p)), ..
-            }) => Slot::Value(k.clone(), *p),
+            Some(Frame::Map { key: Some(_), .. }) => Slot::Value,
+            // Callers handle light parents before asking for a slot.
+            Some(Frame::Light { .. }) => Slot::Key,
+        }
+    }
+
+    fn light_parent(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Light { .. }))
+    }
+
+    /// A finished light node (`nodes` nodes, scalar key text when it is one) reaches
+    /// its parent.
+    fn complete_light(&mut self, nodes: usize, key: Option<&str>, pos: Pos) {
+        match self.stack.last_mut() {
+            Some(Frame::Light {
+                map,
+                key_turn,
+                keys,
+                nodes: n,
+                ..
+            }) => {
+                *n = n.saturating_add(nodes);
+                if *map {
+                    if *key_turn {
+                        if let Some(k) = key.filter(|k| *k != "<<") {
+                            if !keys.insert(k) {
+                                self.warnings.push(duplicate_key(k, pos));
+                            }
+                        }
+                    }
+                    *key_turn = !*key_turn;
+                }
+            }
+            // A light node directly under the (real) root mapping.
+            _ => self.complete(Value::Null, 0, pos, nodes),
         }
     }
 
@@ -212,17 +302,23 @@ impl<'l> DocBuilder<'l> {
         }
         match slot {
             Slot::Root => self.spans.record("", pos),
+            Slot::Value => {
+                if let Some(Frame::Map {
+                    key: Some((k, key_pos)),
+                    ..
+                }) = self.stack.last()
+                {
+                    self.ptr.push('/');
+                    push_escaped(&mut self.ptr, k);
+                    // A mapping value is reported on its key's line: that is the line a
+                    // person looks for (`service:`), and block mappings start below it.
+                    self.spans.record(&self.ptr, *key_pos);
+                }
+            }
             Slot::Item(i) => {
                 use std::fmt::Write;
                 let _ = write!(self.ptr, "/{i}");
                 self.spans.record(&self.ptr, pos);
-            }
-            Slot::Value(k, key_pos) => {
-                self.ptr.push('/');
-                push_escaped(&mut self.ptr, k);
-                // A mapping value is reported on its key's line: that is the line a
-                // person looks for (`service:`), and block mappings start below it.
-                self.spans.record(&self.ptr, *key_pos);
             }
             Slot::Key => {}
         }
@@ -248,6 +344,12 @@ impl<'l> DocBuilder<'l> {
             self.start = Some(pos);
         }
         match ev {
+            Event::Scalar(text, _, anchor, _) if self.light_parent() => {
+                if anchor != 0 {
+                    self.anchors.insert(anchor, (Value::Null, 1));
+                }
+                self.complete_light(1, Some(&text), pos);
+            }
             Event::Scalar(text, style, anchor, tag) => {
                 let text = if self.templated {
                     restore_placeholders(text)
@@ -275,6 +377,16 @@ impl<'l> DocBuilder<'l> {
                             self.limits.max_depth
                         ),
                     );
+                    return;
+                }
+                if self.skipping && !self.stack.is_empty() {
+                    self.stack.push(Frame::Light {
+                        map: matches!(ev, Event::MappingStart(..)),
+                        key_turn: true,
+                        keys: KeySet::default(),
+                        nodes: 1,
+                        anchor,
+                    });
                     return;
                 }
                 let slot = self.slot();
@@ -306,6 +418,13 @@ impl<'l> DocBuilder<'l> {
                     return;
                 };
                 let (value, anchor, ptr_len, start) = match frame {
+                    Frame::Light { nodes, anchor, .. } => {
+                        if anchor != 0 {
+                            self.anchors.insert(anchor, (Value::Null, nodes));
+                        }
+                        self.complete_light(nodes, None, pos);
+                        return;
+                    }
                     Frame::Seq {
                         items,
                         anchor,
@@ -328,7 +447,12 @@ impl<'l> DocBuilder<'l> {
                 self.complete(value, anchor, start, nodes);
             }
             Event::Alias(id) => {
-                let Some((value, nodes)) = self.anchors.get(&id).cloned() else {
+                let light = self.light_parent();
+                let found = self
+                    .anchors
+                    .get(&id)
+                    .map(|(v, n)| (if light { Value::Null } else { v.clone() }, *n));
+                let Some((value, nodes)) = found else {
                     self.abort(pos, "alias refers to an unknown anchor".to_string());
                     return;
                 };
@@ -344,6 +468,10 @@ impl<'l> DocBuilder<'l> {
                     );
                     return;
                 }
+                if light {
+                    self.complete_light(nodes, None, pos);
+                    return;
+                }
                 let slot = self.slot();
                 let before = self.enter(&slot, pos);
                 self.ptr.truncate(before);
@@ -357,33 +485,64 @@ impl<'l> DocBuilder<'l> {
         if anchor != 0 {
             self.anchors.insert(anchor, (value.clone(), nodes.max(1)));
         }
+        if self.stack.len() == 1 {
+            self.watch_kind(&value);
+        }
         match self.stack.last_mut() {
             None => self.root = Some(value),
             Some(Frame::Seq { items, .. }) => items.push(value),
+            Some(Frame::Light { .. }) => {}
             Some(Frame::Map {
                 key, map, merged, ..
             }) => match key.take() {
-                None => *key = Some((key_string(&value), pos)),
+                None => *key = Some((into_key_string(value), pos)),
                 Some((k, key_pos)) => {
                     if k == "<<" {
                         merge_into(map, merged, value);
                     } else {
                         if map.contains_key(&k) && !merged.contains(&k) {
-                            self.warnings.push(SyntaxProblem {
-                                pos: key_pos,
-                                message: format!(
-                                    "duplicate key {k:?}: kubectl rejects this document; the \
-                                     last value is used"
-                                ),
-                                fatal: false,
-                                warning: true,
-                            });
+                            self.warnings.push(duplicate_key(&k, key_pos));
                         }
                         merged.retain(|m| m != &k);
                         map.insert(k, value);
                     }
                 }
             },
+        }
+    }
+
+    /// Called for each value completed directly in the root frame: when it is the root
+    /// mapping's `kind` and the caller does not want that kind, build no more of the
+    /// document than its top-level scalars. Kinds ending in `List` hold other objects in
+    /// `items` and are always built.
+    fn watch_kind(&mut self, value: &Value) {
+        let (Some(keep), Value::String(kind)) = (self.keep, value) else {
+            return;
+        };
+        let Some(Frame::Map {
+            key: Some((k, key_pos)),
+            ..
+        }) = self.stack.last()
+        else {
+            return;
+        };
+        if k != "kind" {
+            return;
+        }
+        let key_pos = *key_pos;
+        let wanted = kind.ends_with("List") || keep(kind);
+        if !self.skipping && !wanted {
+            self.skipping = true;
+        } else if self.skipping && wanted {
+            // A second `kind` names a kind that is read, but everything between the two
+            // was not built: the document cannot be checked as written.
+            self.abort(
+                key_pos,
+                format!(
+                    "document has two `kind` keys (the last is {kind:?}); kubectl rejects duplicate \
+                     keys; document skipped"
+                ),
+            );
         }
     }
 }
@@ -424,6 +583,24 @@ fn placeholder_or_map(map: Map<String, Value>) -> Value {
         }
     }
     Value::Object(map)
+}
+
+fn duplicate_key(k: &str, pos: Pos) -> SyntaxProblem {
+    SyntaxProblem {
+        pos,
+        message: format!(
+            "duplicate key {k:?}: kubectl rejects this document; the last value is used"
+        ),
+        fatal: false,
+        warning: true,
+    }
+}
+
+fn into_key_string(v: Value) -> String {
+    match v {
+        Value::String(s) => s,
+        other => key_string(&other),
+    }
 }
 
 fn key_string(v: &Value) -> String {
@@ -551,6 +728,36 @@ fn restore_placeholders(text: std::borrow::Cow<'_, str>) -> std::borrow::Cow<'_,
     }
 }
 
+/// saphyr can report an error past the text: one line after the last when the text has
+/// no final line break, or a column past the end of its line (seen on directives full
+/// of control characters). Findings must point inside the file, so such positions are
+/// moved to the end of the line (or of the last line). Lines break at `\n`, `\r\n` and
+/// `\r`, as in YAML. Only problems go through here, so the extra pass is rare.
+fn clamp_to_text(src: &str, pos: Pos) -> Pos {
+    let (mut line, mut len, mut target_len) = (1u32, 0u32, None);
+    let mut chars = src.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() == Some(&'\n') {
+            continue;
+        }
+        if c == '\n' || c == '\r' {
+            if line == pos.line {
+                target_len = Some(len);
+            }
+            line = line.saturating_add(1);
+            len = 0;
+        } else {
+            len = len.saturating_add(1);
+        }
+    }
+    // Not found before the last line: it is the last line, or past it (the text's end).
+    let (line, len) = target_len.map_or((line, len), |l| (pos.line, l));
+    Pos {
+        line,
+        column: pos.column.clamp(1, len.saturating_add(1)),
+    }
+}
+
 /// Outcome of parsing one file's text.
 #[derive(Debug, Default)]
 pub struct ParseOutcome {
@@ -560,9 +767,20 @@ pub struct ParseOutcome {
 
 /// Parse every document in `src`, handing each non-empty one to `on_doc` as soon as it
 /// is complete (so callers can drop documents they do not need and keep memory flat).
-pub fn parse_documents(
+pub fn parse_documents(src: &str, limits: &Limits, on_doc: impl FnMut(ParsedDoc)) -> ParseOutcome {
+    parse_documents_keeping(src, limits, None, on_doc)
+}
+
+/// [`parse_documents`], but a document whose root mapping has a `kind` that `keep`
+/// refuses is not built: once its `kind` is seen, nested values and positions are no
+/// longer recorded (`ParsedDoc::kind_skipped`). The limits (size, depth, aliases) and the
+/// duplicate-key warnings still apply to it, so problems are reported the same way.
+/// Most input in a big repository is of kinds no rule reads; this is what keeps the
+/// loader close to the bare parser's speed on it.
+pub fn parse_documents_keeping(
     src: &str,
     limits: &Limits,
+    keep: Option<KeepKind<'_>>,
     mut on_doc: impl FnMut(ParsedDoc),
 ) -> ParseOutcome {
     let mut out = ParseOutcome::default();
@@ -591,7 +809,9 @@ pub fn parse_documents(
             Some(Ok((ev, span))) => match ev {
                 Event::StreamEnd => break,
                 Event::StreamStart | Event::Nothing => {}
-                Event::DocumentStart(_) => doc = Some(DocBuilder::new(limits, span.start.index())),
+                Event::DocumentStart(_) => {
+                    doc = Some(DocBuilder::new(limits, keep, span.start.index()))
+                }
                 Event::DocumentEnd => {
                     if let Some(b) = doc.take() {
                         out.problems.extend(b.warnings);
@@ -605,6 +825,7 @@ pub fn parse_documents(
                                     spans: b.spans,
                                     start: b.start.unwrap_or(Pos { line: 1, column: 1 }),
                                     index,
+                                    kind_skipped: b.skipping,
                                 });
                             }
                         }
@@ -612,12 +833,16 @@ pub fn parse_documents(
                     index += 1;
                 }
                 other => {
-                    let b = doc.get_or_insert_with(|| DocBuilder::new(limits, span.start.index()));
+                    let b = doc
+                        .get_or_insert_with(|| DocBuilder::new(limits, keep, span.start.index()));
                     b.templated = templated;
                     b.event(other, span);
                 }
             },
         }
+    }
+    for p in &mut out.problems {
+        p.pos = clamp_to_text(src, p.pos);
     }
     out
 }
@@ -736,6 +961,91 @@ mod tests {
         assert_eq!(docs.len(), 1);
         assert!(out.problems[0].fatal);
         assert!(out.problems[0].pos.line >= 3);
+    }
+
+    fn parse_keeping(src: &str, keep: &dyn Fn(&str) -> bool) -> (Vec<ParsedDoc>, ParseOutcome) {
+        let mut docs = Vec::new();
+        let out = parse_documents_keeping(src, &Limits::default(), Some(keep), |d| docs.push(d));
+        (docs, out)
+    }
+
+    #[test]
+    fn unwanted_kinds_keep_only_top_level_scalars() {
+        let src = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  a: b\n---\n\
+                   apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n";
+        let (docs, out) = parse_keeping(src, &|k| k == "Deployment");
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert!(docs[0].kind_skipped);
+        assert_eq!(docs[0].value["apiVersion"], "v1");
+        assert!(docs[0].value["data"].is_null());
+        assert!(!docs[1].kind_skipped);
+        assert_eq!(docs[1].value["metadata"]["name"], "d");
+        assert_eq!(
+            docs[1].spans.exact("/metadata/name"),
+            Some(Pos {
+                line: 10,
+                column: 3
+            })
+        );
+    }
+
+    #[test]
+    fn unwanted_kinds_still_get_limits_and_duplicate_key_warnings() {
+        let (_, out) = parse_keeping(
+            "kind: Secret\ndata:\n  a: 1\n  b: [x, {c: 1, c: 2}]\n  a: 3\n",
+            &|_| false,
+        );
+        let lines: Vec<u32> = out
+            .problems
+            .iter()
+            .filter(|p| p.warning)
+            .map(|p| p.pos.line)
+            .collect();
+        assert_eq!(lines, vec![4, 5], "{:?}", out.problems);
+        let mut bomb = String::from("kind: Secret\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let p = i - 1;
+            bomb.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        }
+        let (docs, out) = parse_keeping(&bomb, &|_| false);
+        assert!(docs.is_empty());
+        assert!(
+            out.problems[0].message.contains("alias expansion"),
+            "{:?}",
+            out.problems
+        );
+        let limits = Limits {
+            max_depth: 3,
+            ..Limits::default()
+        };
+        let out = parse_documents_keeping(
+            "kind: Secret\nx: [[[[[1]]]]]\n",
+            &limits,
+            Some(&|_| false),
+            |_| {},
+        );
+        assert!(
+            out.problems[0].message.contains("nesting deeper"),
+            "{:?}",
+            out.problems
+        );
+    }
+
+    #[test]
+    fn a_second_kind_that_is_wanted_fails_the_document() {
+        let (docs, out) = parse_keeping("kind: Secret\nspec: {a: 1}\nkind: Deployment\n", &|k| {
+            k == "Deployment"
+        });
+        assert!(docs.is_empty());
+        assert_eq!(out.problems[0].pos.line, 3);
+        assert!(out.problems[0].message.contains("two `kind` keys"));
+    }
+
+    #[test]
+    fn lists_are_always_built() {
+        let (docs, _) = parse_keeping("kind: List\nitems:\n- kind: Secret\n", &|_| false);
+        assert!(!docs[0].kind_skipped);
+        assert_eq!(docs[0].value["items"][0]["kind"], "Secret");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: run the real binary and read its JSON report.
 #![allow(dead_code)]
 
+use std::path::Path;
+
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -58,4 +60,18 @@ pub fn line_of(path: &str, needle: &str) -> u64 {
         .position(|l| l.contains(needle))
         .map(|i| i as u64 + 1)
         .unwrap_or_else(|| panic!("{needle:?} not in {path}"))
+}
+
+/// Copy a fixture tree so a test can add to it or break it.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
 }

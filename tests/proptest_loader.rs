@@ -1,0 +1,216 @@
+//! Property tests for the YAML loader: whatever the text, parsing never panics and every
+//! position it records lies inside the file; well-formed documents round-trip.
+
+use karmada_preflight::inventory::Origin;
+use karmada_preflight::sources::yaml::{parse_documents, Pos};
+use karmada_preflight::sources::{load_inputs, Limits};
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+
+/// A position is inside `text` when its line exists and its column is at most one past
+/// the line's last character (an editor's cursor positions; saphyr counts characters).
+fn inside(text: &str, pos: Pos) -> bool {
+    // YAML breaks lines at \n, \r\n and a lone \r (so do most editors).
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let lines: Vec<&str> = text.split('\n').collect();
+    let Some(line) = (pos.line as usize)
+        .checked_sub(1)
+        .and_then(|i| lines.get(i))
+    else {
+        return false;
+    };
+    pos.line >= 1 && pos.column >= 1 && pos.column as usize <= line.chars().count() + 1
+}
+
+fn check_positions(text: &str) -> Result<(), TestCaseError> {
+    let mut docs = Vec::new();
+    let out = parse_documents(text, &Limits::default(), |d| docs.push(d));
+    for p in &out.problems {
+        prop_assert!(inside(text, p.pos), "problem {:?} outside {:?}", p, text);
+    }
+    for d in &docs {
+        prop_assert!(inside(text, d.start), "doc start {:?} outside", d.start);
+        for (ptr, pos) in d.spans.iter() {
+            prop_assert!(inside(text, pos), "span {ptr:?} {pos:?} outside {text:?}");
+        }
+    }
+    Ok(())
+}
+
+fn scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        (-1e9f64..1e9).prop_map(Value::from),
+        // Characters YAML treats specially, placeholders included; all printable, so
+        // they can stand in a double-quoted scalar.
+        "[a-z0-9 :#&*!|>'\"%@`{}\\[\\],.$<>~/-]{0,12}".prop_map(Value::String),
+        "[a-zé中]{0,6}".prop_map(Value::String),
+    ]
+}
+
+fn value() -> impl Strategy<Value = Value> {
+    scalar().prop_recursive(5, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec(("[a-z/~.]{1,8}", inner), 0..6)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<String, Value>>())),
+        ]
+    })
+}
+
+/// JSON's string escapes are valid YAML double-quoted escapes, so JSON scalars can be
+/// pasted into block YAML as they are.
+fn render_block(v: &Value, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, val) in m {
+                out.push_str(&pad);
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                render_nested(val, indent, out);
+            }
+        }
+        Value::Array(a) if !a.is_empty() => {
+            for val in a {
+                out.push_str(&pad);
+                out.push('-');
+                render_nested(val, indent, out);
+            }
+        }
+        other => {
+            out.push_str(&pad);
+            out.push_str(&other.to_string());
+            out.push('\n');
+        }
+    }
+}
+
+fn render_nested(v: &Value, indent: usize, out: &mut String) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            render_block(v, indent + 2, out);
+        }
+        Value::Array(a) if !a.is_empty() => {
+            out.push('\n');
+            render_block(v, indent + 2, out);
+        }
+        other => {
+            out.push(' ');
+            out.push_str(&other.to_string());
+            out.push('\n');
+        }
+    }
+}
+
+/// Every pointer of a value, for checking that each one got a position.
+fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, val) in m {
+                pointers(
+                    val,
+                    format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                    out,
+                );
+            }
+        }
+        Value::Array(a) => {
+            for (i, val) in a.iter().enumerate() {
+                pointers(val, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+    out.push(at);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn byte_soup_never_panics_and_positions_stay_inside(bytes in prop::collection::vec(any::<u8>(), 0..800)) {
+        let text = String::from_utf8_lossy(&bytes);
+        check_positions(&text)?;
+    }
+
+    #[test]
+    fn yamlish_soup_never_panics_and_positions_stay_inside(
+        text in "([-:{}\\[\\],&*!|>'\"#%@?. a-z0-9\t]|\n|\n---\n|\n  |\n- |\\{\\{x\\}\\}){0,120}"
+    ) {
+        check_positions(&text)?;
+    }
+
+    #[test]
+    fn block_yaml_round_trips_with_a_position_for_every_field(docs in prop::collection::vec(value(), 1..4)) {
+        let mut text = String::new();
+        for v in &docs {
+            text.push_str("---\n");
+            render_block(v, 0, &mut text);
+        }
+        check_positions(&text)?;
+        let mut parsed = Vec::new();
+        let out = parse_documents(&text, &Limits::default(), |d| parsed.push(d));
+        prop_assert!(out.problems.iter().all(|p| p.warning), "{:?}\n{text}", out.problems);
+        let want: Vec<&Value> = docs.iter().filter(|v| !v.is_null()).collect();
+        prop_assert_eq!(parsed.len(), want.len(), "{}", text);
+        for (d, v) in parsed.iter().zip(want) {
+            prop_assert_eq!(&d.value, v, "{}", text);
+            let mut ptrs = Vec::new();
+            pointers(v, String::new(), &mut ptrs);
+            for p in ptrs {
+                prop_assert!(d.spans.exact(&p).is_some(), "no position for {p:?} in {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn json_round_trips(v in value()) {
+        let text = serde_json::to_string_pretty(&v).unwrap();
+        check_positions(&text)?;
+        let mut parsed = Vec::new();
+        parse_documents(&text, &Limits::default(), |d| parsed.push(d));
+        if !v.is_null() {
+            prop_assert_eq!(parsed.len(), 1);
+            prop_assert_eq!(&parsed[0].value, &v, "{}", text);
+        }
+    }
+}
+
+proptest! {
+    // Whole-loader cases write a file and spawn the loader's threads: fewer of them.
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn loader_never_panics_and_reports_inside_the_file(
+        bytes in prop::collection::vec(any::<u8>(), 0..600),
+        prefix in prop::sample::select(vec!["", "apiVersion: apps/v1\nkind: Deployment\n", "kind: List\nitems:\n- "]),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("soup.yaml");
+        let mut content = prefix.as_bytes().to_vec();
+        content.extend_from_slice(&bytes);
+        std::fs::write(&path, &content).unwrap();
+        let inv = load_inputs(&[path.display().to_string()], &Limits::default(), &None);
+        let text = String::from_utf8_lossy(&content);
+        for p in &inv.problems {
+            let (Some(line), Some(column)) = (p.location.line, p.location.column) else {
+                return Err(TestCaseError::fail(format!("problem without a position: {p:?}")));
+            };
+            // Invalid UTF-8 is reported at a byte offset's line; lossy decoding keeps lines.
+            prop_assert!(inside(&text, Pos { line, column }) || p.message.contains("UTF-8") || p.message.contains("NUL"),
+                "{p:?} outside {text:?}");
+        }
+        for o in inv.all() {
+            if let Origin::File { spans, start, .. } = &o.origin {
+                prop_assert!(inside(&text, *start));
+                for (ptr, pos) in spans.iter() {
+                    prop_assert!(inside(&text, pos), "{ptr:?} {pos:?} outside {text:?}");
+                }
+            }
+        }
+    }
+}
