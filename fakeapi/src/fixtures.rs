@@ -77,6 +77,7 @@ pub fn parse_documents(text: &str, origin: &str) -> Vec<Value> {
         }) {
             continue;
         }
+        let doc = quote_placeholders(&doc);
         match serde_saphyr::from_str::<Value>(&doc) {
             Ok(Value::Null) => {}
             Ok(v) => out.push(v),
@@ -88,6 +89,36 @@ pub fn parse_documents(text: &str, origin: &str) -> Vec<Value> {
         }
     }
     out
+}
+
+/// The official Karmada manifests are templates: `imagePullPolicy: {{image_pull_policy}}`
+/// is not valid YAML (or, for `type: {{service_type}}`, reads as a nested mapping).
+/// Quote a value that starts with `{{` so such documents are served with the placeholder
+/// as a string, as the checker's own loader reads them, instead of being dropped.
+fn quote_placeholders(doc: &str) -> std::borrow::Cow<'_, str> {
+    if !doc.contains("{{") {
+        return std::borrow::Cow::Borrowed(doc);
+    }
+    let mut out = String::with_capacity(doc.len() + 16);
+    for line in doc.lines() {
+        let value_at = line.find(": {{").map(|i| i + 2).or_else(|| {
+            let t = line.trim_start();
+            t.starts_with("- {{").then(|| line.len() - t.len() + 2)
+        });
+        match value_at {
+            Some(i) => {
+                let (head, value) = line.split_at(i);
+                let escaped = value.trim_end().replace('\\', "\\\\").replace('"', "\\\"");
+                out.push_str(head);
+                out.push('"');
+                out.push_str(&escaped);
+                out.push('"');
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn split_yaml_documents(text: &str) -> Vec<String> {
@@ -148,5 +179,24 @@ mod tests {
         }
         assert_eq!(out.len(), 2);
         assert_eq!(out[1]["kind"], "ConfigMap");
+    }
+}
+
+#[cfg(test)]
+mod placeholder_tests {
+    use super::parse_documents;
+
+    #[test]
+    fn templated_official_manifests_are_served_with_placeholders_as_strings() {
+        let doc = "kind: Deployment\nspec:\n  imagePullPolicy: {{image_pull_policy}}\n  subPath: {{name}}-kubeconfig\n  type: {{service_type}}\n  args:\n    - --cluster-name={{member_cluster_name}}\n";
+        let v = parse_documents(doc, "t");
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0]["spec"]["imagePullPolicy"], "{{image_pull_policy}}");
+        assert_eq!(v[0]["spec"]["subPath"], "{{name}}-kubeconfig");
+        assert_eq!(v[0]["spec"]["type"], "{{service_type}}");
+        assert_eq!(
+            v[0]["spec"]["args"][0],
+            "--cluster-name={{member_cluster_name}}"
+        );
     }
 }

@@ -40,7 +40,7 @@ fn fixture_loading_skips_bad_docs_and_flattens_lists() {
     write_fixture(dir.path());
     let objs = load_objects_from_dir(&dir.path().join("karmada")).unwrap();
     let kinds: Vec<&str> = objs.iter().filter_map(|o| o["kind"].as_str()).collect();
-    // 1 namespace + 3 deployments (templated Service skipped) + 2 clusters + 5 configmaps + 1 secret
+    // 1 namespace + 3 deployments (the malformed Service skipped) + 2 clusters + 5 configmaps + 1 secret
     assert_eq!(objs.len(), 12, "{kinds:?}");
     assert_eq!(kinds.iter().filter(|k| **k == "Cluster").count(), 2);
     assert!(!kinds.contains(&"Service"));

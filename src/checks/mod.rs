@@ -3,6 +3,7 @@
 
 pub mod agent_rbac;
 pub mod aggregated_apiserver;
+pub mod api_served;
 pub mod apiserver_flags;
 pub mod apiservice;
 pub mod cel;
@@ -26,6 +27,7 @@ pub mod upgrade_path;
 pub mod version_path;
 pub mod waiver_expired;
 pub mod webhook;
+pub mod workload_ready;
 
 pub use outcome::{Outcome, Verdict};
 
@@ -66,6 +68,26 @@ pub trait Check: Send + Sync {
     fn reads(&self) -> Vec<Read>;
     /// Evaluate; every subject examined yields one outcome.
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome>;
+    /// Whether the check reads `Inventory::gaps` itself. By default the engine makes a
+    /// rule unknown when one of its reads could not be made, so a check never judges
+    /// data it did not get; a check about the reads themselves (is the API served?)
+    /// opts out.
+    fn handles_gaps(&self) -> bool {
+        false
+    }
+}
+
+impl ReadScope {
+    /// Whether a read in this scope covers objects of `scope`.
+    pub fn covers(self, scope: &crate::inventory::Scope) -> bool {
+        use crate::inventory::Scope;
+        matches!(
+            (self, scope),
+            (ReadScope::Karmada, Scope::Karmada)
+                | (ReadScope::Host, Scope::Host)
+                | (ReadScope::Member, Scope::Member(_))
+        )
+    }
 }
 
 /// A template's parameters were wrong.
@@ -102,6 +124,8 @@ pub const TEMPLATES: &[(&str, Compile)] = &[
     ("webhook", webhook::compile),
     ("object-exists", object_exists::compile),
     ("upgrade-path", upgrade_path::compile),
+    ("api-served", api_served::compile),
+    ("workload-ready", workload_ready::compile),
 ];
 
 pub fn compile(template: &str, params: &serde_json::Value) -> Result<Box<dyn Check>, CompileError> {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 
+use super::live_args::LiveArgs;
 use super::output::{emit, OutputSpec};
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::findings::suppress;
@@ -12,6 +13,7 @@ use crate::reports::{fixdir, Report};
 use crate::rules::{
     phase, run_rules_on_path, Catalog, Phase, PhaseDecision, RunOptions, UpgradePlan,
 };
+use crate::sources::live::{self, Collection, LiveOptions, Plan};
 use crate::sources::{load_inputs, Limits};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,9 +45,11 @@ impl FailOn {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Files or directories (recursive: .yaml, .yml, .json) or `-` for stdin. A directory
-    /// with karmada/, host/ and members/<name>/ is read as a snapshot bundle.
-    #[arg(required = true)]
+    /// with karmada/, host/ and members/<name>/ is read as a snapshot bundle. Without
+    /// PATH, live clusters are read (see the live flags).
     pub paths: Vec<String>,
+    #[command(flatten)]
+    pub live: LiveArgs,
     /// pre: audit before the upgrade; post: verify after it. Detected when omitted.
     #[arg(long, value_enum)]
     pub phase: Option<Phase>,
@@ -213,12 +217,26 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
         max_depth: args.max_depth,
         max_alias_nodes: args.max_alias_nodes,
     };
-    let mut filter = catalog.kind_filter();
-    // Cluster objects are listed in the report's inventory for `compare`, whatever rules read.
-    if let Some(kinds) = filter.as_mut() {
-        kinds.insert("Cluster".to_string());
+    let live_mode = args.live.requested() || args.paths.is_empty();
+    if live_mode && !args.paths.is_empty() {
+        bail!("give either PATHs (offline) or live flags, not both; to check a live snapshot, `collect --out DIR` then `check DIR`");
     }
-    let inv = load_inputs(&args.paths, &limits, &filter);
+    let inv = if live_mode {
+        let plan = Plan::from_catalog(&catalog, &args.only);
+        let col = run_live(&plan, &args.live.options())?;
+        if !col.read_any() {
+            eprintln!("karmada-preflight: error: no cluster could be read");
+            return Ok(Err(EXIT_ERROR));
+        }
+        col.inv
+    } else {
+        let mut filter = catalog.kind_filter();
+        // Cluster objects are listed in the report's inventory for `compare`, whatever rules read.
+        if let Some(kinds) = filter.as_mut() {
+            kinds.insert("Cluster".to_string());
+        }
+        load_inputs(&args.paths, &limits, &filter)
+    };
     if inv.inputs.is_empty() {
         for p in &inv.problems {
             eprintln!("karmada-preflight: {}: {}", p.location, p.message);
@@ -274,4 +292,41 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
     )
     .with_rules(&catalog)
     .with_objects(&inv)))
+}
+
+/// Collect from live clusters on a runtime of our own, reporting each cluster that
+/// could not be read on stderr. Errors only for what must be fixed before any request
+/// (kubeconfig, contexts).
+pub fn run_live(plan: &Plan, opts: &LiveOptions) -> anyhow::Result<Collection> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let col = rt.block_on(live::collect(plan, opts))?;
+    for c in &col.clusters {
+        match &c.error {
+            Some(e) => eprintln!("karmada-preflight: warning: {e}"),
+            None => eprintln!(
+                "karmada-preflight: read {} ({}): {} object(s), Kubernetes {}",
+                c.label,
+                c.scopes
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                c.objects,
+                c.git_version.as_deref().unwrap_or("?")
+            ),
+        }
+    }
+    for g in &col.inv.gaps {
+        if !col
+            .clusters
+            .iter()
+            .any(|c| c.label == g.cluster && c.error.is_some())
+        {
+            eprintln!("karmada-preflight: warning: {}: {}", g.scope, g.reason);
+        }
+    }
+    Ok(col)
 }

@@ -2,8 +2,11 @@
 //! above `--fail-on`, 1 findings at or above it, 2 the tool could not do its job.
 
 pub mod check;
+pub mod collect_cmd;
 pub mod compare;
+pub mod live_args;
 pub mod output;
+pub mod rbac_cmd;
 pub mod rules_cmd;
 pub mod test_cmd;
 
@@ -20,7 +23,9 @@ pub const EXIT_ERROR: i32 = 2;
     about = "Preflight and compliance checks for upgrading Karmada",
     long_about = "Audits a Karmada installation before the v0.10 -> v1.0 upgrade (phase pre), verifies it \
 after (phase post), or gates manifests in CI. Reads offline YAML/JSON or live clusters.\n\n\
-Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 the tool could not do its job."
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 the tool could not do its job \
+(bad flags, unreadable input, or in live mode no cluster could be read; a cluster that cannot be read while others \
+can makes the rules that needed it unknown instead)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -29,8 +34,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check manifests, dumps or snapshot bundles (files, directories, `-` for stdin).
+    /// Check manifests, dumps or snapshot bundles (files, directories, `-` for stdin), or
+    /// live clusters (no PATH, or any of --kubeconfig/--karmada-context/--host-context/--member/--live).
     Check(check::CheckArgs),
+    /// Read live clusters (GET only) and write a snapshot bundle that `check DIR` reads.
+    Collect(collect_cmd::CollectArgs),
+    /// Print the read-only ClusterRoles live mode needs, per scope, as YAML.
+    Rbac(rbac_cmd::RbacArgs),
     /// List the rules.
     Rules(rules_cmd::RulesArgs),
     /// Explain a rule: what it checks, why it matters, how to fix it.
@@ -60,6 +70,8 @@ pub fn main() -> i32 {
     };
     let result = match cli.command {
         Command::Check(a) => check::run(a),
+        Command::Collect(a) => collect_cmd::run(a),
+        Command::Rbac(a) => rbac_cmd::run(a),
         Command::Rules(a) => rules_cmd::list(a),
         Command::Explain(a) => rules_cmd::explain(a),
         Command::Compare(a) => compare::run(a),

@@ -61,6 +61,56 @@ pub struct Inventory {
     listed: BTreeSet<(Scope, String)>,
     /// Objects read but not kept because no active rule reads their kind.
     pub skipped_objects: usize,
+    /// Reads that could not be made (forbidden, cluster unreachable, ...): the rules that
+    /// needed them become unknown instead of judging incomplete data.
+    pub gaps: Vec<Gap>,
+}
+
+/// Why a read is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum GapCause {
+    /// 401/403: the credentials may not read it.
+    Forbidden,
+    /// The cluster could not be reached at all (connection refused, TLS, timeout).
+    Unreachable,
+    /// The API server does not serve the kind (not in discovery, 404).
+    NotServed,
+    /// Any other failure after retries (5xx, 429 without end, torn responses).
+    Failed,
+}
+
+/// A (scope, kind) the collector could not read completely.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Gap {
+    #[serde(with = "scope_str")]
+    pub scope: Scope,
+    pub kind: String,
+    /// `list`, `get`, or `discover`.
+    pub verb: String,
+    /// `secrets`, `deployments.apps`: the resource as the API server names it (empty
+    /// when discovery never got that far).
+    pub resource: String,
+    /// None: cluster-wide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The cluster (kubeconfig context) the read was sent to.
+    pub cluster: String,
+    pub cause: GapCause,
+    /// The error as reported, e.g. `cannot list secrets in karmada-system: forbidden`.
+    pub reason: String,
+}
+
+mod scope_str {
+    use super::Scope;
+    pub fn serialize<S: serde::Serializer>(s: &Scope, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_str(s)
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Scope, D::Error> {
+        let s: String = serde::Deserialize::deserialize(d)?;
+        Scope::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown scope {s:?}")))
+    }
 }
 
 impl Inventory {
@@ -79,6 +129,27 @@ impl Inventory {
 
     pub fn mark_listed(&mut self, scope: Scope, kind: &str) {
         self.listed.insert((scope, kind.to_string()));
+    }
+
+    /// Whether a collector listed `kind` completely in `scope` (not just "holds some").
+    pub fn was_listed(&self, kind: &str, sel: &ScopeSel) -> bool {
+        self.listed
+            .iter()
+            .any(|(s, k)| k == kind && sel.matches(s) && *s != Scope::Pool)
+    }
+
+    /// Every (scope, kind) marked as listed, in order.
+    pub fn listed(&self) -> impl Iterator<Item = &(Scope, String)> {
+        self.listed.iter()
+    }
+
+    /// Change objects of `kind` in place (collectors adding facts, e.g. a member's
+    /// version); identity fields must not change, the index is by kind only.
+    pub fn patch_objects(&mut self, kind: &str, mut f: impl FnMut(&mut Object)) {
+        let idx = self.by_kind.get(kind).cloned().unwrap_or_default();
+        for i in idx {
+            f(&mut self.objects[i]);
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -131,6 +131,10 @@ fn walk(
         if name.starts_with('.') {
             continue;
         }
+        // A bundle's manifest is read by `load_inputs`, not as a Kubernetes object.
+        if bundle && name == crate::sources::live::snapshot::MANIFEST_FILE {
+            continue;
+        }
         let meta = match std::fs::metadata(&path) {
             Ok(m) => m,
             Err(e) => {
@@ -520,6 +524,19 @@ pub fn load_inputs(paths: &[String], limits: &Limits, filter: &KindFilter) -> In
             }
         }
     });
+    // Bundles written by `collect` say which kinds were listed completely and which
+    // reads failed; without that an empty list would read as "not looked at".
+    for p in paths {
+        let manifest = Path::new(p).join(crate::sources::live::snapshot::MANIFEST_FILE);
+        if manifest.is_file() {
+            if let Err(e) = crate::sources::live::snapshot::apply_manifest(&manifest, &mut inv) {
+                inv.problems.push(file_problem(
+                    &manifest,
+                    format!("bundle manifest ignored: {e}"),
+                ));
+            }
+        }
+    }
     let mut seen_sources = BTreeSet::new();
     for r in results.into_iter().flatten() {
         inv.skipped_objects += r.skipped;

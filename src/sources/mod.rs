@@ -2,6 +2,7 @@
 
 pub mod files;
 pub mod limits;
+pub mod live;
 pub mod yaml;
 
 pub use files::{load_inputs, InputSpec, KindFilter};

@@ -160,14 +160,14 @@ metadata:
   namespace: karmada-system
   labels: {app: karmada-webhook}
 ---
-# a templated doc like the official manifests have: must be skipped, not fatal
+# a malformed doc: must be skipped, not fatal
 apiVersion: v1
 kind: Service
 metadata:
   name: karmada-apiserver
   namespace: karmada-system
 spec:
-  type: {{service_type}}: [
+  type: [unclosed, flow
 "#,
     )
     .unwrap();

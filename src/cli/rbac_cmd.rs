@@ -1,0 +1,125 @@
+//! `karmada-preflight rbac`: the least-privilege, read-only ClusterRoles the live mode
+//! needs, one per scope: get/list on exactly the resources the active rules read.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::Args;
+use serde_json::{json, Value};
+
+use super::check::load_catalog;
+use super::EXIT_OK;
+use crate::reports::yaml::to_yaml;
+use crate::sources::live::plan::{known, Plan};
+
+#[derive(Debug, Args)]
+pub struct RbacArgs {
+    /// Name prefix of the ClusterRoles.
+    #[arg(long, default_value = "karmada-preflight-reader")]
+    pub name: String,
+    /// Also load rule files from DIR (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules_dirs: Vec<PathBuf>,
+    /// Only what these rules read (name or id; repeatable).
+    #[arg(long = "rule", value_name = "RULE")]
+    pub only: Vec<String>,
+}
+
+/// The ClusterRole for a set of kinds, plus kinds it cannot name a resource for.
+pub fn cluster_role(name: &str, scope: &str, kinds: &BTreeSet<String>) -> (Value, Vec<String>) {
+    let mut by_group: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut unknown = Vec::new();
+    for k in kinds {
+        match known(k) {
+            Some(h) => {
+                by_group.entry(h.group).or_default().insert(h.plural);
+            }
+            None => unknown.push(k.clone()),
+        }
+    }
+    let mut rules: Vec<Value> = by_group
+        .into_iter()
+        .map(|(g, rs)| json!({"apiGroups": [g], "resources": rs.into_iter().collect::<Vec<_>>(), "verbs": ["get", "list"]}))
+        .collect();
+    // Discovery and /version; most clusters grant these to every authenticated user
+    // (system:discovery), listed here so the role is complete on its own.
+    rules.push(json!({"nonResourceURLs": ["/version", "/api", "/api/*", "/apis", "/apis/*"], "verbs": ["get"]}));
+    let role = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {
+            "name": format!("{name}-{scope}"),
+            "labels": {"app.kubernetes.io/name": "karmada-preflight"},
+            "annotations": {"preflight.karmada.io/scope": scope},
+        },
+        "rules": rules,
+    });
+    (role, unknown)
+}
+
+pub fn run(args: RbacArgs) -> anyhow::Result<i32> {
+    let catalog = load_catalog(&args.rules_dirs)?;
+    for o in &args.only {
+        if catalog.find(o).is_none() {
+            bail!("unknown rule {o:?} (see `karmada-preflight rules`)");
+        }
+    }
+    let plan = Plan::from_catalog(&catalog, &args.only);
+    let mut out = String::new();
+    for (scope, kinds, context) in [
+        (
+            "karmada",
+            &plan.karmada,
+            "apply to karmada-apiserver (--karmada-context)",
+        ),
+        (
+            "host",
+            &plan.host,
+            "apply to the host cluster (--host-context)",
+        ),
+        (
+            "member",
+            &plan.member,
+            "apply to each member cluster (--member NAME=CONTEXT)",
+        ),
+    ] {
+        if kinds.is_empty() {
+            continue;
+        }
+        let (role, unknown) = cluster_role(&args.name, scope, kinds);
+        out.push_str(&format!("---\n# {scope}: {context}\n"));
+        for k in unknown {
+            out.push_str(&format!(
+                "# kind {k}: resource unknown without discovery; add it by hand\n"
+            ));
+        }
+        out.push_str(&to_yaml(&role));
+    }
+    print!("{out}");
+    Ok(EXIT_OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_resources_and_reads_only() {
+        let kinds: BTreeSet<String> = ["Deployment", "Secret", "StatefulSet", "Mystery"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let (role, unknown) = cluster_role("r", "host", &kinds);
+        assert_eq!(unknown, vec!["Mystery".to_string()]);
+        assert_eq!(
+            role["rules"][0],
+            json!({"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]})
+        );
+        assert_eq!(
+            role["rules"][1]["resources"],
+            json!(["deployments", "statefulsets"])
+        );
+        assert_eq!(role["metadata"]["name"], "r-host");
+    }
+}

@@ -1,0 +1,630 @@
+//! The collection run: every target cluster read concurrently (bounded by one
+//! semaphore over all requests), each listing exactly the kinds the active rules read,
+//! once per (cluster, resource), with pagination. Failures become gaps on the scopes
+//! they affect; the run only fails as a whole when no cluster could be read.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use super::connect::{self, ConnectOptions, Target};
+use super::discovery::{self, ApiResource};
+use super::errors::ReqError;
+use super::plan::Plan;
+use super::redact::redact;
+use super::request::{Getter, Limiter, StatsSnapshot};
+use crate::inventory::{Gap, GapCause, InputSummary, Inventory, Object, ObjectRef, Origin, Scope};
+
+/// Page size for lists: big enough that most lists are one request, small enough that
+/// a huge namespace does not become one giant response.
+pub const PAGE_SIZE: usize = 500;
+/// A list whose continue token keeps expiring (410) is restarted this many times.
+const MAX_LIST_RESTARTS: usize = 3;
+/// When a cluster-wide list of a namespaced kind is forbidden, the Karmada namespace is
+/// tried alone: a Role there is the common least-privilege setup.
+pub const KARMADA_NAMESPACE: &str = "karmada-system";
+/// Annotation on a Cluster whose status.kubernetesVersion was filled in from the member.
+pub const VERSION_NOTE: &str = "preflight.karmada.io/kubernetes-version-source";
+
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    pub connect: ConnectOptions,
+    pub concurrency: usize,
+    pub request_timeout: Duration,
+    /// Show a progress bar (still only when stderr is a terminal).
+    pub progress: bool,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            connect: ConnectOptions::default(),
+            concurrency: 16,
+            request_timeout: Duration::from_secs(10),
+            progress: false,
+        }
+    }
+}
+
+/// What one cluster gave.
+#[derive(Debug, Clone)]
+pub struct ClusterReport {
+    pub label: String,
+    pub scopes: Vec<Scope>,
+    pub server: String,
+    pub git_version: Option<String>,
+    /// Set when nothing could be read from it.
+    pub error: Option<String>,
+    pub objects: usize,
+}
+
+/// A resource listed in a scope (for the bundle's file names and manifest).
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub scope: Scope,
+    pub resource: ApiResource,
+    pub count: usize,
+    /// Listed cluster-wide: an empty result means "none". False when narrowed to
+    /// [`KARMADA_NAMESPACE`] after a forbidden cluster-wide list.
+    pub complete: bool,
+}
+
+pub struct Collection {
+    pub inv: Inventory,
+    pub clusters: Vec<ClusterReport>,
+    pub listed: Vec<Listed>,
+    pub stats: StatsSnapshot,
+    pub elapsed: Duration,
+}
+
+impl Collection {
+    /// At least one cluster answered.
+    pub fn read_any(&self) -> bool {
+        self.clusters.iter().any(|c| c.error.is_none())
+    }
+}
+
+struct ListResult {
+    resource: ApiResource,
+    items: Vec<Value>,
+    /// Namespace the list was narrowed to after a forbidden cluster-wide list.
+    narrowed: Option<String>,
+}
+
+struct GapNote {
+    kind: String,
+    verb: String,
+    resource: String,
+    namespace: Option<String>,
+    cause: GapCause,
+    reason: String,
+}
+
+struct TargetResult {
+    target: Target,
+    git_version: Option<String>,
+    error: Option<String>,
+    lists: Vec<ListResult>,
+    gaps: Vec<GapNote>,
+}
+
+/// Percent-encode a query value (continue tokens are base64: `+`, `/`, `=`).
+fn encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// All pages of one list. A 410 on a continue token means the snapshot expired: the
+/// list restarts from the beginning (never `resourceVersion=0`, which with a limit
+/// would read a cache that ignores pagination).
+async fn list_all(get: &Getter, path: &str) -> Result<Vec<Value>, ReqError> {
+    let mut items = Vec::new();
+    let mut cont: Option<String> = None;
+    let mut restarts = 0;
+    loop {
+        let mut url = format!("{path}?limit={PAGE_SIZE}");
+        if let Some(c) = &cont {
+            url.push_str("&continue=");
+            url.push_str(&encode(c));
+        }
+        match get.get(&url).await {
+            Ok(mut page) => {
+                if let Some(Value::Array(v)) = page.get_mut("items").map(Value::take) {
+                    items.extend(v);
+                }
+                cont = page
+                    .pointer("/metadata/continue")
+                    .and_then(Value::as_str)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string);
+                if cont.is_none() {
+                    return Ok(items);
+                }
+            }
+            Err(e) if e.code() == Some(410) && cont.is_some() && restarts < MAX_LIST_RESTARTS => {
+                restarts += 1;
+                items.clear();
+                cont = None;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn list_resource(get: Getter, res: ApiResource) -> Result<ListResult, GapNote> {
+    let gap = |e: &ReqError, ns: Option<&str>| GapNote {
+        kind: res.kind.clone(),
+        verb: "list".into(),
+        resource: res.qualified(),
+        namespace: ns.map(str::to_string),
+        cause: e.cause(),
+        reason: e.describe("list", &res.qualified(), ns),
+    };
+    match list_all(&get, &res.list_path(None)).await {
+        Ok(items) => Ok(ListResult {
+            resource: res.clone(),
+            items,
+            narrowed: None,
+        }),
+        Err(e) if e.code() == Some(403) && res.namespaced => {
+            match list_all(&get, &res.list_path(Some(KARMADA_NAMESPACE))).await {
+                Ok(items) => Ok(ListResult {
+                    resource: res.clone(),
+                    items,
+                    narrowed: Some(KARMADA_NAMESPACE.into()),
+                }),
+                Err(e2) => Err(gap(&e2, Some(KARMADA_NAMESPACE))),
+            }
+        }
+        Err(e) => Err(gap(&e, None)),
+    }
+}
+
+async fn read_target(target: Target, kinds: BTreeSet<String>, limiter: Limiter) -> TargetResult {
+    let mut out = TargetResult {
+        target,
+        git_version: None,
+        error: None,
+        lists: Vec::new(),
+        gaps: Vec::new(),
+    };
+    let unreadable = |out: &mut TargetResult, e: &ReqError, cause: GapCause| {
+        let msg = format!(
+            "cluster {} ({}) cannot be read: {e}",
+            out.target.label, out.target.config.cluster_url
+        );
+        out.error = Some(msg.clone());
+        for k in &kinds {
+            out.gaps.push(GapNote {
+                kind: k.clone(),
+                verb: "list".into(),
+                resource: String::new(),
+                namespace: None,
+                cause,
+                reason: msg.clone(),
+            });
+        }
+    };
+    let client = match kube::Client::try_from(out.target.config.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            let e = ReqError::Transport(super::errors::chain(&e));
+            unreadable(&mut out, &e, GapCause::Unreachable);
+            return out;
+        }
+    };
+    let get = Getter::new(client, limiter);
+    // /version first: cheap, allowed to every authenticated user, and it tells an
+    // unreachable cluster from a forbidden resource before any list is tried.
+    match get.get("/version").await {
+        Ok(v) => {
+            out.git_version = v
+                .get("gitVersion")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        }
+        Err(e) if e.is_unreachable() => {
+            unreadable(&mut out, &e, GapCause::Unreachable);
+            return out;
+        }
+        Err(e @ ReqError::Status { code: 401, .. }) => {
+            unreadable(&mut out, &e, GapCause::Forbidden);
+            return out;
+        }
+        // Some proxies do not pass /version through; discovery will tell.
+        Err(_) => {}
+    }
+    if kinds.is_empty() {
+        return out;
+    }
+    let resolved = discovery::resolve(&get, &kinds).await;
+    for u in resolved.unresolved {
+        out.gaps.push(GapNote {
+            kind: u.kind,
+            verb: "discover".into(),
+            resource: u.resource,
+            namespace: None,
+            cause: u.cause,
+            reason: u.reason,
+        });
+    }
+    let mut set = JoinSet::new();
+    for res in resolved.resources.into_values() {
+        set.spawn(list_resource(get.clone(), res));
+    }
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(Ok(l)) => out.lists.push(l),
+            Ok(Err(g)) => out.gaps.push(g),
+            // A panicking task is a bug, but it must not take the run down with it.
+            Err(e) => out.error = Some(format!("internal error while listing: {e}")),
+        }
+    }
+    // Deterministic order whatever finished first.
+    out.lists
+        .sort_by(|a, b| a.resource.kind.cmp(&b.resource.kind));
+    out.gaps.sort_by(|a, b| a.kind.cmp(&b.kind));
+    out
+}
+
+fn to_object(mut v: Value, res: &ApiResource, scope: &Scope, cluster: &Arc<str>) -> Option<Object> {
+    // List items usually come without kind/apiVersion; the list's resource says them.
+    let obj = v.as_object_mut()?;
+    obj.entry("apiVersion")
+        .or_insert_with(|| Value::String(res.api_version()));
+    obj.entry("kind")
+        .or_insert_with(|| Value::String(res.kind.clone()));
+    redact(&mut v);
+    let name = v
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)?
+        .to_string();
+    let namespace = v
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Some(Object {
+        r: ObjectRef {
+            scope: scope.clone(),
+            api_version: v
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            kind: v
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            namespace,
+            name,
+        },
+        value: v,
+        origin: Origin::Live {
+            cluster: cluster.to_string(),
+        },
+    })
+}
+
+fn progress_bar(enabled: bool, len: usize) -> Option<indicatif::ProgressBar> {
+    if !enabled || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::with_draw_target(
+        Some(len as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} reading clusters [{bar:30}] {pos}/{len} {msg}",
+    ) {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb.enable_steady_tick(Duration::from_millis(120));
+    Some(pb)
+}
+
+/// Run targets concurrently; each finished one ticks the progress bar.
+async fn run_targets(
+    targets: Vec<(Target, BTreeSet<String>)>,
+    limiter: &Limiter,
+    pb: Option<&indicatif::ProgressBar>,
+) -> Vec<TargetResult> {
+    let mut set = JoinSet::new();
+    let n = targets.len();
+    for (i, (t, kinds)) in targets.into_iter().enumerate() {
+        let l = limiter.clone();
+        set.spawn(async move { (i, read_target(t, kinds, l).await) });
+    }
+    let mut results: Vec<Option<TargetResult>> = (0..n).map(|_| None).collect();
+    while let Some(joined) = set.join_next().await {
+        if let Ok((i, r)) = joined {
+            if let Some(pb) = pb {
+                pb.inc(1);
+                pb.set_message(r.target.label.clone());
+            }
+            results[i] = Some(r);
+        }
+    }
+    results.into_iter().flatten().collect()
+}
+
+/// Read every scope the plan needs. Errors only for what the user must fix first (an
+/// unreadable kubeconfig, an unknown context); cluster failures are in the result.
+pub async fn collect(plan: &Plan, opts: &LiveOptions) -> anyhow::Result<Collection> {
+    let started = Instant::now();
+    let kc = connect::load_kubeconfig(opts.connect.kubeconfig.as_ref())?;
+    let (chosen, missing) = connect::choose(&kc, &opts.connect)?;
+    let mut plan = plan.clone();
+    if opts.connect.members_via_proxy {
+        // Member names come from the Cluster list.
+        plan.karmada.insert("Cluster".into());
+    }
+    // One target per distinct context, so a context serving two scopes is read once.
+    let mut by_context: BTreeMap<String, Vec<Scope>> = BTreeMap::new();
+    let mut order = Vec::new();
+    for (scope, ctx) in &chosen {
+        if !by_context.contains_key(ctx) {
+            order.push(ctx.clone());
+        }
+        by_context
+            .entry(ctx.clone())
+            .or_default()
+            .push(scope.clone());
+    }
+    let mut targets = Vec::new();
+    for ctx in order {
+        let scopes = by_context.remove(&ctx).unwrap_or_default();
+        let config = connect::config_for(
+            &kc,
+            &ctx,
+            opts.connect.insecure_skip_tls_verify,
+            opts.request_timeout,
+        )
+        .await?;
+        let mut kinds = BTreeSet::new();
+        for s in &scopes {
+            kinds.extend(plan.kinds_for(s).iter().cloned());
+        }
+        targets.push((
+            Target {
+                label: ctx,
+                scopes,
+                config,
+            },
+            kinds,
+        ));
+    }
+    let limiter = Limiter::new(opts.concurrency, opts.request_timeout);
+    let karmada_config = targets
+        .iter()
+        .find(|(t, _)| t.scopes.contains(&Scope::Karmada))
+        .map(|(t, _)| t.config.clone());
+    let pb = progress_bar(opts.progress, targets.len());
+    let results = if opts.connect.members_via_proxy {
+        // Members are known only once karmada-apiserver answered.
+        let (first, rest): (Vec<_>, Vec<_>) = targets
+            .into_iter()
+            .partition(|(t, _)| t.scopes.contains(&Scope::Karmada));
+        let mut r = run_targets(first, &limiter, pb.as_ref()).await;
+        let mut members = Vec::new();
+        if let Some(cfg) = &karmada_config {
+            let explicit: BTreeSet<String> = opts
+                .connect
+                .members
+                .iter()
+                .map(|(n, _)| n.clone())
+                .collect();
+            for name in cluster_names(&r) {
+                if explicit.contains(&name) {
+                    continue;
+                }
+                match connect::via_proxy(cfg, &name) {
+                    Ok(c) => members.push((
+                        Target {
+                            label: format!("{}/proxy/{name}", r[0].target.label),
+                            scopes: vec![Scope::Member(name.clone())],
+                            config: c,
+                        },
+                        plan.member.clone(),
+                    )),
+                    Err(e) => eprintln!("karmada-preflight: warning: member {name} skipped: {e:#}"),
+                }
+            }
+        }
+        if let Some(pb) = &pb {
+            pb.inc_length((rest.len() + members.len()) as u64);
+        }
+        let mut all = rest;
+        all.extend(members);
+        r.extend(run_targets(all, &limiter, pb.as_ref()).await);
+        r
+    } else {
+        run_targets(targets, &limiter, pb.as_ref()).await
+    };
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    // Cluster objects listed only to find proxy members are kept: rules that do not
+    // read them ignore them, and the bundle then shows which members were found.
+    let mut col = assemble(results, &plan, missing);
+    fill_member_versions(&mut col);
+    col.stats = limiter.stats.snapshot();
+    col.elapsed = started.elapsed();
+    Ok(col)
+}
+
+fn cluster_names(results: &[TargetResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter(|r| r.target.scopes.contains(&Scope::Karmada))
+        .flat_map(|r| r.lists.iter().filter(|l| l.resource.kind == "Cluster"))
+        .flat_map(|l| l.items.iter())
+        .filter_map(|o| {
+            o.pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+fn assemble(results: Vec<TargetResult>, plan: &Plan, missing: Vec<connect::Missing>) -> Collection {
+    let mut inv = Inventory::new();
+    let mut clusters = Vec::new();
+    let mut listed = Vec::new();
+    for m in missing {
+        for k in plan.kinds_for(&m.scope) {
+            inv.gaps.push(Gap {
+                scope: m.scope.clone(),
+                kind: k.clone(),
+                verb: "list".into(),
+                resource: String::new(),
+                namespace: None,
+                cluster: "-".into(),
+                cause: GapCause::Unreachable,
+                reason: m.reason.clone(),
+            });
+        }
+    }
+    for r in results {
+        let label: Arc<str> = Arc::from(r.target.label.as_str());
+        let mut count = 0;
+        for scope in &r.target.scopes {
+            let mut in_scope = 0;
+            for l in &r.lists {
+                let mut n = 0;
+                for item in &l.items {
+                    if let Some(o) = to_object(item.clone(), &l.resource, scope, &label) {
+                        inv.push(o);
+                        n += 1;
+                    }
+                }
+                in_scope += n;
+                // A list narrowed to one namespace is not "all of them".
+                if l.narrowed.is_none() {
+                    inv.mark_listed(scope.clone(), &l.resource.kind);
+                }
+                listed.push(Listed {
+                    scope: scope.clone(),
+                    resource: l.resource.clone(),
+                    count: n,
+                    complete: l.narrowed.is_none(),
+                });
+            }
+            inv.inputs.push(InputSummary {
+                source: format!("cluster {}", r.target.label),
+                scope: scope.clone(),
+                documents: 0,
+                objects: in_scope,
+                bytes: 0,
+            });
+            count += in_scope;
+            for g in &r.gaps {
+                inv.gaps.push(Gap {
+                    scope: scope.clone(),
+                    kind: g.kind.clone(),
+                    verb: g.verb.clone(),
+                    resource: g.resource.clone(),
+                    namespace: g.namespace.clone(),
+                    cluster: r.target.label.clone(),
+                    cause: g.cause,
+                    reason: g.reason.clone(),
+                });
+            }
+        }
+        clusters.push(ClusterReport {
+            label: r.target.label.clone(),
+            scopes: r.target.scopes.clone(),
+            server: r.target.config.cluster_url.to_string(),
+            git_version: r.git_version,
+            error: r.error,
+            objects: count,
+        });
+    }
+    Collection {
+        inv,
+        clusters,
+        listed,
+        stats: StatsSnapshot::default(),
+        elapsed: Duration::ZERO,
+    }
+}
+
+/// A Cluster without status.kubernetesVersion (never synced, or a Pull cluster whose
+/// agent is down) gets the version its member's /version reported, with a note saying
+/// so, when that member was read.
+fn fill_member_versions(col: &mut Collection) {
+    let versions: BTreeMap<String, String> = col
+        .clusters
+        .iter()
+        .filter_map(|c| {
+            let v = c.git_version.clone()?;
+            c.scopes.iter().find_map(|s| match s {
+                Scope::Member(n) => Some((n.clone(), v.clone())),
+                _ => None,
+            })
+        })
+        .collect();
+    if versions.is_empty() {
+        return;
+    }
+    col.inv.patch_objects("Cluster", |o| {
+        if o.r.scope != Scope::Karmada {
+            return;
+        }
+        let has = o
+            .value
+            .pointer("/status/kubernetesVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty());
+        let Some(v) = versions.get(&o.r.name) else {
+            return;
+        };
+        if has {
+            return;
+        }
+        let Some(obj) = o.value.as_object_mut() else {
+            return;
+        };
+        let status = obj
+            .entry("status")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Some(s) = status.as_object_mut() {
+            s.insert("kubernetesVersion".into(), Value::String(v.clone()));
+        }
+        let meta = obj
+            .entry("metadata")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Some(m) = meta.as_object_mut() {
+            let ann = m
+                .entry("annotations")
+                .or_insert_with(|| Value::Object(Default::default()));
+            if let Some(a) = ann.as_object_mut() {
+                a.insert(
+                    VERSION_NOTE.into(),
+                    Value::String("member /version (status.kubernetesVersion was empty)".into()),
+                );
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_continue_tokens() {
+        assert_eq!(encode("eyJ2Ijoi+/="), "eyJ2Ijoi%2B%2F%3D");
+    }
+}

@@ -1,0 +1,238 @@
+//! Which cluster is which scope, and a client for each: kubeconfig loading as kubectl
+//! does it (`--kubeconfig`, else `KUBECONFIG` with several files merged, else
+//! `~/.kube/config`; the current context unless told), Karmada's own context names by
+//! default, and members either by their own contexts or through karmada-apiserver's
+//! cluster proxy.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+use crate::inventory::Scope;
+
+/// The contexts `karmada-init`, `hack/local-up-karmada.sh` and the Helm chart write.
+pub const KARMADA_CONTEXT: &str = "karmada-apiserver";
+pub const HOST_CONTEXT: &str = "karmada-host";
+
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub kubeconfig: Option<PathBuf>,
+    pub karmada_context: Option<String>,
+    pub host_context: Option<String>,
+    /// (member name, context)
+    pub members: Vec<(String, String)>,
+    /// Reach every registered member through karmada-apiserver's cluster proxy.
+    pub members_via_proxy: bool,
+    pub insecure_skip_tls_verify: bool,
+}
+
+/// A cluster to read and the scopes it stands for (one context may serve several, and
+/// is then read once).
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// How reports name it: the context, or `<karmada context>/proxy/<member>`.
+    pub label: String,
+    pub scopes: Vec<Scope>,
+    pub config: kube::Config,
+}
+
+/// A scope the user asked for (or Karmada's defaults imply) that has no usable context.
+#[derive(Debug, Clone)]
+pub struct Missing {
+    pub scope: Scope,
+    pub reason: String,
+}
+
+pub fn load_kubeconfig(path: Option<&PathBuf>) -> anyhow::Result<Kubeconfig> {
+    if let Some(p) = path {
+        return Kubeconfig::read_from(p)
+            .with_context(|| format!("reading kubeconfig {}", p.display()));
+    }
+    // KUBECONFIG may list several files; kube merges them with kubectl's rules (first
+    // file to set a value wins).
+    match Kubeconfig::from_env().context("reading the files in KUBECONFIG")? {
+        Some(k) => Ok(k),
+        None => {
+            Kubeconfig::read().context("reading ~/.kube/config (set --kubeconfig or KUBECONFIG)")
+        }
+    }
+}
+
+fn has_context(k: &Kubeconfig, name: &str) -> bool {
+    k.contexts.iter().any(|c| c.name == name)
+}
+
+/// A scope and the context chosen for it.
+pub type Chosen = (Scope, String);
+
+/// Choose a context per scope: flags first, then Karmada's own context names, then (for
+/// karmada only) the current context.
+pub fn choose(
+    k: &Kubeconfig,
+    opts: &ConnectOptions,
+) -> anyhow::Result<(Vec<Chosen>, Vec<Missing>)> {
+    let mut chosen = Vec::new();
+    let mut missing = Vec::new();
+    let check = |ctx: &str, flag: &str| -> anyhow::Result<()> {
+        if !has_context(k, ctx) {
+            let known: Vec<&str> = k.contexts.iter().map(|c| c.name.as_str()).collect();
+            bail!(
+                "{flag} {ctx:?}: no such context in the kubeconfig (have: {})",
+                known.join(", ")
+            );
+        }
+        Ok(())
+    };
+    let karmada = match &opts.karmada_context {
+        Some(c) => {
+            check(c, "--karmada-context")?;
+            Some(c.clone())
+        }
+        None if has_context(k, KARMADA_CONTEXT) => Some(KARMADA_CONTEXT.to_string()),
+        None => k.current_context.clone().filter(|c| has_context(k, c)),
+    };
+    match karmada {
+        Some(c) => chosen.push((Scope::Karmada, c)),
+        None => missing.push(Missing {
+            scope: Scope::Karmada,
+            reason:
+                "no context for karmada-apiserver: pass --karmada-context (the kubeconfig has no \
+                     karmada-apiserver context and no current context)"
+                    .into(),
+        }),
+    }
+    match &opts.host_context {
+        Some(c) => {
+            check(c, "--host-context")?;
+            chosen.push((Scope::Host, c.clone()));
+        }
+        None if has_context(k, HOST_CONTEXT) => chosen.push((Scope::Host, HOST_CONTEXT.to_string())),
+        None => missing.push(Missing {
+            scope: Scope::Host,
+            reason: "no context for the host cluster: pass --host-context (the kubeconfig has no karmada-host context)"
+                .into(),
+        }),
+    }
+    for (name, ctx) in &opts.members {
+        check(ctx, &format!("--member {name}="))?;
+        chosen.push((Scope::Member(name.clone()), ctx.clone()));
+    }
+    Ok((chosen, missing))
+}
+
+/// A client config for one context, with kube's own retries off (the collector retries
+/// with Retry-After and counts attempts) and TLS checks kept unless asked otherwise.
+pub async fn config_for(
+    k: &Kubeconfig,
+    context: &str,
+    insecure: bool,
+    timeout: Duration,
+) -> anyhow::Result<kube::Config> {
+    let opts = KubeConfigOptions {
+        context: Some(context.to_string()),
+        ..Default::default()
+    };
+    let mut cfg = kube::Config::from_custom_kubeconfig(k.clone(), &opts)
+        .await
+        .with_context(|| format!("context {context}"))?;
+    cfg.default_retry = false;
+    cfg.connect_timeout = Some(timeout);
+    if insecure {
+        cfg.accept_invalid_certs = true;
+    }
+    Ok(cfg)
+}
+
+/// Whether a Cluster name can be put into a URL path as is (DNS-1123 subdomain).
+pub fn valid_cluster_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && !name.starts_with(['-', '.'])
+}
+
+/// The config that reaches member `name` through karmada-apiserver:
+/// `/apis/cluster.karmada.io/v1alpha1/clusters/<name>/proxy/...` (facts §3). kube keeps
+/// a path in the cluster URL and puts every request below it.
+pub fn via_proxy(karmada: &kube::Config, name: &str) -> anyhow::Result<kube::Config> {
+    if !valid_cluster_name(name) {
+        bail!("cluster name {name:?} is not a valid DNS-1123 name");
+    }
+    let base = karmada.cluster_url.to_string();
+    let url = format!(
+        "{}/apis/cluster.karmada.io/v1alpha1/clusters/{name}/proxy",
+        base.trim_end_matches('/')
+    );
+    let mut cfg = karmada.clone();
+    cfg.cluster_url = url.parse().with_context(|| format!("proxy URL {url}"))?;
+    Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KC: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: other
+clusters:
+- name: c
+  cluster: {server: "https://127.0.0.1:6443"}
+users:
+- name: u
+  user: {token: t}
+contexts:
+- name: karmada-apiserver
+  context: {cluster: c, user: u}
+- name: karmada-host
+  context: {cluster: c, user: u}
+- name: other
+  context: {cluster: c, user: u}
+"#;
+
+    #[test]
+    fn karmada_contexts_are_the_default() {
+        let k = Kubeconfig::from_yaml(KC).unwrap();
+        let (chosen, missing) = choose(&k, &ConnectOptions::default()).unwrap();
+        assert_eq!(chosen[0], (Scope::Karmada, "karmada-apiserver".to_string()));
+        assert_eq!(chosen[1], (Scope::Host, "karmada-host".to_string()));
+        assert!(missing.is_empty());
+    }
+
+    #[test]
+    fn current_context_without_karmada_names() {
+        let text = KC
+            .replace("name: karmada-apiserver", "name: a")
+            .replace("name: karmada-host", "name: b");
+        let k = Kubeconfig::from_yaml(&text).unwrap();
+        let (chosen, missing) = choose(&k, &ConnectOptions::default()).unwrap();
+        assert_eq!(chosen, vec![(Scope::Karmada, "other".to_string())]);
+        assert_eq!(missing[0].scope, Scope::Host);
+    }
+
+    #[test]
+    fn unknown_context_is_an_error() {
+        let k = Kubeconfig::from_yaml(KC).unwrap();
+        let opts = ConnectOptions {
+            members: vec![("m1".into(), "nope".into())],
+            ..Default::default()
+        };
+        assert!(choose(&k, &opts).unwrap_err().to_string().contains("nope"));
+    }
+
+    #[test]
+    fn proxy_url() {
+        let cfg = kube::Config::new("https://10.0.0.1:5443".parse().unwrap());
+        let m = via_proxy(&cfg, "member1").unwrap();
+        assert_eq!(
+            m.cluster_url.to_string(),
+            "https://10.0.0.1:5443/apis/cluster.karmada.io/v1alpha1/clusters/member1/proxy"
+        );
+        assert!(via_proxy(&cfg, "../x").is_err());
+    }
+}

@@ -1,0 +1,20 @@
+//! Live input: read what the active rules need from karmada-apiserver, the host cluster
+//! and member clusters, with GET requests only.
+//!
+//! One concept per file: `connect` (kubeconfig, contexts, proxy URLs), `plan` (which
+//! kinds per scope), `discovery` (kind -> resource), `request` (one GET with timeout,
+//! retries and the concurrency bound), `collect` (the run), `errors`, `redact` (secret
+//! values never kept), `snapshot` (the `collect --out` bundle).
+
+pub mod collect;
+pub mod connect;
+pub mod discovery;
+pub mod errors;
+pub mod plan;
+pub mod redact;
+pub mod request;
+pub mod snapshot;
+
+pub use collect::{collect, ClusterReport, Collection, LiveOptions};
+pub use connect::ConnectOptions;
+pub use plan::Plan;
