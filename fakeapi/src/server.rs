@@ -206,9 +206,24 @@ impl RunningServer {
     }
 
     pub fn kubeconfig_yaml(&self) -> String {
+        self.kubeconfig_yaml_of(|_| true)
+    }
+
+    /// A kubeconfig with only these clusters (by name or context), e.g. karmada and host
+    /// alone, so members can be reached only through karmada-apiserver's cluster proxy.
+    pub fn kubeconfig_yaml_only(&self, clusters: &[&str]) -> String {
+        self.kubeconfig_yaml_of(|c| {
+            clusters
+                .iter()
+                .any(|want| *want == c.name || *want == c.context)
+        })
+    }
+
+    fn kubeconfig_yaml_of(&self, keep: impl Fn(&ClusterHandle) -> bool) -> String {
         let entries: Vec<kubeconfig::Entry<'_>> = self
             .clusters
             .iter()
+            .filter(|c| keep(c))
             .filter_map(|c| {
                 Some(kubeconfig::Entry {
                     context: &c.context,
