@@ -564,6 +564,26 @@ fn rbac_prints_read_only_cluster_roles_per_scope() {
     for verb in ["create", "update", "patch", "delete", "watch", "\"*\""] {
         assert!(!text.contains(verb), "{verb} in {text}");
     }
+    // Without the flag the proxy permission is only mentioned, with it granted (get).
+    assert!(text.contains("# with check --members-via-proxy"), "{text}");
+    assert!(!text.contains("- clusters/proxy"), "{text}");
+    let out = Command::cargo_bin("karmada-preflight")
+        .unwrap()
+        .args(["rbac", "--members-via-proxy"])
+        .timeout(RUN_TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let karmada = text
+        .split("---")
+        .find(|d| d.contains("name: karmada-preflight-reader-karmada"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(karmada.contains("- clusters/proxy"), "{karmada}");
+    assert!(karmada.contains("- clusters\n"), "{karmada}");
+    for verb in ["create", "update", "patch", "delete", "watch", "\"*\""] {
+        assert!(!text.contains(verb), "{verb} in {text}");
+    }
 }
 
 #[test]
