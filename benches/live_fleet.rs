@@ -59,6 +59,8 @@ fn main() -> anyhow::Result<()> {
             clusters: fleet,
             faults: vec![],
             default_latency: Some(Duration::from_millis(o.latency_ms)),
+            // Members are read through their own contexts here, as before.
+            proxy_members: false,
         })
         .await?;
         let dir = tempfile::tempdir()?;

@@ -271,12 +271,10 @@ fn forbidden_reads_make_only_the_rules_that_need_them_unknown() {
     drop(server);
 }
 
-#[test]
-fn an_unreachable_member_makes_its_rules_unknown_and_no_cluster_at_all_exits_2() {
-    let mut fleet = v0_10_fleet(vec![]);
-    fleet[3].unreachable = true; // member2
-    let (server, dir, kc) = start(fleet, vec![]);
-    let rules = dir.path().join("rules");
+/// A rule with one finding per member (`api-served` judges gaps itself, so an unreadable
+/// member is `unknown` for that member alone).
+fn members_rule_dir(dir: &Path) -> PathBuf {
+    let rules = dir.join("rules");
     std::fs::create_dir_all(&rules).unwrap();
     std::fs::write(
         rules.join("members.yaml"),
@@ -293,6 +291,15 @@ fix: test
 "#,
     )
     .unwrap();
+    rules
+}
+
+#[test]
+fn an_unreachable_member_makes_its_rules_unknown_and_no_cluster_at_all_exits_2() {
+    let mut fleet = v0_10_fleet(vec![]);
+    fleet[3].unreachable = true; // member2
+    let (server, dir, kc) = start(fleet, vec![]);
+    let rules = members_rule_dir(dir.path());
     let run = live_check(&kc, &["--rules", rules.to_str().unwrap(), "--phase", "pre"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let m = finding(&run.report, "members-serve-deployments");
@@ -557,6 +564,26 @@ fn rbac_prints_read_only_cluster_roles_per_scope() {
     for verb in ["create", "update", "patch", "delete", "watch", "\"*\""] {
         assert!(!text.contains(verb), "{verb} in {text}");
     }
+    // Without the flag the proxy permission is only mentioned, with it granted (get).
+    assert!(text.contains("# with check --members-via-proxy"), "{text}");
+    assert!(!text.contains("- clusters/proxy"), "{text}");
+    let out = Command::cargo_bin("karmada-preflight")
+        .unwrap()
+        .args(["rbac", "--members-via-proxy"])
+        .timeout(RUN_TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let karmada = text
+        .split("---")
+        .find(|d| d.contains("name: karmada-preflight-reader-karmada"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(karmada.contains("- clusters/proxy"), "{karmada}");
+    assert!(karmada.contains("- clusters\n"), "{karmada}");
+    for verb in ["create", "update", "patch", "delete", "watch", "\"*\""] {
+        assert!(!text.contains(verb), "{verb} in {text}");
+    }
 }
 
 #[test]
@@ -581,5 +608,149 @@ fn a_hanging_list_times_out_and_only_its_rules_become_unknown() {
         finding(&run.report, "cluster-crd-removed")[0]["status"],
         "action"
     );
+    drop(server);
+}
+
+/// A v1.0.0 install: karmada-apiserver registers `registered` as Clusters, the host runs
+/// the control plane, member1 and member2 the agent. The proxy kubeconfig has only the
+/// karmada-apiserver and karmada-host contexts, so members are reachable only through
+/// the cluster proxy; the full one has every context, for the direct comparison.
+fn start_proxied(
+    registered: &[&str],
+    faults: Vec<Fault>,
+) -> (fakeapi::BlockingServer, tempfile::TempDir, PathBuf, PathBuf) {
+    let mut karmada_objects = objects("karmada-v1.0.0");
+    karmada_objects.extend(registered.iter().map(|n| {
+        json!({"apiVersion": "cluster.karmada.io/v1alpha1", "kind": "Cluster",
+               "metadata": {"name": n}, "spec": {"syncMode": "Push"}})
+    }));
+    let mut karmada = ClusterSpec::new("karmada", karmada_objects);
+    karmada.context = "karmada-apiserver".into();
+    let mut host = ClusterSpec::new("host", objects("karmada-v1.0.0"));
+    host.context = "karmada-host".into();
+    let mut members: Vec<ClusterSpec> = ["member1", "member2"]
+        .iter()
+        .map(|m| ClusterSpec::new(*m, objects("karmada-v1.0.0/artifacts/agent")))
+        .collect();
+    // Distinct from karmada's, so a member /version read through the proxy shows.
+    members[0].git_version = "v1.23.4".into();
+    let mut clusters = vec![karmada, host];
+    clusters.extend(members);
+    let server = RunningServer::start_blocking(ServerConfig {
+        clusters,
+        faults,
+        proxy_members: true,
+        ..Default::default()
+    })
+    .expect("fake apiserver");
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&full).unwrap();
+    let proxied = dir.path().join("kubeconfig-proxy");
+    std::fs::write(
+        &proxied,
+        server.kubeconfig_yaml_only(&["karmada-apiserver", "karmada-host"]),
+    )
+    .unwrap();
+    (server, dir, full, proxied)
+}
+
+fn proxy_check(kc: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "check",
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+        "--members-via-proxy",
+        "-o",
+        "json",
+        "--phase",
+        "pre",
+        "--fail-on",
+        "never",
+    ];
+    args.extend_from_slice(extra);
+    cli(&args)
+}
+
+const PROXY_PREFIX: &str = "/apis/cluster.karmada.io/v1alpha1/clusters/";
+
+#[test]
+fn members_via_proxy_report_what_direct_member_contexts_report() {
+    let (server, _dir, full, proxied) = start_proxied(&["member1", "member2"], vec![]);
+    let direct = live_check(&full, &["--phase", "pre", "--fail-on", "never"]);
+    assert_eq!(direct.code, 0, "{}", direct.stderr);
+    server.clear_request_log();
+    let via = proxy_check(&proxied, &[]);
+    assert_eq!(via.code, 0, "{}", via.stderr);
+    assert_eq!(keys(&via.report, &[]), keys(&direct.report, &[]));
+    for m in ["member1", "member2"] {
+        let scope = format!("member/{m}");
+        assert!(
+            finding(&via.report, "agent-impersonate-rbac")
+                .iter()
+                .any(|f| f["object"]["scope"] == scope.as_str() && f["status"] != "unknown"),
+            "no agent-impersonate-rbac finding for {scope}: {}",
+            via.report
+        );
+    }
+
+    // Only GETs, members never contacted directly, and each member read through karmada.
+    let log = server.request_log();
+    for r in &log {
+        assert_eq!(r.method, "GET", "{r:?}");
+        assert!(r.cluster == "karmada" || r.cluster == "host", "{r:?}");
+    }
+    for m in ["member1", "member2"] {
+        let prefix = format!("{PROXY_PREFIX}{m}/proxy/");
+        let n = log
+            .iter()
+            .filter(|r| r.cluster == "karmada" && r.path.starts_with(&prefix))
+            .count();
+        assert!(n > 0, "no proxied read of {m}: {log:?}");
+    }
+    drop(server);
+}
+
+#[test]
+fn a_forbidden_or_unreachable_proxy_member_makes_only_its_rules_unknown() {
+    // member2: get clusters/proxy forbidden; member3: registered, but no such cluster runs.
+    let faults = vec![Fault::new("karmada", FaultKind::Status(403))
+        .resource("clusters/proxy")
+        .name("member2")];
+    let (server, dir, _full, proxied) = start_proxied(&["member1", "member2", "member3"], faults);
+    let rules = members_rule_dir(dir.path());
+    let via = proxy_check(&proxied, &["--rules", rules.to_str().unwrap()]);
+    assert_eq!(via.code, 0, "{}", via.stderr);
+    let served = finding(&via.report, "members-serve-deployments");
+    let of = |m: &str| {
+        served
+            .iter()
+            .find(|f| f["object"]["scope"] == format!("member/{m}"))
+            .unwrap_or_else(|| panic!("no finding for {m}: {served:?}"))
+    };
+    assert_eq!(of("member1")["status"], "pass", "{}", of("member1"));
+    for (m, why) in [
+        ("member2", "cannot get resource \"clusters/proxy\""),
+        ("member3", "error trying to reach cluster member3"),
+    ] {
+        let f = of(m);
+        assert_eq!(f["status"], "unknown", "{f}");
+        let msg = f["message"].as_str().unwrap_or("");
+        assert!(msg.contains(m) && msg.contains(why), "{m}: {msg}");
+    }
+    // A rule over every member's objects cannot be judged with two members unread; its
+    // reason names both. Rules that read no member are unaffected.
+    let rbac = &finding(&via.report, "agent-impersonate-rbac")[0];
+    assert_eq!(rbac["status"], "unknown", "{rbac}");
+    let msg = rbac["message"].as_str().unwrap_or("");
+    assert!(
+        msg.contains("(member/member2)") && msg.contains("(member/member3)"),
+        "{msg}"
+    );
+    assert!(finding(&via.report, "apiserver-front-proxy-flags")
+        .iter()
+        .all(|f| f["status"] != "unknown"));
+    assert!(via.stderr.contains("member2"), "{}", via.stderr);
+    assert!(server.request_log().iter().all(|r| r.method == "GET"));
     drop(server);
 }

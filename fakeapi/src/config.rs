@@ -71,6 +71,9 @@ pub struct Fault {
     pub kind: FaultKind,
     /// `get` or `list`; `None` matches both.
     pub verb: Option<String>,
+    /// Object name (for `clusters/proxy`: the member cluster); `None` matches every
+    /// request, lists included.
+    pub name: Option<String>,
 }
 
 impl Fault {
@@ -81,6 +84,7 @@ impl Fault {
             namespace: None,
             kind,
             verb: None,
+            name: None,
         }
     }
 
@@ -98,6 +102,11 @@ impl Fault {
         self.verb = Some(verb.into());
         self
     }
+
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -106,4 +115,9 @@ pub struct ServerConfig {
     pub faults: Vec<Fault>,
     /// Applied to every request of every cluster, before any fault.
     pub default_latency: Option<Duration>,
+    /// Serve Karmada's cluster proxy on every cluster that holds `cluster.karmada.io`
+    /// Cluster objects: `GET /apis/cluster.karmada.io/v1alpha1/clusters/NAME/proxy/REST`
+    /// answers `REST` from the cluster of this server named NAME, as karmada-aggregated-
+    /// apiserver would. Off by default so the path stays a plain 404 elsewhere.
+    pub proxy_members: bool,
 }

@@ -11,6 +11,7 @@ pub struct Target<'a> {
     pub resource: Option<&'a str>,
     pub namespace: Option<&'a str>,
     pub verb: &'a str,
+    pub name: Option<&'a str>,
     pub has_continue: bool,
 }
 
@@ -96,7 +97,12 @@ fn matches(f: &Fault, t: &Target<'_>) -> bool {
         (Some(_), None) => false,
     };
     let verb_ok = f.verb.as_deref().is_none_or(|v| v == t.verb);
-    resource_ok && ns_ok && verb_ok
+    let name_ok = match (&f.name, t.name) {
+        (None, _) => true,
+        (Some(want), Some(got)) => want == got,
+        (Some(_), None) => false,
+    };
+    resource_ok && ns_ok && verb_ok && name_ok
 }
 
 #[cfg(test)]
@@ -117,6 +123,7 @@ mod tests {
             resource: Some("pods"),
             namespace: None,
             verb: "list",
+            name: None,
             has_continue: false,
         };
         assert_eq!(set.evaluate(&t).action, None);
@@ -140,6 +147,7 @@ mod tests {
             resource: Some("secrets"),
             namespace: Some("x"),
             verb: "list",
+            name: None,
             has_continue: false,
         };
         assert_eq!(set.evaluate(&t).action, Some(Action::Status(403)));

@@ -1,6 +1,8 @@
 //! Turning one request into one reply for one simulated cluster. Kept free of sockets so
 //! the routing rules can be read (and tested) on their own.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -21,6 +23,10 @@ pub struct ClusterState {
     pub bearer_token: Option<String>,
     pub server_address: String,
 }
+
+/// The clusters of one server by name, so karmada-apiserver's cluster proxy can reach
+/// its members the way karmada-aggregated-apiserver does (in process, no second hop).
+pub type Peers = HashMap<String, Arc<ClusterState>>;
 
 pub struct Request<'a> {
     pub method: &'a str,
@@ -174,10 +180,124 @@ pub fn parse_query(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-pub async fn handle(state: &ClusterState, req: &Request<'_>, user: &str) -> Reply {
+pub async fn handle(
+    state: &ClusterState,
+    peers: Option<&Peers>,
+    req: &Request<'_>,
+    user: &str,
+) -> Reply {
     if req.method != "GET" {
         return Reply::json(405, status::method_not_allowed(req.method));
     }
+    if let (Some(peers), Some((name, rest))) = (peers, proxy_target(req.path)) {
+        return proxy(state, peers, name, rest, req, user).await;
+    }
+    handle_local(state, req, user).await
+}
+
+/// `(cluster, path below proxy)` for `/apis/cluster.karmada.io/v1alpha1/clusters/NAME/proxy[/REST]`;
+/// a bare `.../proxy` is the member's `/`, as on the real aggregated apiserver.
+fn proxy_target(path: &str) -> Option<(&str, &str)> {
+    let tail = path.strip_prefix("/apis/cluster.karmada.io/v1alpha1/clusters/")?;
+    let (name, after) = tail.split_once('/')?;
+    let rest = after.strip_prefix("proxy")?;
+    if name.is_empty() || !(rest.is_empty() || rest.starts_with('/')) {
+        return None;
+    }
+    Some((name, if rest.is_empty() { "/" } else { rest }))
+}
+
+/// karmada-aggregated-apiserver's `clusters/proxy`: authorize `get clusters/proxy` (the
+/// karmada cluster's faults stand in for RBAC), require the Cluster object, then answer
+/// from the member as the same user (impersonation), with the member's own faults.
+async fn proxy(
+    state: &ClusterState,
+    peers: &Peers,
+    name: &str,
+    rest: &str,
+    req: &Request<'_>,
+    user: &str,
+) -> Reply {
+    let target = Target {
+        resource: Some("clusters/proxy"),
+        namespace: None,
+        verb: "get",
+        name: Some(name),
+        has_continue: false,
+    };
+    let close_mid_body =
+        match apply_faults(state, &target, || status::forbidden_proxy(user, name)).await {
+            Ok(c) => c,
+            Err(reply) => return reply,
+        };
+    let Some(res) = state
+        .store
+        .catalog()
+        .by_plural("cluster.karmada.io", "v1alpha1", "clusters")
+    else {
+        return Reply::json(404, status::no_such_resource());
+    };
+    if state.store.get(res, None, name).is_none() {
+        return Reply::json(404, status::not_found(res, name));
+    }
+    // A registered Cluster this server does not run (or runs unreachable): the
+    // aggregated apiserver cannot dial it and answers 500 InternalError.
+    let Some(member) = peers.get(name) else {
+        return Reply::json(
+            500,
+            status::status(
+                500,
+                "InternalError",
+                &format!(
+                    "Internal error occurred: error trying to reach cluster {name}: dial tcp: connect: connection refused"
+                ),
+                None,
+            ),
+        );
+    };
+    let inner = Request {
+        method: req.method,
+        path: rest,
+        query: req.query,
+        accept: req.accept,
+        authorization: None,
+        cert_user: None,
+    };
+    match handle_local(member, &inner, user).await {
+        Reply::Json { status, body, .. } if close_mid_body => Reply::CloseMidBody { status, body },
+        other => other,
+    }
+}
+
+/// Waits for the latency the faults (and the default) ask for; `Ok(close_mid_body)` to go
+/// on serving, `Err(reply)` when a fault answers instead.
+async fn apply_faults(
+    state: &ClusterState,
+    target: &Target<'_>,
+    forbidden: impl FnOnce() -> Value,
+) -> Result<bool, Reply> {
+    let decision = state.faults.evaluate(target);
+    let latency = state.default_latency.unwrap_or_default() + decision.latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match decision.action {
+        None => Ok(false),
+        Some(Action::CloseMidBody) => Ok(true),
+        Some(Action::Hang) => Err(Reply::Hang),
+        Some(Action::Gone) => Err(Reply::json(410, status::expired())),
+        Some(Action::TooManyRequests(secs)) => Err(Reply::Json {
+            status: 429,
+            body: status::too_many_requests(secs),
+            retry_after: Some(secs),
+        }),
+        Some(Action::Status(403)) => Err(Reply::json(403, forbidden())),
+        Some(Action::Status(code)) => Err(Reply::json(code, status::generic(code))),
+    }
+}
+
+/// One request answered by `state` itself (a proxy path here is just an unknown path).
+async fn handle_local(state: &ClusterState, req: &Request<'_>, user: &str) -> Reply {
     let query = Query(parse_query(req.query));
     let param = |k: &str| query.get(k);
     let r = route(req.path);
@@ -202,32 +322,16 @@ pub async fn handle(state: &ClusterState, req: &Request<'_>, user: &str) -> Repl
         resource: plural,
         namespace: ns,
         verb,
+        name,
         has_continue: param("continue").is_some_and(|c| !c.is_empty()),
     };
-    let decision = state.faults.evaluate(&target);
-    let latency = state.default_latency.unwrap_or_default() + decision.latency;
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    let close_mid_body = match decision.action {
-        None => false,
-        Some(Action::CloseMidBody) => true,
-        Some(Action::Hang) => return Reply::Hang,
-        Some(Action::Gone) => return Reply::json(410, status::expired()),
-        Some(Action::TooManyRequests(secs)) => {
-            return Reply::Json {
-                status: 429,
-                body: status::too_many_requests(secs),
-                retry_after: Some(secs),
-            }
-        }
-        Some(Action::Status(403)) => {
-            return Reply::json(
-                403,
-                status::forbidden(user, verb, resource, ns, name, req.path),
-            )
-        }
-        Some(Action::Status(code)) => return Reply::json(code, status::generic(code)),
+    let close_mid_body = match apply_faults(state, &target, || {
+        status::forbidden(user, verb, resource, ns, name, req.path)
+    })
+    .await
+    {
+        Ok(c) => c,
+        Err(reply) => return reply,
     };
 
     let reply = serve(state, r, resource, req, &query);
@@ -369,5 +473,23 @@ mod tests {
         assert_eq!(q[2], ("x".into(), "".into()));
         assert_eq!(q[3], ("bad".into(), "%zz".into()));
         assert_eq!(q[4], ("end".into(), "%4".into()));
+    }
+
+    #[test]
+    fn proxy_paths() {
+        let p = "/apis/cluster.karmada.io/v1alpha1/clusters";
+        assert_eq!(
+            proxy_target(&format!("{p}/m1/proxy/api/v1/secrets")),
+            Some(("m1", "/api/v1/secrets"))
+        );
+        assert_eq!(proxy_target(&format!("{p}/m1/proxy")), Some(("m1", "/")));
+        assert_eq!(proxy_target(&format!("{p}/m1/proxy/")), Some(("m1", "/")));
+        assert_eq!(proxy_target(&format!("{p}/m1/proxyx/version")), None);
+        assert_eq!(proxy_target(&format!("{p}/m1")), None);
+        assert_eq!(proxy_target(&format!("{p}/m1/status")), None);
+        assert_eq!(
+            proxy_target("/apis/cluster.karmada.io/v1alpha2/clusters/m1/proxy"),
+            None
+        );
     }
 }

@@ -23,7 +23,7 @@ use crate::config::ServerConfig;
 use crate::faults::FaultSet;
 use crate::kubeconfig;
 use crate::log::{RequestLog, RequestRecord};
-use crate::router::{self, ClusterState, Reply, Request};
+use crate::router::{self, ClusterState, Peers, Reply, Request};
 use crate::status;
 use crate::store::Store;
 use crate::tls::{ClientIdentity, Pki};
@@ -96,7 +96,9 @@ impl RunningServer {
         let (shutdown_tx, _) = watch::channel(false);
 
         let mut clusters = Vec::new();
-        let mut tasks = Vec::new();
+        // Every cluster's state exists before any listener serves, so the cluster proxy
+        // can find the members of the same server from the first request on.
+        let mut serving = Vec::new();
         for (i, mut spec) in cfg.clusters.into_iter().enumerate() {
             let listener = TcpListener::bind(("127.0.0.1", 0))
                 .await
@@ -132,10 +134,23 @@ impl RunningServer {
                 bearer_token: spec.bearer_token,
                 server_address: addr.to_string(),
             });
+            serving.push((listener, tls, state));
+        }
+        let peers: Option<Arc<Peers>> = cfg.proxy_members.then(|| {
+            Arc::new(
+                serving
+                    .iter()
+                    .map(|(_, _, s)| (s.name.clone(), s.clone()))
+                    .collect(),
+            )
+        });
+        let mut tasks = Vec::new();
+        for (listener, tls, state) in serving {
             tasks.push(tokio::spawn(accept_loop(
                 listener,
                 tls,
                 state,
+                peers.clone(),
                 user_map.clone(),
                 log.clone(),
                 shutdown_tx.subscribe(),
@@ -191,9 +206,24 @@ impl RunningServer {
     }
 
     pub fn kubeconfig_yaml(&self) -> String {
+        self.kubeconfig_yaml_of(|_| true)
+    }
+
+    /// A kubeconfig with only these clusters (by name or context), e.g. karmada and host
+    /// alone, so members can be reached only through karmada-apiserver's cluster proxy.
+    pub fn kubeconfig_yaml_only(&self, clusters: &[&str]) -> String {
+        self.kubeconfig_yaml_of(|c| {
+            clusters
+                .iter()
+                .any(|want| *want == c.name || *want == c.context)
+        })
+    }
+
+    fn kubeconfig_yaml_of(&self, keep: impl Fn(&ClusterHandle) -> bool) -> String {
         let entries: Vec<kubeconfig::Entry<'_>> = self
             .clusters
             .iter()
+            .filter(|c| keep(c))
             .filter_map(|c| {
                 Some(kubeconfig::Entry {
                     context: &c.context,
@@ -234,6 +264,7 @@ async fn accept_loop(
     listener: TcpListener,
     tls: TlsAcceptor,
     state: Arc<ClusterState>,
+    peers: Option<Arc<Peers>>,
     users: Users,
     log: RequestLog,
     mut shutdown: watch::Receiver<bool>,
@@ -253,11 +284,12 @@ async fn accept_loop(
         };
         let _ = tcp.set_nodelay(true);
         let (tls, state, users, log) = (tls.clone(), state.clone(), users.clone(), log.clone());
+        let peers = peers.clone();
         let mut shutdown = shutdown.clone();
         tokio::spawn(async move {
             tokio::select! {
                 _ = shutdown.changed() => {}
-                _ = serve_connection(tcp, tls, state, users, log) => {}
+                _ = serve_connection(tcp, tls, state, peers, users, log) => {}
             }
         });
     }
@@ -267,6 +299,7 @@ async fn serve_connection(
     tcp: tokio::net::TcpStream,
     tls: TlsAcceptor,
     state: Arc<ClusterState>,
+    peers: Option<Arc<Peers>>,
     users: Users,
     log: RequestLog,
 ) {
@@ -288,7 +321,8 @@ async fn serve_connection(
         });
     let svc = service_fn(move |req: http::Request<Incoming>| {
         let (state, log, cert_user) = (state.clone(), log.clone(), cert_user.clone());
-        async move { Ok::<_, Infallible>(respond(&state, &log, req, cert_user).await) }
+        let peers = peers.clone();
+        async move { Ok::<_, Infallible>(respond(&state, peers.as_deref(), &log, req, cert_user).await) }
     });
     let _ = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -299,6 +333,7 @@ async fn serve_connection(
 
 async fn respond(
     state: &ClusterState,
+    peers: Option<&Peers>,
     log: &RequestLog,
     req: http::Request<Incoming>,
     cert_user: Option<String>,
@@ -330,7 +365,7 @@ async fn respond(
             body: status::generic(401),
             retry_after: None,
         },
-        Some(u) => router::handle(state, &request, u).await,
+        Some(u) => router::handle(state, peers, &request, u).await,
     };
     record.status = reply.status();
     log.push(record);

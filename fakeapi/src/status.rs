@@ -91,6 +91,19 @@ pub fn forbidden(
     status(403, "Forbidden", &message, Some(details))
 }
 
+/// RBAC's answer to `get clusters/proxy` on one Cluster (subresources are named
+/// `resource/subresource` in the message, the object by its resource).
+pub fn forbidden_proxy(user: &str, cluster: &str) -> Value {
+    status(
+        403,
+        "Forbidden",
+        &format!(
+            "clusters.cluster.karmada.io \"{cluster}\" is forbidden: User \"{user}\" cannot get resource \"clusters/proxy\" in API group \"cluster.karmada.io\" at the cluster scope"
+        ),
+        Some(json!({"name": cluster, "group": "cluster.karmada.io", "kind": "clusters"})),
+    )
+}
+
 pub fn expired() -> Value {
     status(
         410,

@@ -36,6 +36,7 @@ async fn kube_rs_lists_pages_and_discovers() {
         clusters: vec![karmada, member],
         faults,
         default_latency: None,
+        proxy_members: false,
     })
     .await
     .unwrap();

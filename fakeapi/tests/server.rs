@@ -29,6 +29,7 @@ async fn start(faults: Vec<Fault>) -> (tempfile::TempDir, RunningServer) {
         clusters: two_clusters(dir.path()),
         faults,
         default_latency: None,
+        proxy_members: false,
     };
     let server = RunningServer::start(cfg).await.unwrap();
     (dir, server)
@@ -566,6 +567,7 @@ async fn many_concurrent_requests_with_latency() {
         clusters: two_clusters(dir.path()),
         faults: vec![],
         default_latency: Some(Duration::from_millis(20)),
+        proxy_members: false,
     };
     let server = RunningServer::start(cfg).await.unwrap();
     let tls = client_config(server.ca_pem(), server.client_identity("karmada"));
@@ -605,6 +607,7 @@ async fn unknown_fault_cluster_is_a_config_error() {
         clusters: vec![ClusterSpec::new("a", vec![])],
         faults: vec![Fault::new("b", FaultKind::Hang)],
         default_latency: None,
+        proxy_members: false,
     };
     assert!(RunningServer::start(cfg).await.is_err());
 }

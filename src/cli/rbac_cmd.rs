@@ -24,6 +24,17 @@ pub struct RbacArgs {
     /// Only what these rules read (name or id; repeatable).
     #[arg(long = "rule", value_name = "RULE")]
     pub only: Vec<String>,
+    /// Members are read through karmada-apiserver's cluster proxy (`check
+    /// --members-via-proxy`): the karmada role also lists Clusters and gets
+    /// `clusters/proxy`.
+    #[arg(long)]
+    pub members_via_proxy: bool,
+}
+
+/// What `--members-via-proxy` needs on karmada-apiserver beyond get/list: `get` on the
+/// `clusters/proxy` subresource (every proxied GET is authorized as that verb; facts §3).
+fn proxy_rule() -> Value {
+    json!({"apiGroups": ["cluster.karmada.io"], "resources": ["clusters/proxy"], "verbs": ["get"]})
 }
 
 /// The ClusterRole for a set of kinds, plus kinds it cannot name a resource for.
@@ -65,7 +76,11 @@ pub fn run(args: RbacArgs) -> anyhow::Result<i32> {
             bail!("unknown rule {o:?} (see `karmada-preflight rules`)");
         }
     }
-    let plan = Plan::from_catalog(&catalog, &args.only);
+    let mut plan = Plan::from_catalog(&catalog, &args.only);
+    if args.members_via_proxy {
+        // Member names come from the Cluster list, as in `check`.
+        plan.karmada.insert("Cluster".into());
+    }
     let mut out = String::new();
     for (scope, kinds, context) in [
         (
@@ -81,14 +96,31 @@ pub fn run(args: RbacArgs) -> anyhow::Result<i32> {
         (
             "member",
             &plan.member,
-            "apply to each member cluster (--member NAME=CONTEXT)",
+            if args.members_via_proxy {
+                "apply to each member cluster, bound to the karmada-apiserver user running \
+                 the check (the cluster proxy impersonates it)"
+            } else {
+                "apply to each member cluster (--member NAME=CONTEXT)"
+            },
         ),
     ] {
         if kinds.is_empty() {
             continue;
         }
-        let (role, unknown) = cluster_role(&args.name, scope, kinds);
+        let (mut role, unknown) = cluster_role(&args.name, scope, kinds);
         out.push_str(&format!("---\n# {scope}: {context}\n"));
+        if scope == "karmada" {
+            if args.members_via_proxy {
+                if let Some(rules) = role["rules"].as_array_mut() {
+                    rules.push(proxy_rule());
+                }
+            } else {
+                out.push_str(
+                    "# with check --members-via-proxy: also list clusters.cluster.karmada.io and get \
+                     clusters/proxy (rbac --members-via-proxy)\n",
+                );
+            }
+        }
         for k in unknown {
             out.push_str(&format!(
                 "# kind {k}: resource unknown without discovery; add it by hand\n"

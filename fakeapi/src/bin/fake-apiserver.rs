@@ -186,6 +186,8 @@ async fn main() -> anyhow::Result<()> {
         clusters,
         faults,
         default_latency: args.latency_ms.map(Duration::from_millis),
+        // The demo should behave like a real Karmada: `--members-via-proxy` works.
+        proxy_members: true,
     };
 
     let server = RunningServer::start(cfg).await?;

@@ -191,6 +191,22 @@ async fn list_resource(get: Getter, res: ApiResource) -> Result<ListResult, GapN
     }
 }
 
+/// Whether an error on a proxied `/version` comes from karmada-apiserver's cluster proxy
+/// rather than from the member: RBAC on `clusters/proxy`, a Cluster that no longer
+/// exists, or a member the aggregated apiserver cannot reach (5xx, after retries).
+fn proxy_failure(e: &ReqError) -> Option<GapCause> {
+    match e {
+        ReqError::Status {
+            code: 403, message, ..
+        } if message.contains("clusters/proxy") => Some(GapCause::Forbidden),
+        ReqError::Status {
+            code: 404, message, ..
+        } if message.contains("clusters.cluster.karmada.io") => Some(GapCause::Unreachable),
+        ReqError::Status { code, .. } if *code >= 500 => Some(GapCause::Unreachable),
+        _ => None,
+    }
+}
+
 async fn read_target(target: Target, kinds: BTreeSet<String>, limiter: Limiter) -> TargetResult {
     let mut out = TargetResult {
         target,
@@ -241,6 +257,15 @@ async fn read_target(target: Target, kinds: BTreeSet<String>, limiter: Limiter) 
         Err(e @ ReqError::Status { code: 401, .. }) => {
             unreadable(&mut out, &e, GapCause::Forbidden);
             return out;
+        }
+        // Through the cluster proxy, /version failing says the proxy refused or could not
+        // reach the member: without this every rule over the member would see its API
+        // "not served" or "failing" (and fail) instead of the member being unreadable.
+        Err(e) if out.target.via_proxy => {
+            if let Some(cause) = proxy_failure(&e) {
+                unreadable(&mut out, &e, cause);
+                return out;
+            }
         }
         // Some proxies do not pass /version through; discovery will tell.
         Err(_) => {}
@@ -401,15 +426,16 @@ pub async fn collect(plan: &Plan, opts: &LiveOptions) -> anyhow::Result<Collecti
                 label: ctx,
                 scopes,
                 config,
+                via_proxy: false,
             },
             kinds,
         ));
     }
     let limiter = Limiter::new(opts.concurrency, opts.request_timeout);
-    let karmada_config = targets
+    let karmada_target = targets
         .iter()
         .find(|(t, _)| t.scopes.contains(&Scope::Karmada))
-        .map(|(t, _)| t.config.clone());
+        .map(|(t, _)| (t.config.clone(), t.label.clone()));
     let pb = progress_bar(opts.progress, targets.len());
     let results = if opts.connect.members_via_proxy {
         // Members are known only once karmada-apiserver answered.
@@ -418,7 +444,7 @@ pub async fn collect(plan: &Plan, opts: &LiveOptions) -> anyhow::Result<Collecti
             .partition(|(t, _)| t.scopes.contains(&Scope::Karmada));
         let mut r = run_targets(first, &limiter, pb.as_ref()).await;
         let mut members = Vec::new();
-        if let Some(cfg) = &karmada_config {
+        if let Some((cfg, karmada_label)) = &karmada_target {
             let explicit: BTreeSet<String> = opts
                 .connect
                 .members
@@ -432,9 +458,10 @@ pub async fn collect(plan: &Plan, opts: &LiveOptions) -> anyhow::Result<Collecti
                 match connect::via_proxy(cfg, &name) {
                     Ok(c) => members.push((
                         Target {
-                            label: format!("{}/proxy/{name}", r[0].target.label),
+                            label: format!("{karmada_label}/proxy/{name}"),
                             scopes: vec![Scope::Member(name.clone())],
                             config: c,
+                            via_proxy: true,
                         },
                         plan.member.clone(),
                     )),
@@ -622,6 +649,35 @@ fn fill_member_versions(col: &mut Collection) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proxy_failures_are_told_from_member_answers() {
+        let st = |code: u16, message: &str| ReqError::Status {
+            code,
+            reason: String::new(),
+            message: message.into(),
+        };
+        let forbidden = st(403, "clusters.cluster.karmada.io \"m\" is forbidden: User \"u\" cannot get resource \"clusters/proxy\"");
+        assert_eq!(proxy_failure(&forbidden), Some(GapCause::Forbidden));
+        let gone = st(404, "clusters.cluster.karmada.io \"m\" not found");
+        assert_eq!(proxy_failure(&gone), Some(GapCause::Unreachable));
+        assert_eq!(
+            proxy_failure(&st(500, "error trying to reach")),
+            Some(GapCause::Unreachable)
+        );
+        // The member's own answers: left to discovery to judge.
+        assert_eq!(
+            proxy_failure(&st(
+                403,
+                "forbidden: User \"u\" cannot get path \"/version\""
+            )),
+            None
+        );
+        assert_eq!(
+            proxy_failure(&st(404, "the server could not find the requested resource")),
+            None
+        );
+    }
 
     #[test]
     fn encodes_continue_tokens() {

@@ -36,6 +36,10 @@ pub struct Target {
     pub label: String,
     pub scopes: Vec<Scope>,
     pub config: kube::Config,
+    /// Reached through karmada-apiserver's cluster proxy: an error status can then come
+    /// from the proxy (RBAC on `clusters/proxy`, no such Cluster, member not reachable)
+    /// rather than from the member.
+    pub via_proxy: bool,
 }
 
 /// A scope the user asked for (or Karmada's defaults imply) that has no usable context.
