@@ -12,6 +12,9 @@ use fakeapi::{load_objects_from_dir, ClusterSpec, Fault, FaultKind, RunningServe
 use serde_json::{json, Value};
 
 const RUN_TIMEOUT: Duration = Duration::from_secs(90);
+/// Runs with injected faults must end well within this (a process timeout, not a speed
+/// assertion: the retries and timeouts they go through add up to a few seconds).
+const FAULT_RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -60,12 +63,16 @@ struct Run {
 }
 
 fn cli(args: &[&str]) -> Run {
+    cli_within(args, RUN_TIMEOUT)
+}
+
+fn cli_within(args: &[&str], timeout: Duration) -> Run {
     let out = Command::cargo_bin("karmada-preflight")
         .unwrap()
         .args(args)
         // Live defaults must come from the flags, not from the machine running the tests.
         .env_remove("KUBECONFIG")
-        .timeout(RUN_TIMEOUT)
+        .timeout(timeout)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -78,6 +85,10 @@ fn cli(args: &[&str]) -> Run {
 }
 
 fn live_check(kc: &Path, extra: &[&str]) -> Run {
+    live_check_within(kc, extra, RUN_TIMEOUT)
+}
+
+fn live_check_within(kc: &Path, extra: &[&str], timeout: Duration) -> Run {
     let mut args = vec![
         "check",
         "--kubeconfig",
@@ -90,7 +101,7 @@ fn live_check(kc: &Path, extra: &[&str]) -> Run {
         "json",
     ];
     args.extend_from_slice(extra);
-    cli(&args)
+    cli_within(&args, timeout)
 }
 
 /// (rule, status, object scope/kind/namespace/name) for each finding.
@@ -113,6 +124,13 @@ fn keys(report: &Value, skip_rules: &[&str]) -> BTreeSet<String> {
             )
         })
         .collect()
+}
+
+/// Rules over karmada and host objects that a member-only or read-only fault leaves alone.
+fn karmada_and_host_rules_still_report(report: &Value) {
+    for rule in ["apiserver-front-proxy-flags", "cluster-apiservice"] {
+        assert_eq!(finding(report, rule)[0]["status"], "action", "{rule}");
+    }
 }
 
 fn finding<'a>(report: &'a Value, rule: &str) -> Vec<&'a Value> {
@@ -259,14 +277,7 @@ fn forbidden_reads_make_only_the_rules_that_need_them_unknown() {
         "{c}"
     );
     // The other rules still ran.
-    assert_eq!(
-        finding(&run.report, "apiserver-front-proxy-flags")[0]["status"],
-        "action"
-    );
-    assert_eq!(
-        finding(&run.report, "cluster-apiservice")[0]["status"],
-        "action"
-    );
+    karmada_and_host_rules_still_report(&run.report);
     assert!(run.stderr.contains("forbidden"), "{}", run.stderr);
     drop(server);
 }
@@ -752,5 +763,122 @@ fn a_forbidden_or_unreachable_proxy_member_makes_only_its_rules_unknown() {
         .all(|f| f["status"] != "unknown"));
     assert!(via.stderr.contains("member2"), "{}", via.stderr);
     assert!(server.request_log().iter().all(|r| r.method == "GET"));
+    drop(server);
+}
+
+/// One fault on member2's Deployments (which hold `fillers` extra Deployments, so lists
+/// have several pages), read by a CEL rule over member Deployments (which, unlike the
+/// `api-served` template, leaves gaps to the engine): the run ends (FAULT_RUN_TIMEOUT is a
+/// process timeout), exits 0, the rule is unknown with a reason naming the resource and
+/// member2, and the karmada/host rules still report. Returns the rule's message.
+fn member2_deployments_fault(fault: FaultKind, fillers: usize, extra: &[&str]) -> String {
+    let mut fleet = v0_10_fleet(vec![]);
+    for i in 0..fillers {
+        fleet[3]
+            .objects
+            .push(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": format!("filler-{i:04}"), "namespace": "apps"},
+            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}));
+    }
+    let faults = vec![Fault::new("member2", fault).resource("deployments")];
+    let (server, dir, kc) = start(fleet, faults);
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("containers.yaml"),
+        r#"id: KPT003
+name: member-deployments-have-containers
+pack: test
+title: Member Deployments have containers
+template: cel
+params:
+  match: {apiVersion: apps/v1, kind: Deployment, scope: member}
+  expression: size(object.spec.template.spec.containers) > 0
+phases: {pre: error, post: error}
+why: test
+fix: test
+"#,
+    )
+    .unwrap();
+    let mut args = vec!["--rules", rules.to_str().unwrap(), "--phase", "pre"];
+    args.extend_from_slice(extra);
+    let run = live_check_within(&kc, &args, FAULT_RUN_TIMEOUT);
+    assert_eq!(
+        run.code, 0,
+        "unknowns do not fail --fail-on error: {}",
+        run.stderr
+    );
+    let f = &finding(&run.report, "member-deployments-have-containers");
+    assert!(!f.is_empty(), "{}", run.report);
+    let u = f
+        .iter()
+        .find(|f| f["status"] == "unknown")
+        .unwrap_or_else(|| panic!("no unknown: {f:?}"));
+    let msg = u["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("cannot list deployments.apps cluster-wide") && msg.contains("member2"),
+        "{msg}"
+    );
+    assert!(
+        u["evidence"].to_string().contains("in cluster member2"),
+        "{u}"
+    );
+    karmada_and_host_rules_still_report(&run.report);
+    for r in server.request_log() {
+        assert_eq!(r.method, "GET", "{r:?}");
+    }
+    drop(server);
+    msg
+}
+
+#[test]
+fn a_connection_closed_mid_list_makes_only_that_members_rule_unknown() {
+    let msg = member2_deployments_fault(FaultKind::CloseMidBody, 0, &[]);
+    assert!(msg.contains("bad response"), "{msg}");
+}
+
+#[test]
+fn a_list_slower_than_the_request_timeout_makes_its_rule_unknown() {
+    let msg = member2_deployments_fault(
+        FaultKind::Latency(Duration::from_secs(5)),
+        0,
+        &["--request-timeout", "1s"],
+    );
+    assert!(msg.contains("no answer within 1s"), "{msg}");
+}
+
+#[test]
+fn a_continue_token_that_always_expires_makes_its_rule_unknown() {
+    // 1200 Deployments: every list has a second page, whose token always gets 410.
+    let msg = member2_deployments_fault(FaultKind::GoneOnContinue { times: 1000 }, 1200, &[]);
+    assert!(msg.contains("410"), "{msg}");
+}
+
+#[test]
+fn endless_429_makes_its_rule_unknown_after_bounded_retries() {
+    let msg = member2_deployments_fault(
+        FaultKind::TooManyRequests {
+            retry_after_secs: 1,
+        },
+        0,
+        &[],
+    );
+    assert!(msg.contains("429"), "{msg}");
+}
+
+#[test]
+fn every_cluster_hanging_exits_2_within_the_budget() {
+    let faults = ["karmada", "host", "member1", "member2"]
+        .iter()
+        .map(|c| Fault::new(*c, FaultKind::Hang))
+        .collect();
+    let (server, _dir, kc) = start(v0_10_fleet(vec![]), faults);
+    let run = live_check_within(&kc, &["--request-timeout", "1s"], FAULT_RUN_TIMEOUT);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no cluster could be read"),
+        "{}",
+        run.stderr
+    );
     drop(server);
 }

@@ -35,7 +35,7 @@ pub mod tls;
 pub use blocking::BlockingServer;
 pub use config::{ClusterSpec, Fault, FaultKind, ServerConfig};
 pub use fixtures::load_objects_from_dir;
-pub use fleet::generate_fleet;
+pub use fleet::{generate_fleet, member_name};
 pub use log::RequestRecord;
 pub use server::RunningServer;
 pub use store::{decode_continue, encode_continue};

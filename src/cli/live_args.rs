@@ -31,6 +31,11 @@ pub struct LiveArgs {
     /// (/apis/cluster.karmada.io/v1alpha1/clusters/NAME/proxy); --member entries win.
     #[arg(long)]
     pub members_via_proxy: bool,
+    /// Every kubeconfig context other than the karmada and host ones (and other than
+    /// `karmada-apiserver`/`karmada-host`) is a member named after its context; --member
+    /// entries win.
+    #[arg(long)]
+    pub members_from_kubeconfig: bool,
     /// Do not verify API server certificates. Only for test clusters.
     #[arg(long)]
     pub insecure_skip_tls_verify: bool,
@@ -51,6 +56,7 @@ impl LiveArgs {
             || self.host_context.is_some()
             || !self.members.is_empty()
             || self.members_via_proxy
+            || self.members_from_kubeconfig
     }
 
     pub fn options(&self) -> LiveOptions {
@@ -61,6 +67,7 @@ impl LiveArgs {
                 host_context: self.host_context.clone(),
                 members: self.members.clone(),
                 members_via_proxy: self.members_via_proxy,
+                members_from_kubeconfig: self.members_from_kubeconfig,
                 insecure_skip_tls_verify: self.insecure_skip_tls_verify,
             },
             concurrency: self.concurrency,

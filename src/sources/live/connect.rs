@@ -25,6 +25,8 @@ pub struct ConnectOptions {
     pub members: Vec<(String, String)>,
     /// Reach every registered member through karmada-apiserver's cluster proxy.
     pub members_via_proxy: bool,
+    /// Every other context in the kubeconfig is a member named after its context.
+    pub members_from_kubeconfig: bool,
     pub insecure_skip_tls_verify: bool,
 }
 
@@ -122,6 +124,25 @@ pub fn choose(
     for (name, ctx) in &opts.members {
         check(ctx, &format!("--member {name}="))?;
         chosen.push((Scope::Member(name.clone()), ctx.clone()));
+    }
+    if opts.members_from_kubeconfig {
+        // Every context not already serving a scope, and not one of Karmada's own names
+        // (an unused karmada-host is still not a member), in kubeconfig order; explicit
+        // --member entries win on both name and context.
+        let mut taken: std::collections::HashSet<String> =
+            chosen.iter().map(|(_, c)| c.clone()).collect();
+        let mut names: std::collections::HashSet<String> =
+            opts.members.iter().map(|(n, _)| n.clone()).collect();
+        for c in &k.contexts {
+            let ctx = &c.name;
+            if ctx == KARMADA_CONTEXT || ctx == HOST_CONTEXT || taken.contains(ctx) {
+                continue;
+            }
+            if names.insert(ctx.clone()) {
+                taken.insert(ctx.clone());
+                chosen.push((Scope::Member(ctx.clone()), ctx.clone()));
+            }
+        }
     }
     Ok((chosen, missing))
 }
@@ -227,6 +248,39 @@ contexts:
             ..Default::default()
         };
         assert!(choose(&k, &opts).unwrap_err().to_string().contains("nope"));
+    }
+
+    #[test]
+    fn members_from_kubeconfig_takes_every_other_context() {
+        let text = KC.replace(
+            "- name: other\n  context: {cluster: c, user: u}\n",
+            "- name: other\n  context: {cluster: c, user: u}\n\
+             - name: m1\n  context: {cluster: c, user: u}\n\
+             - name: m2\n  context: {cluster: c, user: u}\n",
+        );
+        let k = Kubeconfig::from_yaml(&text).unwrap();
+        assert_eq!(k.contexts.len(), 5);
+        let opts = ConnectOptions {
+            members: vec![("first".into(), "m2".into())],
+            members_from_kubeconfig: true,
+            ..Default::default()
+        };
+        let (chosen, _) = choose(&k, &opts).unwrap();
+        let members: Vec<(String, String)> = chosen
+            .iter()
+            .filter_map(|(s, c)| match s {
+                Scope::Member(n) => Some((n.clone(), c.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            members,
+            vec![
+                ("first".to_string(), "m2".to_string()),
+                ("other".to_string(), "other".to_string()),
+                ("m1".to_string(), "m1".to_string()),
+            ]
+        );
     }
 
     #[test]
