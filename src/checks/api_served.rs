@@ -102,12 +102,15 @@ impl ApiServed {
                     location: None,
                 })
                 .collect();
-            // Forbidden or unreachable says nothing about whether the API is served.
+            // Forbidden, unreachable or a read cut short says nothing about whether the
+            // API is served; only an answer that it is not (404, 5xx) fails the rule.
             let o = match g.cause {
-                GapCause::Forbidden | GapCause::Unreachable => Outcome::unknown(format!(
-                    "cannot tell whether `{}` works: {}",
-                    self.p.command, g.reason
-                )),
+                GapCause::Forbidden | GapCause::Unreachable | GapCause::Interrupted => {
+                    Outcome::unknown(format!(
+                        "cannot tell whether `{}` works: {}",
+                        self.p.command, g.reason
+                    ))
+                }
                 GapCause::NotServed | GapCause::Failed => Outcome::violation(format!(
                     "`{}` fails: {} ({} in {scope})",
                     self.p.command, g.reason, self.p.api_version

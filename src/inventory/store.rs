@@ -76,8 +76,11 @@ pub enum GapCause {
     Unreachable,
     /// The API server does not serve the kind (not in discovery, 404).
     NotServed,
-    /// Any other failure after retries (5xx, 429 without end, torn responses).
+    /// The server answered with an error after retries (5xx): it is up but cannot serve.
     Failed,
+    /// The read was cut short after retries (torn responses, endless 429, a list whose
+    /// continue token kept expiring): transient, says nothing about what is served.
+    Interrupted,
 }
 
 /// A (scope, kind) the collector could not read completely.

@@ -53,7 +53,10 @@ impl ReqError {
             } => GapCause::Forbidden,
             ReqError::Status { code: 404, .. } => GapCause::NotServed,
             ReqError::Transport(_) | ReqError::Timeout(_) => GapCause::Unreachable,
-            _ => GapCause::Failed,
+            ReqError::Status {
+                code: 500..=599, ..
+            } => GapCause::Failed,
+            _ => GapCause::Interrupted,
         }
     }
 
