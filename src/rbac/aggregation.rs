@@ -55,37 +55,32 @@ pub(crate) fn effective_rules(nodes: &[AggregationNode<'_>], root: usize) -> Agg
         source_rule_index: src.map_or(i, |(_, k)| k),
     };
     let mut out = Aggregated::default();
-    match node.selectors {
-        None => {
-            out.rules = node
-                .rules
-                .iter()
-                .enumerate()
-                .map(|(i, r)| own(None, i, r))
-                .collect();
-            return out;
-        }
+    // Without a usable aggregationRule only the role's stored rules count.
+    let selectors = match node.selectors {
+        None => None,
         Some(Err(e)) => {
             out.notes.push(format!(
                 "ClusterRole {:?} has an invalid aggregationRule ({e}); the aggregation controller fails to sync it, so only its stored rules count",
                 node.name
             ));
-            out.rules = node
-                .rules
-                .iter()
-                .enumerate()
-                .map(|(i, r)| own(None, i, r))
-                .collect();
-            return out;
+            None
         }
-        Some(Ok(sels)) => {
-            if sels.iter().any(Selector::selects_everything) {
-                out.notes.push(format!(
-                    "ClusterRole {:?} has an empty clusterRoleSelector, which selects every ClusterRole in the cluster",
-                    node.name
-                ));
-            }
-        }
+        Some(Ok(sels)) => Some(sels),
+    };
+    let Some(sels) = selectors else {
+        out.rules = node
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| own(None, i, r))
+            .collect();
+        return out;
+    };
+    if sels.iter().any(Selector::selects_everything) {
+        out.notes.push(format!(
+            "ClusterRole {:?} has an empty clusterRoleSelector, which selects every ClusterRole in the cluster",
+            node.name
+        ));
     }
 
     let reachable = reachable_from(nodes, root);
