@@ -758,6 +758,56 @@ fn clamp_to_text(src: &str, pos: Pos) -> Pos {
     }
 }
 
+/// The last position inside `src`: its last line (YAML breaks lines at `\n`, `\r\n` and
+/// `\r`) and the column just after that line's last character.
+fn text_end(src: &str) -> Pos {
+    let bytes = src.as_bytes();
+    let mut line = 1u32;
+    let mut last_break_end = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
+                line = line.saturating_add(1);
+                i += 2;
+                last_break_end = i;
+                continue;
+            }
+            b'\n' | b'\r' => {
+                line = line.saturating_add(1);
+                last_break_end = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let len = src[last_break_end..]
+        .chars()
+        .count()
+        .min(u32::MAX as usize - 1) as u32;
+    Pos {
+        line,
+        column: len + 1,
+    }
+}
+
+/// saphyr acts as if the text ended with a line break: events at the end of a text
+/// without one (the empty key of a trailing `?`, a closing mapping) sit on a line after
+/// the last. Only positions of the document that ends the text can be there; move them
+/// to the text's end so every recorded position points inside the file.
+fn clamp_doc_to_end(src: &str, end: &mut Option<Pos>, spans: &mut SpanIndex, start: &mut Pos) {
+    let end = *end.get_or_insert_with(|| text_end(src));
+    let past = |p: &Pos| *p > end;
+    if past(start) {
+        *start = end;
+    }
+    for (_, _, pos) in spans.entries.iter_mut() {
+        if past(pos) {
+            *pos = end;
+        }
+    }
+}
+
 /// Outcome of parsing one file's text.
 #[derive(Debug, Default)]
 pub struct ParseOutcome {
@@ -789,6 +839,8 @@ pub fn parse_documents_keeping(
     let mut parser = Parser::new_from_str(&protected);
     let mut doc: Option<DocBuilder> = None;
     let mut index = 0usize;
+    // Computed once, and only for a file whose last document reaches its end.
+    let mut end: Option<Pos> = None;
     loop {
         let next: Option<Result<(Event, Span), ScanError>> = parser.next_event();
         match next {
@@ -820,10 +872,17 @@ pub fn parse_documents_keeping(
                         } else if let Some(value) = b.root {
                             if !value.is_null() {
                                 out.documents += 1;
+                                let mut spans = b.spans;
+                                let mut start = b.start.unwrap_or(Pos { line: 1, column: 1 });
+                                // A document ending before the last quarter of the text
+                                // (in characters, at most its bytes) is not at its end.
+                                if span.start.index() >= src.len() / 4 {
+                                    clamp_doc_to_end(src, &mut end, &mut spans, &mut start);
+                                }
                                 on_doc(ParsedDoc {
                                     value,
-                                    spans: b.spans,
-                                    start: b.start.unwrap_or(Pos { line: 1, column: 1 }),
+                                    spans,
+                                    start,
                                     index,
                                     kind_skipped: b.skipping,
                                 });
@@ -1046,6 +1105,17 @@ mod tests {
         let (docs, _) = parse_keeping("kind: List\nitems:\n- kind: Secret\n", &|_| false);
         assert!(!docs[0].kind_skipped);
         assert_eq!(docs[0].value["items"][0]["kind"], "Secret");
+    }
+
+    #[test]
+    fn positions_at_the_end_of_a_text_without_final_break_stay_inside() {
+        // saphyr puts the empty key of the trailing `?` on line 5, after the text.
+        let (docs, _) = parse("\n\n?\n  ");
+        let end = Pos { line: 4, column: 3 };
+        assert_eq!(docs[0].spans.exact("/"), Some(end));
+        assert!(docs[0].spans.iter().all(|(_, p)| p <= end));
+        let (docs, _) = parse("a:\r\n  b: \r\n");
+        assert!(docs[0].spans.iter().all(|(_, p)| p.line <= 3));
     }
 
     #[test]
