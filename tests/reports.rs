@@ -657,7 +657,7 @@ fn rules_shows_severity_version_shows_rules_version_and_completions_work() {
     let (code, out, _) = run(&["rules", "-o", "json"]);
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&out).expect("json");
-    let flags = v
+    let flags = v["rules"]
         .as_array()
         .expect("array")
         .iter()

@@ -12,6 +12,7 @@ pub mod crd_removed;
 pub mod endpointslice_v1beta1;
 pub mod front_proxy_certs;
 pub mod front_proxy_secret;
+pub mod hop_coverage;
 pub mod image_version;
 pub mod impersonator_secret;
 pub mod input_valid;
@@ -118,6 +119,7 @@ pub const TEMPLATES: &[(&str, Compile)] = &[
     ("aggregated-apiserver", aggregated_apiserver::compile),
     ("apiservice-service-link", service_link::compile),
     ("version-path", version_path::compile),
+    ("hop-coverage", hop_coverage::compile),
     ("waiver-expired", waiver_expired::compile),
     ("cel", cel::compile),
     ("component-flags", component_flags::compile),

@@ -271,7 +271,8 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
             }
             plan
         }
-    };
+    }
+    .with_catalog(&catalog);
     eprintln!(
         "karmada-preflight: phase {}: {}",
         decision.phase, decision.reason

@@ -56,7 +56,18 @@ pub fn list(args: RulesArgs) -> anyhow::Result<i32> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            // Per hop: how many rules and which release notes they come from, so a hop
+            // with no rules is visible as such (0) rather than absent.
+            let known: Vec<String> = crate::rules::path::KNOWN_RELEASES
+                .iter()
+                .map(|(a, b)| format!("v{a}.{b}"))
+                .collect();
+            let doc = json!({
+                "rules": v,
+                "hops": crate::rules::path::hop_summaries(&cat),
+                "knownReleases": known,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
         }
         "table" => {
             let mut t = Table::new();

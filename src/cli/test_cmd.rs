@@ -250,7 +250,8 @@ fn run_one(catalog: &Catalog, file: &Path, doc: &ParsedDoc) -> Result<(String, V
             ..UpgradePlan::default()
         },
         None => UpgradePlan::default(),
-    };
+    }
+    .with_catalog(catalog);
     let opts = RunOptions {
         phase,
         now: time::OffsetDateTime::now_utc(),

@@ -17,7 +17,12 @@ pub struct RunOptions {
 }
 
 pub fn run_rules(catalog: &Catalog, inv: &Inventory, opts: &RunOptions) -> Vec<Finding> {
-    run_rules_on_path(catalog, inv, opts, &UpgradePlan::default())
+    run_rules_on_path(
+        catalog,
+        inv,
+        opts,
+        &UpgradePlan::default().with_catalog(catalog),
+    )
 }
 
 /// Run the rules that apply on `plan`: rules without a hop, then each hop's rules in path

@@ -5,10 +5,69 @@
 //! with [`KarmadaVersion::minor_steps_between`] and runs every pack on the path, in order.
 //! Without `--to` the default path is the single hop v0.10 -> v1.0, the tool's original
 //! scope. Rules without a hop (pack `core`, user rules that name none) always run.
+//!
+//! Unknown ground is never a pass: the releases the rules were written against are listed
+//! in [`KNOWN_RELEASES`]; a `--from`/`--to` outside them is a usage error naming them, and a
+//! hop on the path that no pack covers is reported `unknown` by the core rule
+//! `hop-pack-known` (it reads [`UpgradePlan::rules_per_hop`]).
+
+use std::collections::BTreeMap;
 
 use crate::k8s::{KarmadaVersion, MinorHop};
 
+use super::catalog::Catalog;
 use super::spec::RuleSpec;
+
+/// Every Karmada minor release the bundled packs were researched against, oldest first
+/// (v1.19 from its release candidates). Extend it together with the packs of a new release.
+pub const KNOWN_RELEASES: &[(u32, u32)] = &[
+    (0, 9),
+    (0, 10),
+    (1, 0),
+    (1, 1),
+    (1, 2),
+    (1, 3),
+    (1, 4),
+    (1, 5),
+    (1, 6),
+    (1, 7),
+    (1, 8),
+    (1, 9),
+    (1, 10),
+    (1, 11),
+    (1, 12),
+    (1, 13),
+    (1, 14),
+    (1, 15),
+    (1, 16),
+    (1, 17),
+    (1, 18),
+    (1, 19),
+];
+
+/// The newest release the rules know.
+pub fn newest_known() -> (u32, u32) {
+    KNOWN_RELEASES[KNOWN_RELEASES.len() - 1]
+}
+
+pub fn is_known_release(minor: (u32, u32)) -> bool {
+    KNOWN_RELEASES.contains(&minor)
+}
+
+/// `v0.9, v0.10, v1.0, …` for error messages.
+pub fn known_releases_list() -> String {
+    KNOWN_RELEASES
+        .iter()
+        .map(|(a, b)| format!("v{a}.{b}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The release after `minor`, when the rules know it (`v1.18` -> `v1.19`).
+pub fn next_known(minor: (u32, u32)) -> Option<(u32, u32)> {
+    let i = KNOWN_RELEASES.iter().position(|m| *m == minor)?;
+    KNOWN_RELEASES.get(i + 1).copied()
+}
 
 /// `v0.10->v1.0`: the form rule files use in `hop`.
 pub fn hop_label(h: &MinorHop) -> String {
@@ -49,6 +108,9 @@ pub struct UpgradePlan {
     pub hops: Vec<MinorHop>,
     /// The user asked for this path with `--to` (the default path is not a jump).
     pub explicit: bool,
+    /// Rules loaded for each hop label (`v1.12->v1.13` -> 7); a hop of the path missing
+    /// here has no pack, so nothing about it was checked. Filled by [`UpgradePlan::with_catalog`].
+    pub rules_per_hop: BTreeMap<String, usize>,
 }
 
 impl Default for UpgradePlan {
@@ -61,14 +123,36 @@ impl Default for UpgradePlan {
                 to: (1, 0),
             }],
             explicit: false,
+            rules_per_hop: BTreeMap::new(),
         }
     }
 }
 
+/// `--from`/`--to` name a release the rules know, else a usage error listing them.
+fn known(flag: &str, s: &str) -> anyhow::Result<KarmadaVersion> {
+    let v = KarmadaVersion::parse(s).map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
+    let minor = (v.major(), v.minor());
+    if !is_known_release(minor) {
+        let (a, b) = newest_known();
+        let why = if minor > (a, b) {
+            format!("it is newer than v{a}.{b}, the newest release these rules know")
+        } else {
+            "Karmada has no such release (or it predates the rules)".to_string()
+        };
+        anyhow::bail!(
+            "{flag} {s}: v{}.{} is not a Karmada release the rules know ({why}); known releases: {}",
+            v.major(),
+            v.minor(),
+            known_releases_list()
+        );
+    }
+    Ok(v)
+}
+
 impl UpgradePlan {
     pub fn between(from: &str, to: &str) -> anyhow::Result<UpgradePlan> {
-        let f = KarmadaVersion::parse(from).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
-        let t = KarmadaVersion::parse(to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+        let t = known("--to", to)?;
+        let f = known("--from", from)?;
         let hops = KarmadaVersion::minor_steps_between(f, t)?;
         if hops.is_empty() {
             anyhow::bail!(
@@ -83,7 +167,23 @@ impl UpgradePlan {
             to: Some(to.to_string()),
             hops,
             explicit: true,
+            rules_per_hop: BTreeMap::new(),
         })
+    }
+
+    /// Record how many rules the catalog holds for each hop, so hops without a pack are
+    /// reported rather than silently passed.
+    pub fn with_catalog(mut self, catalog: &Catalog) -> UpgradePlan {
+        self.rules_per_hop = rules_per_hop(catalog);
+        self
+    }
+
+    /// The hops of the path no loaded rule covers.
+    pub fn uncovered(&self) -> Vec<String> {
+        self.labels()
+            .into_iter()
+            .filter(|h| self.rules_per_hop.get(h).copied().unwrap_or(0) == 0)
+            .collect()
     }
 
     pub fn labels(&self) -> Vec<String> {
@@ -104,6 +204,88 @@ impl UpgradePlan {
     }
 }
 
+/// Hop label -> number of rules in the catalog for it.
+pub fn rules_per_hop(catalog: &Catalog) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for r in &catalog.rules {
+        if let Some(h) = &r.spec.hop {
+            *m.entry(h.replace(' ', "")).or_insert(0) += 1;
+        }
+    }
+    m
+}
+
+/// What the rules know about one hop, for `rules -o json`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HopSummary {
+    pub hop: String,
+    pub packs: Vec<String>,
+    /// Rules of the hop (its `release-notes` rule included).
+    pub rules: usize,
+    /// Notes the hop's `release-notes` rule reports as info (what state cannot show).
+    pub notes: usize,
+    /// The release notes and upgrade guides the hop's rules were written from: every
+    /// `docs` link of its rules and the `sources` of its `release-notes` rule.
+    pub release_notes: Vec<String>,
+}
+
+/// One summary per hop between consecutive known releases (a hop without rules shows 0),
+/// then any other hop user rules name.
+pub fn hop_summaries(catalog: &Catalog) -> Vec<HopSummary> {
+    let mut labels: Vec<String> = KNOWN_RELEASES
+        .windows(2)
+        .map(|w| {
+            hop_label(&MinorHop {
+                from: w[0],
+                to: w[1],
+            })
+        })
+        .collect();
+    for h in rules_per_hop(catalog).into_keys() {
+        if !labels.contains(&h) {
+            labels.push(h);
+        }
+    }
+    labels
+        .into_iter()
+        .map(|hop| {
+            let rules: Vec<_> = catalog
+                .rules
+                .iter()
+                .filter(|r| r.spec.hop.as_deref().map(|h| h.replace(' ', "")) == Some(hop.clone()))
+                .collect();
+            let mut packs: Vec<String> = rules.iter().map(|r| r.spec.pack.clone()).collect();
+            packs.sort();
+            packs.dedup();
+            let mut release_notes: Vec<String> = Vec::new();
+            let mut notes = 0;
+            for r in &rules {
+                if r.spec.template == "release-notes" {
+                    notes += r.spec.params["notes"].as_array().map_or(0, Vec::len);
+                    for s in r.spec.params["sources"].as_array().into_iter().flatten() {
+                        if let Some(s) = s.as_str() {
+                            release_notes.push(s.to_string());
+                        }
+                    }
+                }
+                if let Some(d) = &r.spec.docs {
+                    release_notes.push(d.clone());
+                }
+            }
+            release_notes.sort();
+            release_notes.dedup();
+            HopSummary {
+                hop,
+                packs,
+                rules: rules.len(),
+                notes,
+                release_notes,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +301,30 @@ mod tests {
         assert_eq!(p.labels(), ["v0.10->v1.0", "v1.0->v1.1", "v1.1->v1.2"]);
         assert!(UpgradePlan::between("v1.2.0", "v1.2.3").is_err());
         assert!(UpgradePlan::between("v1.2.0", "v1.1").is_err());
+    }
+
+    #[test]
+    fn releases_past_the_known_ones_are_refused_with_the_list() {
+        let e = UpgradePlan::between("v1.18", "v1.23")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--to v1.23") && e.contains("newer than v1.19"),
+            "{e}"
+        );
+        assert!(
+            e.contains("v0.9, v0.10, v1.0,") && e.ends_with("v1.19"),
+            "{e}"
+        );
+        let e = UpgradePlan::between("v1.99", "v1.100")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("v1.100") || e.contains("v1.99"), "{e}");
+        assert!(UpgradePlan::between("v0.8", "v0.9").is_err());
+        assert_eq!(next_known((1, 18)), Some((1, 19)));
+        assert_eq!(next_known(newest_known()), None);
+        let p = UpgradePlan::between("v1.17.3", "v1.19.0-rc.0").unwrap();
+        assert_eq!(p.labels(), ["v1.17->v1.18", "v1.18->v1.19"]);
+        assert_eq!(p.uncovered(), ["v1.17->v1.18", "v1.18->v1.19"]);
     }
 }
