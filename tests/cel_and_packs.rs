@@ -2,22 +2,8 @@
 
 mod common;
 
-use assert_cmd::Command;
-use common::{at, check, findings, line_of, only};
+use common::{at, check, findings, line_of, only, preflight};
 use serde_json::Value;
-
-fn preflight(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("karmada-preflight")
-        .expect("binary builds")
-        .args(args)
-        .output()
-        .expect("binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn example_cel_rules_pass_their_tests() {

@@ -4,23 +4,10 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::preflight;
 use karmada_preflight::inventory::Inventory;
 use karmada_preflight::rules::{run_rules_on_path, Catalog, Phase, RunOptions, UpgradePlan};
 use serde_json::Value;
-
-fn preflight(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("karmada-preflight")
-        .expect("binary builds")
-        .args(args)
-        .output()
-        .expect("binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn a_release_that_does_not_exist_is_a_usage_error_listing_the_known_ones() {

@@ -26,6 +26,20 @@ pub fn check(args: &[&str]) -> (i32, Value) {
     (code, report)
 }
 
+/// Run `karmada-preflight <args>`; returns (exit code, stdout, stderr).
+pub fn preflight(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("karmada-preflight")
+        .expect("binary builds")
+        .args(args)
+        .output()
+        .expect("binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// All findings of `rule`.
 pub fn findings<'a>(report: &'a Value, rule: &str) -> Vec<&'a Value> {
     report["findings"]
