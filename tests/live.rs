@@ -7,6 +7,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod common;
+
 use assert_cmd::Command;
 use fakeapi::{load_objects_from_dir, ClusterSpec, Fault, FaultKind, RunningServer, ServerConfig};
 use serde_json::{json, Value};
@@ -104,26 +106,8 @@ fn live_check_within(kc: &Path, extra: &[&str], timeout: Duration) -> Run {
     cli_within(&args, timeout)
 }
 
-/// (rule, status, object scope/kind/namespace/name) for each finding.
 fn keys(report: &Value, skip_rules: &[&str]) -> BTreeSet<String> {
-    report["findings"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no findings in {report}"))
-        .iter()
-        .filter(|f| !skip_rules.contains(&f["rule"].as_str().unwrap_or("")))
-        .map(|f| {
-            let o = &f["object"];
-            format!(
-                "{} {} {}/{}/{}/{}",
-                f["rule"].as_str().unwrap_or(""),
-                f["status"].as_str().unwrap_or(""),
-                o["scope"].as_str().unwrap_or(""),
-                o["kind"].as_str().unwrap_or(""),
-                o["namespace"].as_str().unwrap_or(""),
-                o["name"].as_str().unwrap_or("")
-            )
-        })
-        .collect()
+    common::finding_keys(report, skip_rules)
 }
 
 /// Rules over karmada and host objects that a member-only or read-only fault leaves alone.
@@ -138,19 +122,6 @@ fn finding<'a>(report: &'a Value, rule: &str) -> Vec<&'a Value> {
         .as_array()
         .map(|a| a.iter().filter(|f| f["rule"] == rule).collect())
         .unwrap_or_default()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 /// `collect --out DIR`, which must succeed.
@@ -194,10 +165,10 @@ fn live_check_reports_what_the_offline_check_of_the_same_files_reports() {
     let (server, dir, kc) = start(v0_10_fleet(vec![]), vec![]);
     // The same files as an offline bundle with the same scopes.
     let bundle = dir.path().join("offline");
-    copy_dir(&fixture("karmada-v0.10.1"), &bundle.join("karmada"));
-    copy_dir(&fixture("karmada-v0.10.1"), &bundle.join("host"));
+    common::copy_dir(&fixture("karmada-v0.10.1"), &bundle.join("karmada"));
+    common::copy_dir(&fixture("karmada-v0.10.1"), &bundle.join("host"));
     for m in ["member1", "member2"] {
-        copy_dir(
+        common::copy_dir(
             &fixture("karmada-v0.10.1/artifacts/agent"),
             &bundle.join("members").join(m),
         );

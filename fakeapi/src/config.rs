@@ -20,6 +20,10 @@ pub struct ClusterSpec {
     /// without a client certificate (the TLS layer then makes the certificate optional,
     /// but still rejects certificates not signed by our CA).
     pub bearer_token: Option<String>,
+    /// API groups this cluster does not serve at all (absent from discovery, objects of
+    /// them dropped), as a cluster without that API installed: `cluster.karmada.io` on
+    /// a karmada-apiserver whose aggregated API was never set up.
+    pub unserved_groups: Vec<String>,
 }
 
 impl ClusterSpec {
@@ -32,6 +36,7 @@ impl ClusterSpec {
             objects,
             unreachable: false,
             bearer_token: None,
+            unserved_groups: Vec::new(),
         }
     }
 

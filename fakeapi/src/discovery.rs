@@ -369,6 +369,11 @@ impl Catalog {
         Catalog { resources }
     }
 
+    /// Stop serving these API groups.
+    pub fn drop_groups(&mut self, groups: &[String]) {
+        self.resources.retain(|r| !groups.contains(&r.group));
+    }
+
     pub fn resources(&self) -> &[ResourceInfo] {
         &self.resources
     }

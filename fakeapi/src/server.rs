@@ -104,7 +104,11 @@ impl RunningServer {
                 .await
                 .context("binding 127.0.0.1:0")?;
             let addr = listener.local_addr()?;
-            let store = Store::new(&spec.name, std::mem::take(&mut spec.objects));
+            let store = Store::serving(
+                &spec.name,
+                std::mem::take(&mut spec.objects),
+                &spec.unserved_groups,
+            );
             clusters.push(ClusterHandle {
                 name: spec.name.clone(),
                 context: spec.context_name().to_string(),

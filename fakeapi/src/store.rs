@@ -40,8 +40,10 @@ pub enum ListError {
 }
 
 impl Store {
-    /// Builds the store for `cluster`; objects lacking kind/apiVersion/name are skipped.
-    pub fn new(cluster: &str, raw: Vec<Value>) -> Store {
+    /// Builds the store for `cluster`, serving every API group but those in `unserved`
+    /// (not in discovery, their objects dropped); objects lacking kind/apiVersion/name
+    /// are skipped.
+    pub fn serving(cluster: &str, raw: Vec<Value>, unserved: &[String]) -> Store {
         let mut objects = Vec::new();
         for v in raw {
             flatten_into(v, &mut objects);
@@ -56,7 +58,8 @@ impl Store {
             ok
         });
 
-        let catalog = Catalog::build(&objects);
+        let mut catalog = Catalog::build(&objects);
+        catalog.drop_groups(unserved);
         add_implied_namespaces(&catalog, &mut objects);
 
         let mut index: BTreeMap<ResourceKey, BTreeMap<(String, String), Value>> = BTreeMap::new();
@@ -296,7 +299,7 @@ mod tests {
 
     #[test]
     fn pages_cover_everything_once() {
-        let store = Store::new(
+        let store = Store::serving(
             "c",
             vec![
                 cm("b", "z"),
@@ -305,6 +308,7 @@ mod tests {
                 cm("b", "a"),
                 cm("c", "q"),
             ],
+            &[],
         );
         let res = store
             .catalog()

@@ -118,6 +118,17 @@ impl ApiServed {
             };
             return Some(o.about(subject).with_evidence(evidence));
         }
+        // Discovery answered without the kind: the command fails with "the server
+        // doesn't have a resource type" there.
+        if ctx.inv.is_not_served(self.kind, scope) {
+            return Some(
+                Outcome::violation(format!(
+                    "`{}` fails: kind {} ({}) is not served in {scope} (its API discovery does not list it)",
+                    self.p.command, self.kind, self.p.api_version
+                ))
+                .about(subject),
+            );
+        }
         let sel = match scope {
             Scope::Karmada => ScopeSel::Karmada,
             Scope::Host => ScopeSel::Host,

@@ -6,4 +6,4 @@ pub mod store;
 pub mod workload;
 
 pub use object::{Location, Object, ObjectRef, Origin, Scope};
-pub use store::{Gap, GapCause, InputProblem, InputSummary, Inventory, ScopeSel};
+pub use store::{Gap, GapCause, InputProblem, InputSummary, Inventory, LiveRead, ScopeSel};

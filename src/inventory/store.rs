@@ -48,6 +48,26 @@ pub struct InputSummary {
     pub documents: usize,
     pub objects: usize,
     pub bytes: u64,
+    /// How a live cluster was read (absent for files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveRead>,
+}
+
+/// One live cluster's read, for the report rather than the log: what it cost, what
+/// failed, and which kinds its discovery does not serve (read as zero objects).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveRead {
+    /// Kubeconfig context (or proxy path) the reads went to.
+    pub cluster: String,
+    /// Requests sent for this cluster (retries not counted).
+    pub requests: usize,
+    pub millis: u64,
+    /// Reads that failed (each also a gap).
+    pub gaps: usize,
+    /// Kinds the cluster's discovery does not list: no such objects can exist there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_served: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -59,6 +79,9 @@ pub struct Inventory {
     /// (scope, kind) pairs a live collector listed completely: an empty result there
     /// means "none exist", not "not looked at".
     listed: BTreeSet<(Scope, String)>,
+    /// (scope, kind) pairs whose API server does not serve the kind at all (discovery
+    /// lists no such resource): also in `listed`, with zero objects. Absence is evidence.
+    not_served: BTreeSet<(Scope, String)>,
     /// Objects read but not kept because no active rule reads their kind.
     pub skipped_objects: usize,
     /// Reads that could not be made (forbidden, cluster unreachable, ...): the rules that
@@ -132,6 +155,23 @@ impl Inventory {
 
     pub fn mark_listed(&mut self, scope: Scope, kind: &str) {
         self.listed.insert((scope, kind.to_string()));
+    }
+
+    /// The API server of `scope` does not serve `kind`: there are none of it there. Also
+    /// marks the kind listed, so rules read the absence as "none exist".
+    pub fn mark_not_served(&mut self, scope: Scope, kind: &str) {
+        self.listed.insert((scope.clone(), kind.to_string()));
+        self.not_served.insert((scope, kind.to_string()));
+    }
+
+    /// Whether the API server of `scope` was seen not to serve `kind`.
+    pub fn is_not_served(&self, kind: &str, scope: &Scope) -> bool {
+        self.not_served.iter().any(|(s, k)| k == kind && s == scope)
+    }
+
+    /// Every (scope, kind) seen not served, in order.
+    pub fn not_served(&self) -> impl Iterator<Item = &(Scope, String)> {
+        self.not_served.iter()
     }
 
     /// Whether a collector listed `kind` completely in `scope` (not just "holds some").

@@ -274,6 +274,7 @@ fn load_file(spec: &InputSpec, limits: &Limits, filter: &KindFilter) -> FileResu
             documents: 0,
             objects: 0,
             bytes: 0,
+            live: None,
         },
         skipped: 0,
     };

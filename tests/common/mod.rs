@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: run the real binary and read its JSON report.
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -88,4 +89,27 @@ pub fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(&p, &dest).unwrap();
         }
     }
+}
+
+/// `rule status scope/kind/namespace/name` for each finding (rules in `skip` left out):
+/// what must agree between two runs over the same clusters.
+pub fn finding_keys(report: &Value, skip: &[&str]) -> BTreeSet<String> {
+    report["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings in {report}"))
+        .iter()
+        .filter(|f| !skip.contains(&f["rule"].as_str().unwrap_or("")))
+        .map(|f| {
+            let o = &f["object"];
+            format!(
+                "{} {} {}/{}/{}/{}",
+                f["rule"].as_str().unwrap_or(""),
+                f["status"].as_str().unwrap_or(""),
+                o["scope"].as_str().unwrap_or(""),
+                o["kind"].as_str().unwrap_or(""),
+                o["namespace"].as_str().unwrap_or(""),
+                o["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
 }

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,12 +13,15 @@ use serde_json::Value;
 use tokio::task::JoinSet;
 
 use super::connect::{self, ConnectOptions, Target};
-use super::discovery::{self, ApiResource};
+use super::counted::Counted;
+use super::discovery::{self, ApiResource, NotServed};
 use super::errors::ReqError;
 use super::plan::Plan;
 use super::redact::redact;
 use super::request::{Getter, Limiter, StatsSnapshot};
-use crate::inventory::{Gap, GapCause, InputSummary, Inventory, Object, ObjectRef, Origin, Scope};
+use crate::inventory::{
+    Gap, GapCause, InputSummary, Inventory, LiveRead, Object, ObjectRef, Origin, Scope,
+};
 
 /// Page size for lists: big enough that most lists are one request, small enough that
 /// a huge namespace does not become one giant response.
@@ -60,6 +64,13 @@ pub struct ClusterReport {
     /// Set when nothing could be read from it.
     pub error: Option<String>,
     pub objects: usize,
+    /// Requests sent to it (retries not counted) and the time from first to last.
+    pub requests: usize,
+    pub elapsed: Duration,
+    /// Failed reads (each a gap on every scope the cluster serves).
+    pub gaps: usize,
+    /// Kinds its discovery does not list, with the reason as discovery said it.
+    pub not_served: Vec<NotServed>,
 }
 
 /// A resource listed in a scope (for the bundle's file names and manifest).
@@ -110,6 +121,9 @@ struct TargetResult {
     error: Option<String>,
     lists: Vec<ListResult>,
     gaps: Vec<GapNote>,
+    not_served: Vec<NotServed>,
+    requests: usize,
+    elapsed: Duration,
 }
 
 /// Percent-encode a query value (continue tokens are base64: `+`, `/`, `=`).
@@ -128,7 +142,7 @@ fn encode(v: &str) -> String {
 /// All pages of one list. A 410 on a continue token means the snapshot expired: the
 /// list restarts from the beginning (never `resourceVersion=0`, which with a limit
 /// would read a cache that ignores pagination).
-async fn list_all(get: &Getter, path: &str) -> Result<Vec<Value>, ReqError> {
+async fn list_all(get: &Counted, path: &str) -> Result<Vec<Value>, ReqError> {
     let mut items = Vec::new();
     let mut cont: Option<String> = None;
     let mut restarts = 0;
@@ -162,7 +176,7 @@ async fn list_all(get: &Getter, path: &str) -> Result<Vec<Value>, ReqError> {
     }
 }
 
-async fn list_resource(get: Getter, res: ApiResource) -> Result<ListResult, GapNote> {
+async fn list_resource(get: Counted, res: ApiResource) -> Result<ListResult, GapNote> {
     let gap = |e: &ReqError, ns: Option<&str>| GapNote {
         kind: res.kind.clone(),
         verb: "list".into(),
@@ -208,12 +222,29 @@ fn proxy_failure(e: &ReqError) -> Option<GapCause> {
 }
 
 async fn read_target(target: Target, kinds: BTreeSet<String>, limiter: Limiter) -> TargetResult {
+    let started = Instant::now();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let mut out = read_target_counted(target, kinds, limiter, requests.clone()).await;
+    out.requests = requests.load(Ordering::Relaxed);
+    out.elapsed = started.elapsed();
+    out
+}
+
+async fn read_target_counted(
+    target: Target,
+    kinds: BTreeSet<String>,
+    limiter: Limiter,
+    requests: Arc<AtomicUsize>,
+) -> TargetResult {
     let mut out = TargetResult {
         target,
         git_version: None,
         error: None,
         lists: Vec::new(),
         gaps: Vec::new(),
+        not_served: Vec::new(),
+        requests: 0,
+        elapsed: Duration::ZERO,
     };
     let unreadable = |out: &mut TargetResult, e: &ReqError, cause: GapCause| {
         let msg = format!(
@@ -240,7 +271,7 @@ async fn read_target(target: Target, kinds: BTreeSet<String>, limiter: Limiter) 
             return out;
         }
     };
-    let get = Getter::new(client, limiter);
+    let get = Counted::new(Getter::new(client, limiter), requests);
     // /version first: cheap, allowed to every authenticated user, and it tells an
     // unreachable cluster from a forbidden resource before any list is tried.
     match get.get("/version").await {
@@ -284,6 +315,7 @@ async fn read_target(target: Target, kinds: BTreeSet<String>, limiter: Limiter) 
             reason: u.reason,
         });
     }
+    out.not_served = resolved.not_served;
     let mut set = JoinSet::new();
     for res in resolved.resources.into_values() {
         set.spawn(list_resource(get.clone(), res));
@@ -548,12 +580,24 @@ fn assemble(results: Vec<TargetResult>, plan: &Plan, missing: Vec<connect::Missi
                     complete: l.narrowed.is_none(),
                 });
             }
+            // Absence is evidence: discovery answered without the kind, so there are
+            // none of it in this cluster (said once, in this input's summary).
+            for ns in &r.not_served {
+                inv.mark_not_served(scope.clone(), &ns.kind);
+            }
             inv.inputs.push(InputSummary {
                 source: format!("cluster {}", r.target.label),
                 scope: scope.clone(),
                 documents: 0,
                 objects: in_scope,
                 bytes: 0,
+                live: Some(LiveRead {
+                    cluster: r.target.label.clone(),
+                    requests: r.requests,
+                    millis: u64::try_from(r.elapsed.as_millis()).unwrap_or(u64::MAX),
+                    gaps: r.gaps.len(),
+                    not_served: r.not_served.iter().map(|n| n.kind.clone()).collect(),
+                }),
             });
             count += in_scope;
             for g in &r.gaps {
@@ -576,6 +620,10 @@ fn assemble(results: Vec<TargetResult>, plan: &Plan, missing: Vec<connect::Missi
             git_version: r.git_version,
             error: r.error,
             objects: count,
+            requests: r.requests,
+            elapsed: r.elapsed,
+            gaps: r.gaps.len(),
+            not_served: r.not_served,
         });
     }
     Collection {

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use super::counted::Counted;
 use super::errors::ReqError;
 use super::plan::known;
-use super::request::Getter;
 use crate::inventory::GapCause;
 
 /// A listable resource as the server serves it.
@@ -64,10 +64,22 @@ pub struct Unresolved {
     pub reason: String,
 }
 
+/// A kind the server's discovery answered for and does not list: evidence that no
+/// object of it exists there, not a failed read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotServed {
+    pub kind: String,
+    /// `kind MultiClusterService is not served by this API server`.
+    pub reason: String,
+}
+
 #[derive(Debug, Default)]
 pub struct Resolved {
     pub resources: BTreeMap<String, ApiResource>,
+    /// Discovery failed (403, timeout, 5xx): whether the kind exists is not known.
     pub unresolved: Vec<Unresolved>,
+    /// Discovery answered and the kind is not in it.
+    pub not_served: Vec<NotServed>,
 }
 
 fn hint_resource(kind: &str) -> String {
@@ -115,7 +127,7 @@ fn resources_in(doc: &Value, group: &str, version: &str) -> Vec<ApiResource> {
 
 /// Map each kind to the resource the server lists it as, preferring each group's
 /// preferred version. A failure on one group leaves only that group's kinds unresolved.
-pub async fn resolve(get: &Getter, kinds: &BTreeSet<String>) -> Resolved {
+pub async fn resolve(get: &Counted, kinds: &BTreeSet<String>) -> Resolved {
     let mut out = Resolved::default();
     let mut wanted: BTreeSet<String> = kinds.clone();
     let fail = |out: &mut Resolved, kind: &str, cause: GapCause, reason: String| {
@@ -140,6 +152,13 @@ pub async fn resolve(get: &Getter, kinds: &BTreeSet<String>) -> Resolved {
                         out.resources.insert(r.kind.clone(), r);
                     }
                 }
+                for k in core.iter().filter(|k| wanted.contains(*k)) {
+                    out.not_served.push(NotServed {
+                        kind: k.clone(),
+                        reason: format!("kind {k} is not served by this API server (/api/v1)"),
+                    });
+                }
+                wanted.retain(|k| !core.contains(k));
             }
             Err(e) => {
                 for k in &core {
@@ -201,6 +220,8 @@ pub async fn resolve(get: &Getter, kinds: &BTreeSet<String>) -> Resolved {
     }
     // Kinds without a hint could be in any group: then every group is asked.
     let unknown_kinds = wanted.iter().any(|k| known(k).is_none());
+    // A group whose discovery failed may hold any kind without a hint.
+    let mut group_failed: Option<String> = None;
     for (group, versions) in &served {
         let here: Vec<String> = wanted
             .iter()
@@ -228,6 +249,9 @@ pub async fn resolve(get: &Getter, kinds: &BTreeSet<String>) -> Resolved {
                 // The aggregated-API failure mode: the group is listed but its
                 // discovery document answers 503. Only the hinted kinds are lost.
                 Err(e) => {
+                    group_failed.get_or_insert_with(|| {
+                        format!("discovery of {group}/{version} failed: {e}")
+                    });
                     for k in here.iter().filter(|k| known(k).is_some()) {
                         if wanted.remove(k) {
                             fail(
@@ -246,13 +270,20 @@ pub async fn resolve(get: &Getter, kinds: &BTreeSet<String>) -> Resolved {
         }
     }
     for k in wanted {
-        let why = match known(&k) {
+        if let (None, Some(why)) = (known(&k), &group_failed) {
+            fail(&mut out, &k, GapCause::Failed, why.clone());
+            continue;
+        }
+        let reason = match known(&k) {
             Some(h) if !served.iter().any(|(g, _)| g == h.group) => {
-                format!("API group {} is not served by this API server", h.group)
+                format!(
+                    "kind {k}: API group {} is not served by this API server",
+                    h.group
+                )
             }
             _ => format!("kind {k} is not served by this API server"),
         };
-        fail(&mut out, &k, GapCause::NotServed, why);
+        out.not_served.push(NotServed { kind: k, reason });
     }
     out
 }

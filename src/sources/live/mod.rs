@@ -8,6 +8,7 @@
 
 pub mod collect;
 pub mod connect;
+pub mod counted;
 pub mod discovery;
 pub mod errors;
 pub mod plan;

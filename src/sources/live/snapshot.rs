@@ -56,6 +56,16 @@ pub struct Manifest {
     pub listed: Vec<ListedEntry>,
     #[serde(default)]
     pub gaps: Vec<Gap>,
+    /// Kinds a cluster's discovery does not list: read as zero objects, not as gaps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_served: Vec<NotServedEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct NotServedEntry {
+    pub scope: String,
+    pub kind: String,
 }
 
 fn scope_dir(scope: &Scope) -> PathBuf {
@@ -142,6 +152,14 @@ pub fn write(
             .collect(),
         listed,
         gaps: col.inv.gaps.clone(),
+        not_served: col
+            .inv
+            .not_served()
+            .map(|(s, k)| NotServedEntry {
+                scope: s.to_string(),
+                kind: k.clone(),
+            })
+            .collect(),
     };
     let v = serde_json::to_value(&manifest).context("encoding the manifest")?;
     std::fs::write(dir.join(MANIFEST_FILE), to_yaml(&v)).context("writing collected.yaml")?;
@@ -172,6 +190,12 @@ pub fn apply_manifest(path: &Path, inv: &mut Inventory) -> Result<(), String> {
         match Scope::parse(&l.scope) {
             Some(s) => inv.mark_listed(s, &l.kind),
             None => return Err(format!("unknown scope {:?}", l.scope)),
+        }
+    }
+    for n in &m.not_served {
+        match Scope::parse(&n.scope) {
+            Some(s) => inv.mark_not_served(s, &n.kind),
+            None => return Err(format!("unknown scope {:?}", n.scope)),
         }
     }
     inv.gaps.extend(m.gaps);
