@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::helm;
 use super::limits::Limits;
 use super::yaml::{parse_documents_keeping, ParsedDoc, Pos};
 use crate::inventory::{
@@ -188,6 +189,9 @@ fn walk(
 /// What one file yielded.
 struct FileResult {
     objects: Vec<Object>,
+    /// Per object: 0 for a document of the file, 1 and 2 for manifests embedded in the
+    /// Helm chart's ConfigMaps (`helm::expand`).
+    depth: Vec<u8>,
     problems: Vec<InputProblem>,
     summary: InputSummary,
     skipped: usize,
@@ -263,6 +267,7 @@ fn line_col_of_byte(bytes: &[u8], offset: usize) -> Pos {
 fn load_file(spec: &InputSpec, limits: &Limits, filter: &KindFilter) -> FileResult {
     let mut res = FileResult {
         objects: Vec::new(),
+        depth: Vec::new(),
         problems: Vec::new(),
         summary: InputSummary {
             source: spec
@@ -312,26 +317,84 @@ fn load_file(spec: &InputSpec, limits: &Limits, filter: &KindFilter) -> FileResu
         }
     };
     let path: Arc<Path> = Arc::from(Path::new(&name));
-    // Documents of kinds no rule reads are not built past their top-level scalars.
-    let keep = filter.as_ref().map(|f| move |kind: &str| f.contains(kind));
+    // Documents of kinds no rule reads are not built past their top-level scalars. The
+    // Helm chart's ConfigMaps carry the objects of karmada-apiserver, and the chart's
+    // `karmada-version` ConfigMap states the version: those files keep ConfigMaps.
+    let configmaps = helm::may_embed(text) || text.contains(KARMADA_VERSION_KEY);
+    let keep = filter
+        .as_ref()
+        .map(|f| move |kind: &str| f.contains(kind) || (configmaps && kind == "ConfigMap"));
     let keep_ref = keep.as_ref().map(|k| k as &dyn Fn(&str) -> bool);
+    let ctx = FileCtx {
+        path: &path,
+        scope: &spec.scope,
+        filter,
+        text,
+        limits,
+    };
     let outcome = parse_documents_keeping(text, limits, keep_ref, |doc| {
         res.summary.documents += 1;
-        add_document(doc, &path, &spec.scope, filter, &mut res);
+        add_document(doc, &ctx, &mut res);
     });
     for p in outcome.problems {
         res.problems.push(at(p.pos, p.message, p.warning));
     }
+    drop_embedded_duplicates(&mut res);
     res
 }
 
-fn add_document(
-    doc: ParsedDoc,
-    path: &Arc<Path>,
-    scope: &Scope,
-    filter: &KindFilter,
-    res: &mut FileResult,
-) {
+/// The `data` key of the ConfigMap `karmada-version` the chart keeps in karmada-apiserver.
+const KARMADA_VERSION_KEY: &str = "karmadaVersion";
+
+/// The chart renders the same static resources twice in some versions (a top-level
+/// `<release>-static-resources` and a copy nested in `<release>-config`); an embedded
+/// object is dropped when one with the same identity was read less deeply nested.
+fn drop_embedded_duplicates(res: &mut FileResult) {
+    if res.depth.iter().all(|d| *d == 0) {
+        return;
+    }
+    let mut best: std::collections::HashMap<&ObjectRef, u8> = std::collections::HashMap::new();
+    for (o, d) in res.objects.iter().zip(&res.depth) {
+        let e = best.entry(&o.r).or_insert(*d);
+        *e = (*e).min(*d);
+    }
+    let keep: Vec<bool> = res
+        .objects
+        .iter()
+        .zip(&res.depth)
+        .scan(HashSet::new(), |seen, (o, d)| {
+            let k = *d == 0 || (best.get(&o.r) == Some(d) && seen.insert(o.r.clone()));
+            Some(k)
+        })
+        .collect();
+    let dropped = keep.iter().filter(|k| !**k).count();
+    if dropped == 0 {
+        return;
+    }
+    let mut i = 0;
+    res.objects.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+    let mut j = 0;
+    res.depth.retain(|_| {
+        j += 1;
+        keep[j - 1]
+    });
+    res.summary.objects -= dropped;
+}
+
+/// What every document of one file shares.
+struct FileCtx<'a> {
+    path: &'a Arc<Path>,
+    scope: &'a Scope,
+    filter: &'a KindFilter,
+    text: &'a str,
+    limits: &'a Limits,
+}
+
+fn add_document(doc: ParsedDoc, ctx: &FileCtx<'_>, res: &mut FileResult) {
+    let (path, scope, filter) = (ctx.path, ctx.scope, ctx.filter);
     let spans = doc.spans;
     let start = doc.start;
     let Value::Object(_) = &doc.value else {
@@ -365,6 +428,10 @@ fn add_document(
         for (i, item) in items.into_iter().enumerate() {
             let prefix = format!("/items/{i}");
             let item_start = spans.exact(&prefix).unwrap_or(start);
+            if item.get("kind").and_then(Value::as_str) == Some("ConfigMap") {
+                add_configmap(item, spans.subtree(&prefix), item_start, ctx, res);
+                continue;
+            }
             add_object(
                 item,
                 Lazy::Sub(&spans, prefix),
@@ -374,7 +441,12 @@ fn add_document(
                 filter,
                 res,
             );
+            res.depth.resize(res.objects.len(), 0);
         }
+        return;
+    }
+    if kind == "ConfigMap" {
+        add_configmap(doc.value, spans, start, ctx, res);
         return;
     }
     add_object(
@@ -386,6 +458,64 @@ fn add_document(
         filter,
         res,
     );
+    res.depth.resize(res.objects.len(), 0);
+}
+
+/// A ConfigMap: the objects the Helm chart embeds in it are loaded too, in the scope its
+/// hook Jobs apply them to; the ConfigMap itself is kept when a rule reads ConfigMaps or
+/// it is the chart's `karmada-version` record.
+fn add_configmap(
+    value: Value,
+    spans: super::yaml::SpanIndex,
+    start: Pos,
+    ctx: &FileCtx<'_>,
+    res: &mut FileResult,
+) {
+    let file = ctx.path.display().to_string();
+    let embedded = helm::expand(&value, &spans, ctx.text, ctx.limits);
+    for p in embedded.problems {
+        res.problems.push(InputProblem {
+            location: Location::file(&file, p.pos, ""),
+            message: p.message,
+            warning: p.warning,
+        });
+    }
+    for d in embedded.docs {
+        let scope = match d.target {
+            helm::Target::KarmadaApiserver => Scope::Karmada,
+            helm::Target::Host => ctx.scope.clone(),
+        };
+        add_object(
+            d.value,
+            Lazy::Whole(d.spans),
+            d.start,
+            ctx.path,
+            &scope,
+            ctx.filter,
+            res,
+        );
+        res.depth.resize(res.objects.len(), d.depth);
+    }
+    let version_record =
+        value.pointer("/metadata/name").and_then(Value::as_str) == Some("karmada-version");
+    let keep_all = match ctx.filter {
+        Some(f) if version_record && !f.contains("ConfigMap") => {
+            let mut f = f.clone();
+            f.insert("ConfigMap".into());
+            Some(f)
+        }
+        other => other.clone(),
+    };
+    add_object(
+        value,
+        Lazy::Whole(spans),
+        start,
+        ctx.path,
+        ctx.scope,
+        &keep_all,
+        res,
+    );
+    res.depth.resize(res.objects.len(), 0);
 }
 
 enum Lazy<'a> {

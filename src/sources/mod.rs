@@ -1,6 +1,7 @@
 //! Where objects come from: offline files (this folder) and live clusters (`live/`).
 
 pub mod files;
+pub mod helm;
 pub mod limits;
 pub mod live;
 pub mod yaml;

@@ -82,6 +82,20 @@ impl SpanIndex {
         out
     }
 
+    /// The same index with every position passed through `f`: a manifest embedded in a
+    /// ConfigMap's block scalar is parsed on its own, then moved to where it sits in the
+    /// file (`sources::helm`).
+    pub fn map_positions(&self, f: impl Fn(Pos) -> Pos) -> SpanIndex {
+        SpanIndex {
+            arena: self.arena.clone(),
+            entries: self
+                .entries
+                .iter()
+                .map(|(s, l, p)| (*s, *l, f(*p)))
+                .collect(),
+        }
+    }
+
     /// Every recorded (pointer, position), in document order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, Pos)> + '_ {
         self.entries

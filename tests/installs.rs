@@ -1,0 +1,229 @@
+//! Karmada as people install it: the official Helm chart (objects of karmada-apiserver
+//! embedded in hook ConfigMaps), karmada-operator's `Karmada` CR, `karmadactl init`'s
+//! `KarmadaInitConfig`, and the version each of them is at. Inputs are the official
+//! release material in `fixtures/releases/` and renders of it in `fixtures/installs/`.
+
+mod common;
+
+use assert_cmd::Command;
+use common::{check, findings, only};
+use serde_json::Value;
+
+const HELM_TAGS: &[&str] = &["v1.5.0", "v1.9.0", "v1.12.0", "v1.16.0"];
+
+fn helm_template(tag: &str) -> String {
+    format!("fixtures/releases/{tag}/helm-template.yaml")
+}
+
+fn line_text(path: &str, line: u64) -> String {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .nth(line as usize - 1)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The top-level document (kind, name) holding `line` of a multi-document file.
+fn enclosing_document(path: &str, line: u64) -> (String, String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut start = line as usize - 1;
+    while start > 0 && lines[start] != "---" {
+        start -= 1;
+    }
+    let doc = &lines[start..];
+    let field = |prefix: &str| {
+        doc.iter()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    (field("kind: "), field("  name: "))
+}
+
+fn statuses(report: &Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn each_official_helm_render_passes_with_its_version_detected_from_the_chart() {
+    for tag in HELM_TAGS {
+        let path = helm_template(tag);
+        let (code, r) = check(&[&path]);
+        assert_eq!(code, 0, "{tag}: {:#?}", statuses(&r));
+        let bad: Vec<_> = statuses(&r)
+            .into_iter()
+            .filter(|(_, s)| s == "fail" || s == "blocker")
+            .collect();
+        assert!(bad.is_empty(), "{tag}: {bad:?}");
+        assert_eq!(r["karmadaVersion"], *tag, "{tag}: {}", r["phaseReason"]);
+
+        // The APIService lives in a hook ConfigMap the chart applies to karmada-apiserver.
+        let f = only(&r, "cluster-apiservice");
+        assert_eq!(f["status"], "pass", "{tag}: {f:#}");
+        assert_eq!(f["object"]["scope"], "karmada");
+        assert_eq!(f["location"]["file"], path.as_str());
+        assert_eq!(f["location"]["pointer"], "/spec/service");
+        let line = f["location"]["line"].as_u64().unwrap();
+        // The exact field, inside the block scalar (so more indented than the ConfigMap's keys).
+        assert_eq!(line_text(&path, line).trim(), "service:", "{tag}:{line}");
+        assert_eq!(
+            f["location"]["column"].as_u64().unwrap() as usize,
+            line_text(&path, line).find("service:").unwrap() + 1
+        );
+        let (kind, name) = enclosing_document(&path, line);
+        assert_eq!(kind, "ConfigMap", "{tag}:{line}");
+        assert!(
+            name == "karmada-static-resources" || name == "karmada-config",
+            "{tag}:{line} is in {name}"
+        );
+        let link = only(&r, "aggregated-apiserver-service-link");
+        assert_eq!(link["status"], "pass", "{tag}: {link:#}");
+        // Every CRD came from the chart's CRD ConfigMaps, so the old Cluster CRD is
+        // known to be gone rather than unknown.
+        assert_eq!(only(&r, "cluster-crd-removed")["status"], "pass", "{tag}");
+    }
+}
+
+#[test]
+fn helm_template_piped_on_stdin_reads_the_same() {
+    let path = helm_template("v1.16.0");
+    let out = Command::cargo_bin("karmada-preflight")
+        .unwrap()
+        .args(["check", "-", "-o", "json"])
+        .write_stdin(std::fs::read(&path).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = only(&r, "cluster-apiservice");
+    assert_eq!(f["status"], "pass");
+    assert_eq!(f["location"]["file"], "<stdin>");
+    assert_eq!(f["location"]["line"], 13833);
+}
+
+/// `helm get manifest` leaves out hooks, and the chart's ConfigMaps are hooks:
+/// `helm get hooks` output is read alongside it.
+#[test]
+fn helm_get_manifest_plus_helm_get_hooks_reads_as_the_render() {
+    let text = std::fs::read_to_string(helm_template("v1.12.0")).unwrap();
+    let (mut manifest, mut hooks) = (String::new(), String::new());
+    for doc in text.split("\n---\n") {
+        let out = if doc.contains("\"helm.sh/hook\":") {
+            &mut hooks
+        } else {
+            &mut manifest
+        };
+        out.push_str("---\n");
+        out.push_str(doc);
+        out.push('\n');
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("manifest.yaml");
+    let h = dir.path().join("hooks.yaml");
+    std::fs::write(&m, manifest).unwrap();
+    std::fs::write(&h, hooks).unwrap();
+    let (code, r) = check(&[m.to_str().unwrap(), h.to_str().unwrap()]);
+    assert_eq!(code, 0, "{:#?}", statuses(&r));
+    let f = only(&r, "cluster-apiservice");
+    assert_eq!(f["status"], "pass");
+    assert_eq!(f["location"]["file"], h.to_str().unwrap());
+    assert_eq!(r["karmadaVersion"], "v1.12.0");
+
+    // The manifest alone lacks the hook ConfigMaps, so the APIService is not there.
+    let (_, alone) = check(&[m.to_str().unwrap()]);
+    assert_eq!(only(&alone, "cluster-apiservice")["status"], "fail");
+}
+
+/// Release `fleet` of the v1.16.0 chart with `controllerManager.extraCommandArgs`
+/// (`fixtures/installs/helm-v1.16-fleet-values.yaml`), rendered offline with Helm v3.8.1.
+const FLEET: &str = "fixtures/installs/helm-v1.16-fleet-extra-args.yaml";
+
+#[test]
+fn components_are_found_under_the_release_name() {
+    let (code, r) = check(&[FLEET]);
+    assert_eq!(code, 0, "{:#?}", statuses(&r));
+    let deployed = only(&r, "aggregated-apiserver-deployed");
+    assert_eq!(deployed["status"], "pass");
+    assert_eq!(deployed["object"]["name"], "fleet-aggregated-apiserver");
+    let link = only(&r, "aggregated-apiserver-service-link");
+    assert_eq!(link["status"], "pass", "{link:#}");
+    assert!(link["message"]
+        .as_str()
+        .unwrap()
+        .contains("fleet-aggregated-apiserver"));
+    let flags = only(&r, "apiserver-front-proxy-flags");
+    assert_eq!(flags["object"]["name"], "fleet-apiserver");
+    assert_eq!(flags["status"], "pass");
+}
+
+#[test]
+fn a_removed_flag_from_extra_command_args_is_reported_at_its_rendered_line() {
+    let (code, r) = check(&[FLEET, "--from", "v1.11", "--to", "v1.12"]);
+    assert_eq!(code, 0, "actions only: {:#?}", statuses(&r));
+    let hits: Vec<_> = findings(&r, "bind-address-flags-removed")
+        .into_iter()
+        .filter(|f| f["status"] == "action")
+        .collect();
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    let f = hits[0];
+    assert_eq!(f["object"]["name"], "fleet-controller-manager");
+    let text = std::fs::read_to_string(FLEET).unwrap();
+    let cm_start = text
+        .lines()
+        .position(|l| l.trim() == "- name: fleet-controller-manager")
+        .unwrap();
+    let flag_line = text
+        .lines()
+        .enumerate()
+        .skip(cm_start)
+        .find(|(_, l)| l.trim() == "- --bind-address=0.0.0.0")
+        .map(|(i, _)| i as u64 + 1)
+        .unwrap();
+    assert_eq!(f["location"]["line"].as_u64(), Some(flag_line));
+}
+
+#[test]
+fn a_broken_document_inside_a_chart_configmap_is_reported_at_its_line_and_the_rest_loads() {
+    let text = std::fs::read_to_string(helm_template("v1.16.0")).unwrap();
+    // Break the namespace manifest of the static resources: an unclosed flow sequence.
+    let needle = "      system-namespace.yaml:  |-\n";
+    let at = text.find(needle).expect("system-namespace entry") + needle.len();
+    let broken_line = text[..at].lines().count() as u64 + 1;
+    let mut broken = text.clone();
+    broken.insert_str(at, "        metadata: [unclosed\n");
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("helm-template.yaml");
+    std::fs::write(&p, broken).unwrap();
+    let (code, r) = check(&[p.to_str().unwrap()]);
+    assert_eq!(code, 1, "input-valid is an error");
+    let bad: Vec<_> = findings(&r, "input-valid")
+        .into_iter()
+        .filter(|f| f["status"] == "fail")
+        .collect();
+    assert_eq!(bad.len(), 1, "{bad:#?}");
+    let line = bad[0]["location"]["line"].as_u64().unwrap();
+    assert!(
+        (broken_line..=broken_line + 3).contains(&line),
+        "reported at {line}, broken at {broken_line}: {:#}",
+        bad[0]
+    );
+    assert!(bad[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("karmada-static-resources, system-namespace.yaml"));
+    // The other entries of the same ConfigMap still load.
+    assert_eq!(only(&r, "cluster-apiservice")["status"], "pass");
+}
