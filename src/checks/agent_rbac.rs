@@ -136,6 +136,7 @@ impl AgentRbac {
         for c in &verdict.checks {
             let grant = c.decision.grants.first();
             evidence.push(Evidence {
+                status: None,
                 message: match grant {
                     Some(g) => format!("impersonate {}: allowed by {g}", c.resource),
                     None => format!("impersonate {} (cluster-wide): denied", c.resource),
@@ -147,6 +148,7 @@ impl AgentRbac {
         if let Some(c) = verdict.checks.first() {
             for n in &c.decision.notes {
                 evidence.push(Evidence {
+                    status: None,
                     message: n.clone(),
                     location: None,
                 });

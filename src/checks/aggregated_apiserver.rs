@@ -468,6 +468,7 @@ impl AggregatedApiserver {
         let evidence = |v: &[(&Object, String, String)]| -> Vec<Evidence> {
             v.iter()
                 .map(|(o, p, m)| Evidence {
+                    status: None,
                     message: m.clone(),
                     location: Some(o.locate(p)),
                 })

@@ -95,6 +95,7 @@ impl ApiServed {
             let evidence = gaps
                 .iter()
                 .map(|g| Evidence {
+                    status: None,
                     message: format!(
                         "{} {} in cluster {}: {}",
                         g.verb, g.resource, g.cluster, g.reason

@@ -208,6 +208,7 @@ impl ApiserverFlags {
         let evidence: Vec<Evidence> = order
             .iter()
             .map(|p| Evidence {
+                status: None,
                 message: match &p.found {
                     Some(f) => format!(
                         "{}={} should be {}",

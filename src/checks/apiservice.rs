@@ -229,6 +229,7 @@ impl Check for ApiService {
                     let evidence = bad
                         .iter()
                         .map(|(ptr, msg)| Evidence {
+                status: None,
                             message: msg.clone(),
                             location: Some(o.locate(ptr)),
                         })

@@ -202,6 +202,7 @@ impl ComponentFlags {
                 .unwrap_or_default();
             parts.push(format!("{what}{hint}"));
             evidence.push(Evidence {
+                status: None,
                 message: format!("{what}{hint}"),
                 location: Some(obj.locate(&h.flag.flag_pointer)),
             });
@@ -216,6 +217,7 @@ impl ComponentFlags {
                 .map(|f| f.flag_pointer.clone())
                 .unwrap_or_else(|| c.flag_list_pointer());
             evidence.push(Evidence {
+                status: None,
                 message: what.clone(),
                 location: Some(obj.locate(&ptr)),
             });

@@ -52,6 +52,23 @@ fn part_of(p: &CertProblem) -> CertPart {
     }
 }
 
+/// Why the file at `path` could not be read through its Secret, or None when it was.
+fn untraced(path: &str, t: &TracedFile<'_>) -> Option<String> {
+    Some(match (&t.source, t.secret, &t.value) {
+        (_, _, KeyValue::Present(_)) => return None,
+        (None, _, _) => format!("{path} is not mounted from a Secret"),
+        (Some(s), None, _) => format!("Secret {} (for {path}) is not in the input", s.secret_name),
+        (Some(s), Some(_), KeyValue::Placeholder(ph)) => format!(
+            "{} is the template placeholder {ph}; render the manifest to check it",
+            s.key
+        ),
+        (Some(s), Some(_), KeyValue::Unreadable(m)) => format!("{}: {m}", s.key),
+        (Some(s), Some(secret), _) => {
+            format!("{} is missing or empty in Secret {}", s.key, secret.r)
+        }
+    })
+}
+
 impl FrontProxyCerts {
     fn check_container(&self, ctx: &Ctx<'_>, c: &ContainerRef<'_>) -> Outcome {
         let obj = c.object;
@@ -65,29 +82,11 @@ impl FrontProxyCerts {
             .collect();
         let mut bytes: Vec<&[u8]> = Vec::new();
         for (f, t) in files.iter().zip(&traced) {
-            let why = match (&t.source, t.secret, &t.value) {
-                (_, _, KeyValue::Present(b)) => {
+            let Some(why) = untraced(&f.path, t) else {
+                if let KeyValue::Present(b) = &t.value {
                     bytes.push(b);
-                    continue;
                 }
-                (None, _, _) => format!("{} is not mounted from a Secret", f.path),
-                (Some(s), None, _) => format!(
-                    "Secret {} (for {}) is not in the input",
-                    s.secret_name, f.path
-                ),
-                (Some(s), Some(_), KeyValue::Placeholder(ph)) => {
-                    format!(
-                        "{} is the template placeholder {ph}; render the manifest to check it",
-                        s.key
-                    )
-                }
-                (Some(s), Some(_), KeyValue::Unreadable(m)) => format!("{}: {m}", s.key),
-                (Some(s), Some(_), _) => {
-                    format!(
-                        "{} is missing or empty (front-proxy-cert-secret reports it)",
-                        s.key
-                    )
-                }
+                continue;
             };
             let o = Outcome::unknown(format!(
                 "cannot analyse the front-proxy certificates of {}: {why}",
@@ -99,17 +98,33 @@ impl FrontProxyCerts {
             };
         }
         // `--client-ca-file` only feeds the CA-reuse check; when it cannot be read that
-        // one check is skipped, the rest still runs.
-        let client_ca = c
-            .flag("--client-ca-file")
-            .ok()
-            .flatten()
-            .and_then(|f| f.value)
-            .map(|p| trace_file(ctx.inv, c, &p));
+        // one check cannot run, the rest still does, and the finding carries an `unknown`
+        // evidence saying which part was not checked and why.
+        let client_ca_flag = c.flag("--client-ca-file").ok().flatten();
+        let client_ca = client_ca_flag
+            .as_ref()
+            .and_then(|f| f.value.as_deref())
+            .map(|p| trace_file(ctx.inv, c, p));
         let client_ca_pem = match client_ca.as_ref().map(|t| &t.value) {
             Some(KeyValue::Present(b)) => Some(b.as_slice()),
             _ => None,
         };
+        let reuse_not_checked: Option<Evidence> =
+            match (client_ca_flag.as_ref(), client_ca.as_ref()) {
+                (Some(flag), Some(t)) => untraced(&t.path, t).map(|why| {
+                    Evidence::unknown(
+                        format!(
+                            "not checked whether the front-proxy CA is also the --client-ca-file \
+                             CA: {why}"
+                        ),
+                        Some(match t.secret {
+                            Some(s) => s.locate(&t.pointer),
+                            None => obj.locate(&flag.pointer),
+                        }),
+                    )
+                }),
+                _ => None,
+            };
         let allowed: Vec<String> = c
             .flag("--requestheader-allowed-names")
             .ok()
@@ -164,7 +179,8 @@ impl FrontProxyCerts {
             let o = Outcome::pass(format!(
                 "front-proxy certificates of {} are valid for aggregation: {identity}",
                 obj.r
-            ));
+            ))
+            .with_evidence(reuse_not_checked.into_iter().collect());
             return match locate(CertPart::ClientCert) {
                 Some((s, ptr)) => o.at(s, &ptr),
                 None => o.at(obj, &files[1].flag_pointer),
@@ -176,9 +192,11 @@ impl FrontProxyCerts {
             .problems
             .iter()
             .map(|p| Evidence {
+                status: None,
                 message: p.message(),
                 location: locate(part_of(p)).map(|(s, ptr)| s.locate(&ptr)),
             })
+            .chain(reuse_not_checked)
             .collect();
         let (first, outcome) = if let Some(p) = worst(ProblemSeverity::Error).next() {
             (p, Outcome::violation(""))

@@ -110,6 +110,7 @@ impl FrontProxySecret {
                         "has an empty"
                     };
                     evidence.push(Evidence {
+                        status: None,
                         message: format!(
                             "Secret {} {what} {} (read by {} as {})",
                             secret.r, src.key, f.flag, f.path

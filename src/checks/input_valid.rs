@@ -30,6 +30,7 @@ impl Check for InputValid {
                 let mut o = Outcome::violation(p.message.clone());
                 o.location = Some(p.location.clone());
                 o.evidence = vec![Evidence {
+                    status: None,
                     message: "the rest of the input was still checked".into(),
                     location: None,
                 }];

@@ -94,6 +94,7 @@ impl Check for McsMemberVersion {
             .iter()
             .take(5)
             .map(|o| Evidence {
+                status: None,
                 message: format!("MCS in use: {}", o.r),
                 location: Some(o.locate("/metadata/name")),
             })

@@ -114,6 +114,7 @@ impl Check for MemberK8sPatch {
         let image_evidence = |set: &[&TaggedImage<'_>]| -> Vec<Evidence> {
             set.iter()
                 .map(|t| Evidence {
+                    status: None,
                     message: format!(
                         "{} runs image {}",
                         t.container.object.r,

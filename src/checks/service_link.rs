@@ -184,6 +184,7 @@ impl ServiceLink {
             ))
             .at(svc, "/spec/externalName")
             .with_evidence(vec![Evidence {
+                status: None,
                 message: format!("host Service {}", h.r),
                 location: Some(h.locate("/metadata/name")),
             }]),

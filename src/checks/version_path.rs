@@ -144,6 +144,7 @@ impl Check for VersionPath {
             let evidence = tagged
                 .iter()
                 .map(|(_, o, p, i)| Evidence {
+                    status: None,
                     message: format!("{} runs {i}", o.r),
                     location: Some(o.locate(p)),
                 })

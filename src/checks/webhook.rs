@@ -87,6 +87,7 @@ impl Webhook {
             let ptr = format!("/webhooks/{i}/name");
             parts.push(format!("{n} must be removed"));
             evidence.push(Evidence {
+                status: None,
                 message: format!("webhook {n} is still configured"),
                 location: Some(o.locate(&ptr)),
             });
@@ -99,6 +100,7 @@ impl Webhook {
                 .join(", ");
             parts.push(format!("missing {list}"));
             evidence.push(Evidence {
+                status: None,
                 message: format!("webhooks missing: {list}"),
                 location: Some(o.locate("/webhooks")),
             });

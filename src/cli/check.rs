@@ -237,12 +237,8 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
         }
         load_inputs(&args.paths, &limits, &filter)
     };
-    if inv.inputs.is_empty() {
-        for p in &inv.problems {
-            eprintln!("karmada-preflight: {}: {}", p.location, p.message);
-        }
-        eprintln!("karmada-preflight: error: no readable input");
-        return Ok(Err(EXIT_ERROR));
+    if let Err(code) = refuse_nothing_to_check(&inv) {
+        return Ok(Err(code));
     }
     let mut decision = match args.phase {
         Some(p) => PhaseDecision {
@@ -293,6 +289,32 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
     )
     .with_rules(&catalog)
     .with_objects(&inv)))
+}
+
+/// The one place a run stops because there is nothing to check (exit 2), offline and
+/// live alike: no input could be read at all, or what was read holds no Karmada object
+/// (empty stdin, only `---`, a text file, a cluster that is not Karmada's). A report of
+/// `unknown` rows with exit 0 would read as an all-clear.
+pub fn refuse_nothing_to_check(inv: &crate::inventory::Inventory) -> Result<(), i32> {
+    let why = if inv.inputs.is_empty() {
+        "no readable input".to_string()
+    } else {
+        match crate::inventory::karmada::nothing_to_check(inv) {
+            Some(why) => why,
+            None => return Ok(()),
+        }
+    };
+    for p in inv.problems.iter().take(10) {
+        eprintln!("karmada-preflight: {}: {}", p.location, p.message);
+    }
+    if inv.problems.len() > 10 {
+        eprintln!(
+            "karmada-preflight: ... and {} more input problem(s)",
+            inv.problems.len() - 10
+        );
+    }
+    eprintln!("karmada-preflight: error: {why}");
+    Err(EXIT_ERROR)
 }
 
 /// Collect from live clusters on a runtime of our own, reporting each cluster that

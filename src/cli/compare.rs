@@ -26,7 +26,8 @@ use crate::rules::Phase;
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The state before: a JSON report from `check -o json`, or files/directories to check.
+    /// The state before: a report from `check -o json` or `-o yaml`, a snapshot bundle
+    /// (`collect --out`), or manifest files/directories to check.
     pub before: String,
     /// The state after, likewise.
     pub after: String,
@@ -62,20 +63,73 @@ fn phase_name(p: Phase) -> &'static str {
     }
 }
 
-/// A JSON report if `path` is a file holding one; None means "check it".
-fn read_json_report(path: &str) -> anyhow::Result<Option<Value>> {
+/// Is this value a report written by `check -o json` / `-o yaml`?
+fn is_report(v: &Value) -> bool {
+    v.get("findings").is_some_and(Value::is_array)
+        && v.get("tool").is_some_and(|t| t.get("name").is_some())
+}
+
+/// What a file is, when it is something `compare` can name but not read: the other
+/// report formats the tool writes. Reading those as manifests would find no Cluster and
+/// no finding, and call that a clean upgrade.
+fn unreadable_report_format(text: &str, json: Option<&Value>) -> Option<&'static str> {
+    if let Some(v) = json {
+        if v.get("runs").is_some() && v.get("version").is_some() {
+            return Some("a SARIF report (-o sarif)");
+        }
+        return None;
+    }
+    let head = text.trim_start();
+    if head.starts_with("<?xml") || head.starts_with("<testsuites") {
+        return Some("a JUnit report (-o junit)");
+    }
+    if head.starts_with("# Karmada upgrade verification report") {
+        return Some("a markdown report (-o markdown)");
+    }
+    if head.starts_with("karmada-preflight ") {
+        return Some("a table report (-o table)");
+    }
+    None
+}
+
+/// A report if `path` is a file holding one (JSON or YAML, whatever its extension);
+/// None means "check it" (manifests, a snapshot bundle). A report format compare cannot
+/// read is refused.
+fn read_report(path: &str) -> anyhow::Result<Option<Value>> {
     let p = Path::new(path);
-    if !p.is_file() || p.extension().and_then(|e| e.to_str()) != Some("json") {
+    if !p.is_file() {
+        return Ok(None);
+    }
+    let limits = crate::sources::Limits::default();
+    let meta = std::fs::metadata(p).with_context(|| format!("reading {path}"))?;
+    if meta.len() > limits.max_file_bytes {
+        // Too big for a report; let `check` report the size as it does for manifests.
         return Ok(None);
     }
     let text = std::fs::read_to_string(p).with_context(|| format!("reading {path}"))?;
-    match serde_json::from_str::<Value>(&text) {
-        Ok(v) if v.get("findings").is_some_and(Value::is_array) && v.get("tool").is_some() => {
-            Ok(Some(v))
+    let json = serde_json::from_str::<Value>(&text).ok();
+    if let Some(v) = &json {
+        if is_report(v) {
+            return Ok(Some(v.clone()));
         }
-        // A JSON manifest (not a report): check it like any other input.
-        _ => Ok(None),
     }
+    if let Some(format) = unreadable_report_format(&text, json.as_ref()) {
+        bail!(
+            "{path} is {format}; compare reads JSON or YAML reports (check -o json, -o yaml), \
+             snapshot bundles (collect --out) and manifests"
+        );
+    }
+    if json.is_none() {
+        let mut docs = Vec::new();
+        crate::sources::yaml::parse_documents(&text, &limits, |d| docs.push(d.value));
+        if let [v] = docs.as_slice() {
+            if is_report(v) {
+                return Ok(Some(v.clone()));
+            }
+        }
+    }
+    // A manifest (JSON or YAML): check it like any other input.
+    Ok(None)
 }
 
 fn load_side(
@@ -83,7 +137,7 @@ fn load_side(
     phase: Option<Phase>,
     args: &CompareArgs,
 ) -> anyhow::Result<Result<Side, i32>> {
-    if let Some(report) = read_json_report(path)? {
+    if let Some(report) = read_report(path)? {
         return Ok(Ok(Side {
             label: path.to_string(),
             report,

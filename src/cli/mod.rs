@@ -90,8 +90,32 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("karmada-preflight: error: {e:#}");
+            eprintln!("karmada-preflight: error: {}", error_chain(&e));
             EXIT_ERROR
         }
     }
+}
+
+/// An error and its causes on one line, each cause once: libraries often repeat their
+/// source in their own message (`failed to read kubeconfig from …: No such file or
+/// directory (os error 2)` followed by the io error itself), and the OS code suffix says
+/// nothing the message does not.
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        let text = match text.rfind(" (os error ") {
+            Some(i) if text.ends_with(')') => text[..i].to_string(),
+            _ => text,
+        };
+        let text = text.replace(" (os error 2)", "");
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

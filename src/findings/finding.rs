@@ -78,9 +78,25 @@ impl fmt::Display for Severity {
 /// A supporting fact with its own location (e.g. each wrong flag of a container).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
+    /// `unknown` for a part of the rule that could not run (e.g. a certificate that could
+    /// not be traced): the finding says what it did not check instead of passing over it.
+    /// None: a fact supporting the finding's own status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
+}
+
+impl Evidence {
+    /// A part of the rule that could not run, and why.
+    pub fn unknown(message: String, location: Option<Location>) -> Evidence {
+        Evidence {
+            status: Some(Status::Unknown),
+            message,
+            location,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -133,6 +133,14 @@ fn needs_quotes(s: &str) -> bool {
         return true;
     }
     let first = s.chars().next().unwrap_or(' ');
+    // YAML 1.1 reads 2026-11-28T18:00:00Z as a timestamp and 1:20 as a base-60 number.
+    if first.is_ascii_digit()
+        && (s.contains('-') || s.contains(':'))
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || "-:.TtZz+ ".contains(c))
+    {
+        return true;
+    }
     if first.is_ascii_digit()
         || "-+.".contains(first)
             && s.len() > 1
@@ -169,11 +177,14 @@ mod tests {
     fn round_trips_tricky_values() {
         let v = json!({
             "a": "yes", "b": "1.20", "c": "--flag=x", "d": "", "e": "multi\nline", "f": [1, {"g": null, "h": [true]}],
-            "i": "{{placeholder}}", "j": "a: b", "k": {}, "l": [], "m": "-", "n": "0755", "o": "v1.21.7"
+            "i": "{{placeholder}}", "j": "a: b", "k": {}, "l": [], "m": "-", "n": "0755", "o": "v1.21.7",
+            "p": "2026-11-28T18:00:00Z", "q": "1:20"
         });
         let text = to_yaml(&v);
         let mut docs = Vec::new();
         parse_documents(&text, &Limits::default(), |d| docs.push(d));
         assert_eq!(docs[0].value, v, "{text}");
+        // Timestamps are strings to every YAML reader, not only to ours.
+        assert!(text.contains("p: \"2026-11-28T18:00:00Z\""), "{text}");
     }
 }

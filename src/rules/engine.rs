@@ -137,6 +137,7 @@ fn gap_outcome(reads: &[Read], gaps: &[Gap]) -> Option<Outcome> {
     o.evidence = hit
         .iter()
         .map(|g| Evidence {
+            status: None,
             message: format!(
                 "{}: {} {} in cluster {}",
                 g.scope, g.verb, g.kind, g.cluster

@@ -52,17 +52,42 @@ pub fn expand(paths: &[String], problems: &mut Vec<InputProblem>) -> Vec<InputSp
                 path: Some(path),
                 scope: Scope::Pool,
             }),
-            Err(e) => problems.push(file_problem(&path, format!("cannot read input: {e}"))),
+            Err(e) => problems.push(file_problem(
+                &path,
+                format!("cannot read input: {}", io_reason(&e)),
+            )),
         }
     }
     out
 }
 
+/// A problem with a whole file or directory: it names the path only, since no line of it
+/// was read (`missing.yaml:1:` would point into a file that does not exist).
 fn file_problem(path: &Path, message: String) -> InputProblem {
     InputProblem {
-        location: Location::file(&path.display().to_string(), Pos { line: 1, column: 1 }, ""),
+        location: Location {
+            line: None,
+            column: None,
+            ..Location::file(&path.display().to_string(), Pos { line: 1, column: 1 }, "")
+        },
         message,
         warning: false,
+    }
+}
+
+/// An I/O error as one plain reason, without the `(os error 2)` suffix that the OS code
+/// adds: the message already names the path.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            match s.rfind(" (os error ") {
+                Some(i) => s[..i].to_string(),
+                None => s,
+            }
+        }
     }
 }
 
@@ -100,7 +125,10 @@ fn walk(
             }
         }
         Err(e) => {
-            problems.push(file_problem(dir, format!("cannot resolve directory: {e}")));
+            problems.push(file_problem(
+                dir,
+                format!("cannot resolve directory: {}", io_reason(&e)),
+            ));
             return;
         }
     }
@@ -111,7 +139,10 @@ fn walk(
             v
         }
         Err(e) => {
-            problems.push(file_problem(dir, format!("cannot read directory: {e}")));
+            problems.push(file_problem(
+                dir,
+                format!("cannot read directory: {}", io_reason(&e)),
+            ));
             return;
         }
     };
@@ -139,7 +170,10 @@ fn walk(
         let meta = match std::fs::metadata(&path) {
             Ok(m) => m,
             Err(e) => {
-                problems.push(file_problem(&path, format!("cannot read: {e}")));
+                problems.push(file_problem(
+                    &path,
+                    format!("cannot read: {}", io_reason(&e)),
+                ));
                 continue;
             }
         };
@@ -210,8 +244,8 @@ fn read_source(spec: &InputSpec, limits: &Limits) -> Result<(String, Vec<u8>), I
         }
         Some(p) => {
             let name = p.display().to_string();
-            let meta =
-                std::fs::metadata(p).map_err(|e| file_problem(p, format!("cannot read: {e}")))?;
+            let meta = std::fs::metadata(p)
+                .map_err(|e| file_problem(p, format!("cannot read: {}", io_reason(&e))))?;
             if meta.len() > limits.max_file_bytes {
                 return Err(file_problem(
                     p,
@@ -222,8 +256,8 @@ fn read_source(spec: &InputSpec, limits: &Limits) -> Result<(String, Vec<u8>), I
                     ),
                 ));
             }
-            let file =
-                std::fs::File::open(p).map_err(|e| file_problem(p, format!("cannot read: {e}")))?;
+            let file = std::fs::File::open(p)
+                .map_err(|e| file_problem(p, format!("cannot read: {}", io_reason(&e))))?;
             Ok((
                 name,
                 read_capped(file, meta.len(), limits.max_file_bytes, p)?,
@@ -244,7 +278,7 @@ fn read_capped(
     let mut bytes = Vec::with_capacity(size_hint.min(limit) as usize);
     r.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(|e| file_problem(name, format!("cannot read: {e}")))?;
+        .map_err(|e| file_problem(name, format!("cannot read: {}", io_reason(&e))))?;
     if bytes.len() as u64 > limit {
         return Err(file_problem(
             name,

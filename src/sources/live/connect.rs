@@ -53,6 +53,14 @@ pub struct Missing {
 
 pub fn load_kubeconfig(path: Option<&PathBuf>) -> anyhow::Result<Kubeconfig> {
     if let Some(p) = path {
+        // Checked first so a missing file is one plain error naming the flag and path.
+        if let Err(e) = std::fs::metadata(p) {
+            anyhow::bail!(
+                "--kubeconfig {}: {}",
+                p.display(),
+                crate::sources::files::io_reason(&e)
+            );
+        }
         return Kubeconfig::read_from(p)
             .with_context(|| format!("reading kubeconfig {}", p.display()));
     }
