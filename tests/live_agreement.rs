@@ -244,7 +244,13 @@ fn an_unserved_kind_is_read_as_none_so_the_mcs_blocker_on_edge_shows_live_as_off
 fn the_api_served_rule_still_fails_when_discovery_does_not_list_clusters() {
     // karmada-apiserver without the cluster.karmada.io API (the aggregated API never set
     // up): absence is evidence for other rules, and exactly what this one fails on.
-    let mut karmada = ClusterSpec::new("karmada", Vec::new());
+    // Karmada's own CRDs are there (a cluster with nothing of Karmada is refused, exit 2).
+    let crd = serde_json::json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "propagationpolicies.policy.karmada.io"},
+        "spec": {"group": "policy.karmada.io"}
+    });
+    let mut karmada = ClusterSpec::new("karmada", vec![crd]);
     karmada.context = "karmada-apiserver".into();
     karmada.unserved_groups = vec!["cluster.karmada.io".into()];
     let served = serve_clusters(vec![karmada], Vec::new());
