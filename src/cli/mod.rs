@@ -53,8 +53,8 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Run rule tests (`kind: RuleTest` files) in RULES_DIR: exit 0 all pass, 1 a test
-    /// failed, 2 a test or rule file is invalid.
+    /// Run the `examples:` of the rule files in RULES_DIR: exit 0 all hold, 1 one does
+    /// not, 2 a rule or example is invalid.
     Test(test_cmd::TestArgs),
 }
 

@@ -104,8 +104,18 @@ impl Catalog {
             errors.push(err(p.pos, p.message));
         }
         for doc in docs {
-            // Test files (`kind: RuleTest`) sit beside rules in user folders; they are
-            // read by `karmada-preflight test`, not here.
+            // The former separate test files: say where their content goes now.
+            if doc.value.get("kind").and_then(|k| k.as_str()) == Some("RuleTest") {
+                errors.push(err(
+                    doc.start,
+                    "`kind: RuleTest` files are replaced by `examples:` in the rule file \
+                     (docs/architecture.md, \"Adding a rule\")"
+                        .into(),
+                ));
+                continue;
+            }
+            // Other Kubernetes-style documents (a waiver file, inputs kept beside the
+            // rules for their examples) are not rules.
             if doc.value.get("kind").is_some() && doc.value.get("template").is_none() {
                 continue;
             }

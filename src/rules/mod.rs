@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod engine;
+pub mod examples;
 pub mod path;
 pub mod phase;
 pub mod spec;

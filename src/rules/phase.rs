@@ -1,14 +1,14 @@
 //! Before or after the upgrade: chosen by `--phase`, or detected from the installed
 //! version (image tags first, then structural fingerprints; facts §7).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use crate::inventory::workload::{find_component, Component};
 use crate::inventory::{Inventory, ScopeSel};
 use crate::k8s::{ImageRef, KarmadaVersion};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
     /// Audit a v0.10 installation before the upgrade.

@@ -1,4 +1,4 @@
-//! The rule file format (see `rules/README.md`).
+//! The rule file format (see docs/architecture.md, "Adding a rule").
 
 use serde::{Deserialize, Serialize};
 
@@ -60,4 +60,7 @@ pub struct RuleSpec {
     /// Upgrade hop, e.g. `v0.10->v1.0` (defaults from the pack).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hop: Option<String>,
+    /// Inputs with the findings this rule must report for them (`rules::examples`).
+    #[serde(default, skip_serializing)]
+    pub examples: Vec<super::examples::Example>,
 }
