@@ -95,6 +95,7 @@ fn main() -> anyhow::Result<()> {
             concurrency: o.concurrency,
             request_timeout: Duration::from_secs(30),
             progress: false,
+            ..Default::default()
         };
         let started = Instant::now();
         let col = live::collect(&plan, &opts).await?;

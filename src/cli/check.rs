@@ -224,8 +224,8 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
     let inv = if live_mode {
         let plan = Plan::from_catalog(&catalog, &args.only);
         let col = run_live(&plan, &args.live.options())?;
-        if !col.read_any() {
-            eprintln!("karmada-preflight: error: no cluster could be read");
+        if let Some(why) = col.nothing_read() {
+            eprintln!("karmada-preflight: error: {why}");
             return Ok(Err(EXIT_ERROR));
         }
         col.inv

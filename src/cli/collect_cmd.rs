@@ -36,10 +36,12 @@ pub fn run(args: CollectArgs) -> anyhow::Result<i32> {
     if args.out.is_file() {
         bail!("--out {}: is a file, expected a folder", args.out.display());
     }
+    // Refused before any request rather than after the whole read.
+    snapshot::check_out_dir(&args.out)?;
     let plan = Plan::from_catalog(&catalog, &args.only);
     let col = run_live(&plan, &args.live.options())?;
-    if !col.read_any() {
-        eprintln!("karmada-preflight: error: no cluster could be read; nothing written");
+    if let Some(why) = col.nothing_read() {
+        eprintln!("karmada-preflight: error: {why}; nothing written");
         return Ok(EXIT_ERROR);
     }
     let written = snapshot::write(&col, &args.out, time::OffsetDateTime::now_utc())?;

@@ -45,6 +45,10 @@ pub struct LiveArgs {
     /// Time limit for each request (e.g. 10s, 500ms, 1m).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub request_timeout: Duration,
+    /// Time limit for the whole run (e.g. 5m): reads not finished by then make the rules
+    /// that needed them unknown, each naming what was not read.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
 impl LiveArgs {
@@ -72,6 +76,7 @@ impl LiveArgs {
             },
             concurrency: self.concurrency,
             request_timeout: self.request_timeout,
+            run_timeout: self.timeout,
             progress: true,
         }
     }

@@ -24,7 +24,7 @@ pub const EXIT_ERROR: i32 = 2;
     long_about = "Audits a Karmada installation before the v0.10 -> v1.0 upgrade (phase pre), verifies it \
 after (phase post), or gates manifests in CI. Reads offline YAML/JSON or live clusters.\n\n\
 Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 the tool could not do its job \
-(bad flags, unreadable input, or in live mode no cluster could be read; a cluster that cannot be read while others \
+(bad flags, unreadable input, or in live mode not one list of any cluster could be read; a cluster that cannot be read while others \
 can makes the rules that needed it unknown instead)."
 )]
 pub struct Cli {

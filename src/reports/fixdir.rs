@@ -3,6 +3,7 @@
 //! Only manifests the rules computed are written; nothing read from the input that is
 //! secret (private keys, Secret values) is ever copied here.
 
+use crate::sources::safe_name;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -87,7 +88,7 @@ pub fn order_key(rule: &str) -> (usize, String) {
 }
 
 pub fn write(report: &Report, dir: &Path) -> std::io::Result<Vec<String>> {
-    std::fs::create_dir_all(dir)?;
+    safe_name::create_dir(dir)?;
     let mut written = Vec::new();
     // Several findings may patch the same object: merge JSON patches per file.
     let mut files: BTreeMap<String, (ManifestKind, serde_json::Value)> = BTreeMap::new();
@@ -117,11 +118,11 @@ pub fn write(report: &Report, dir: &Path) -> std::io::Result<Vec<String>> {
             ManifestKind::Apply => to_yaml(content),
             _ => serde_json::to_string_pretty(content).unwrap_or_default() + "\n",
         };
-        std::fs::write(dir.join(name), text)?;
-        written.push(name.clone());
+        safe_name::write_file(dir, name, text.as_bytes(), false)?;
+        written.push(safe_name::confine(name));
     }
     let plan = plan_text(report, &fixes);
-    std::fs::write(dir.join("PLAN.md"), plan)?;
+    safe_name::write_file(dir, "PLAN.md", plan.as_bytes(), false)?;
     written.push("PLAN.md".into());
     Ok(written)
 }
@@ -273,7 +274,7 @@ pub fn write_generated_front_proxy(report: &Report, dir: &Path) -> std::io::Resu
     let pair = crate::certs::generate_front_proxy_pair(GENERATED_VALIDITY_DAYS)
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     let sub = dir.join("front-proxy");
-    std::fs::create_dir_all(&sub)?;
+    safe_name::create_dir(&sub)?;
     let mut written = Vec::new();
     let files = [
         ("front-proxy-ca.crt", &pair.ca_cert_pem),
@@ -339,20 +340,14 @@ pub fn write_generated_front_proxy(report: &Report, dir: &Path) -> std::io::Resu
     Ok(written)
 }
 
-/// Create or replace `path` readable by its owner only.
+/// Create or replace `path` readable by its owner only, never through a link planted
+/// there (see [`safe_name::write_file`]).
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-        opts.mode(0o600);
-        // An existing file keeps its mode on open: tighten it before writing.
-        if path.exists() {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-        }
-    }
-    let mut f = opts.open(path)?;
-    f.write_all(bytes)
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return Err(std::io::Error::other(format!(
+            "bad path {}",
+            path.display()
+        )));
+    };
+    safe_name::write_file(dir, name, bytes, true).map(|_| ())
 }

@@ -4,6 +4,7 @@ pub mod files;
 pub mod helm;
 pub mod limits;
 pub mod live;
+pub mod safe_name;
 pub mod yaml;
 
 pub use files::{load_inputs, InputSpec, KindFilter};

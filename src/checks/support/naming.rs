@@ -14,18 +14,8 @@ pub fn fix_file(r: &ObjectRef, suffix: &str) -> String {
     }
     parts.push(r.kind.to_ascii_lowercase());
     parts.push(r.name.clone());
-    let base: String = parts
-        .join(".")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("{base}.{suffix}")
+    // Object names come from files and clusters: one safe, length-capped component.
+    crate::sources::safe_name::file_name(&parts.join("."), suffix)
 }
 
 /// The kubectl `--context` flag for a scope, using the context names Karmada's own

@@ -18,7 +18,7 @@ use super::discovery::{self, ApiResource, NotServed};
 use super::errors::ReqError;
 use super::plan::Plan;
 use super::redact::redact;
-use super::request::{Getter, Limiter, StatsSnapshot};
+use super::request::{Getter, Limiter, Pages, StatsSnapshot};
 use crate::inventory::{
     Gap, GapCause, InputSummary, Inventory, LiveRead, Object, ObjectRef, Origin, Scope,
 };
@@ -31,6 +31,8 @@ const MAX_LIST_RESTARTS: usize = 3;
 /// When a cluster-wide list of a namespaced kind is forbidden, the Karmada namespace is
 /// tried alone: a Role there is the common least-privilege setup.
 pub const KARMADA_NAMESPACE: &str = "karmada-system";
+/// Default of `--timeout`: a fleet of thousands of members reads in well under this.
+pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(300);
 /// Annotation on a Cluster whose status.kubernetesVersion was filled in from the member.
 pub const VERSION_NOTE: &str = "preflight.karmada.io/kubernetes-version-source";
 
@@ -39,6 +41,9 @@ pub struct LiveOptions {
     pub connect: ConnectOptions,
     pub concurrency: usize,
     pub request_timeout: Duration,
+    /// The whole run's time limit (`--timeout`): reads still going then end as gaps
+    /// naming what was not read.
+    pub run_timeout: Duration,
     /// Show a progress bar (still only when stderr is a terminal).
     pub progress: bool,
 }
@@ -49,6 +54,7 @@ impl Default for LiveOptions {
             connect: ConnectOptions::default(),
             concurrency: 16,
             request_timeout: Duration::from_secs(10),
+            run_timeout: DEFAULT_RUN_TIMEOUT,
             progress: false,
         }
     }
@@ -96,6 +102,45 @@ impl Collection {
     /// At least one cluster answered.
     pub fn read_any(&self) -> bool {
         self.clusters.iter().any(|c| c.error.is_none())
+    }
+
+    /// Why this collection holds nothing to check, when it does not: no list of any
+    /// cluster succeeded (every read forbidden, not served, failing, throttled, cut off
+    /// or garbage). A cluster answering `/version` alone is no evidence about anything;
+    /// an empty list that succeeded is (it says "none"). `check` and `collect` exit 2 on
+    /// this, as the offline check does on input with nothing readable.
+    pub fn nothing_read(&self) -> Option<String> {
+        let asked = !self.inv.gaps.is_empty() || self.clusters.iter().any(|c| c.error.is_some());
+        if !self.listed.is_empty() || !asked {
+            return None;
+        }
+        let mut why: Vec<String> = Vec::new();
+        let mut seen = BTreeSet::new();
+        let errors = self.clusters.iter().filter_map(|c| c.error.clone());
+        let gaps = self
+            .inv
+            .gaps
+            .iter()
+            .filter(|g| {
+                !self
+                    .clusters
+                    .iter()
+                    .any(|c| c.label == g.cluster && c.error.is_some())
+            })
+            .map(|g| format!("{}: {}", g.cluster, g.reason));
+        for w in errors.chain(gaps) {
+            if why.len() == 5 {
+                why.push("...".into());
+                break;
+            }
+            if seen.insert(w.clone()) {
+                why.push(w);
+            }
+        }
+        Some(format!(
+            "no cluster could be read (not one list of any cluster succeeded): {}",
+            why.join("; ")
+        ))
     }
 }
 
@@ -146,22 +191,29 @@ async fn list_all(get: &Counted, path: &str) -> Result<Vec<Value>, ReqError> {
     let mut items = Vec::new();
     let mut cont: Option<String> = None;
     let mut restarts = 0;
+    // Page, byte and repeated-token bounds: a server can hand out tokens forever.
+    let mut pages = Pages::default();
     loop {
         let mut url = format!("{path}?limit={PAGE_SIZE}");
         if let Some(c) = &cont {
             url.push_str("&continue=");
             url.push_str(&encode(c));
         }
-        match get.get(&url).await {
-            Ok(mut page) => {
-                if let Some(Value::Array(v)) = page.get_mut("items").map(Value::take) {
-                    items.extend(v);
-                }
+        match get.get_sized(&url).await {
+            Ok((mut page, bytes)) => {
+                // A 200 without `items` is not a list: not evidence that there are none.
+                let Some(Value::Array(v)) = page.get_mut("items").map(Value::take) else {
+                    return Err(ReqError::Body(
+                        "a 200 answer without `items`: not a list".into(),
+                    ));
+                };
+                items.extend(v);
                 cont = page
                     .pointer("/metadata/continue")
                     .and_then(Value::as_str)
                     .filter(|c| !c.is_empty())
                     .map(str::to_string);
+                pages.next(bytes, cont.as_deref())?;
                 if cont.is_none() {
                     return Ok(items);
                 }
@@ -170,6 +222,7 @@ async fn list_all(get: &Counted, path: &str) -> Result<Vec<Value>, ReqError> {
                 restarts += 1;
                 items.clear();
                 cont = None;
+                pages.restart();
             }
             Err(e) => return Err(e),
         }
@@ -463,7 +516,8 @@ pub async fn collect(plan: &Plan, opts: &LiveOptions) -> anyhow::Result<Collecti
             kinds,
         ));
     }
-    let limiter = Limiter::new(opts.concurrency, opts.request_timeout);
+    let limiter =
+        Limiter::new(opts.concurrency, opts.request_timeout).with_deadline(opts.run_timeout);
     let karmada_target = targets
         .iter()
         .find(|(t, _)| t.scopes.contains(&Scope::Karmada))

@@ -22,6 +22,13 @@ pub enum ReqError {
     /// An answer that is not what was asked for: torn body, not JSON.
     #[error("bad response: {0}")]
     Body(String),
+    /// A response or a list past its byte, page or token bounds: asking again gets the
+    /// same, so it is never retried.
+    #[error("bad response: {0}")]
+    Unbounded(String),
+    /// The whole run's time limit ran out before this read finished.
+    #[error("not read: the run's time limit of {0:?} (--timeout) ran out first")]
+    RunTimeout(Duration),
 }
 
 impl ReqError {
@@ -30,7 +37,7 @@ impl ReqError {
         match self {
             ReqError::Status { code, .. } => matches!(code, 429 | 500 | 502 | 503 | 504),
             ReqError::Timeout(_) | ReqError::Body(_) => true,
-            ReqError::Transport(_) => false,
+            ReqError::Transport(_) | ReqError::Unbounded(_) | ReqError::RunTimeout(_) => false,
         }
     }
 

@@ -1,11 +1,16 @@
 //! One read-only GET with the guard rails every request gets: a global concurrency
-//! bound, a per-request timeout, and bounded retries with backoff on 429 (honouring
-//! Retry-After) and 5xx. Nothing here can send anything but GET.
+//! bound, a per-request timeout, a deadline for the whole run, a body read as a stream
+//! and cut off at a byte cap, and bounded retries with backoff on 429 (honouring
+//! Retry-After up to the request timeout) and 5xx. [`Pages`] bounds one paginated list.
+//! Nothing here can send anything but GET.
 
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use http_body_util::BodyExt as _;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
@@ -13,11 +18,17 @@ use super::errors::{chain, ReqError};
 
 /// Attempts for one request, the first included.
 pub const MAX_ATTEMPTS: u32 = 4;
-/// A server asking for more than this in Retry-After gets it capped: the run has a
-/// deadline of its own and a person waiting.
+/// A server asking for more than this in Retry-After gets it capped (and never more
+/// than the request timeout): the run has a deadline of its own and a person waiting.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
-/// Largest response kept in memory; a list page of 500 objects is far below this.
-const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+/// Largest response read. The body is read as a stream and cut off here, so an endless
+/// or huge body costs at most this much memory (and parsing it some multiple): a list
+/// page of 500 objects is far below it.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Most pages of one list (500 objects each): a million objects of one kind.
+pub const MAX_LIST_PAGES: usize = 2_000;
+/// Most bytes of responses for one list, all pages together.
+pub const MAX_LIST_BYTES: usize = 1024 * 1024 * 1024;
 
 /// Request counters, shared by every cluster of a run.
 #[derive(Debug, Default)]
@@ -51,6 +62,9 @@ pub struct Limiter {
     sem: Arc<Semaphore>,
     pub timeout: Duration,
     pub stats: Arc<Stats>,
+    /// The whole run's limit and when it runs out: no request starts, waits or sleeps
+    /// past it.
+    deadline: Option<(Duration, Instant)>,
 }
 
 impl Limiter {
@@ -59,7 +73,73 @@ impl Limiter {
             sem: Arc::new(Semaphore::new(concurrency.max(1))),
             timeout,
             stats: Arc::new(Stats::default()),
+            deadline: None,
         }
+    }
+
+    /// Every request of the run ends by `total` from now (`--timeout`).
+    pub fn with_deadline(mut self, total: Duration) -> Limiter {
+        self.deadline = Some((total, Instant::now() + total));
+        self
+    }
+
+    /// Time left before the run's deadline, or the error saying it passed.
+    fn remaining(&self) -> Result<Option<Duration>, ReqError> {
+        match self.deadline {
+            None => Ok(None),
+            Some((total, at)) => match at.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Ok(Some(left)),
+                _ => Err(ReqError::RunTimeout(total)),
+            },
+        }
+    }
+}
+
+/// The bounds of one paginated list: a page cap, a byte cap, and a server that hands
+/// out a continue token it gave before (which would loop forever) is stopped at once.
+#[derive(Debug, Default)]
+pub struct Pages {
+    pages: usize,
+    bytes: usize,
+    /// Hashes of the tokens seen since the list (re)started.
+    seen: HashSet<u64>,
+}
+
+impl Pages {
+    /// Account for a page of `bytes` that ends with `token` (None: the last page).
+    pub fn next(&mut self, bytes: usize, token: Option<&str>) -> Result<(), ReqError> {
+        self.pages += 1;
+        self.bytes = self.bytes.saturating_add(bytes);
+        if self.bytes > MAX_LIST_BYTES {
+            return Err(ReqError::Unbounded(format!(
+                "the list's pages add up to more than {MAX_LIST_BYTES} bytes; stopped"
+            )));
+        }
+        let Some(token) = token else {
+            return Ok(());
+        };
+        if self.pages >= MAX_LIST_PAGES {
+            return Err(ReqError::Unbounded(format!(
+                "the list goes on past {MAX_LIST_PAGES} pages (the server keeps returning \
+                 continue tokens); stopped"
+            )));
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        token.hash(&mut h);
+        if !self.seen.insert(h.finish()) {
+            return Err(ReqError::Unbounded(
+                "the server returned a continue token it had already returned (the list \
+                 would never end); stopped"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The list starts again from its first page (an expired token): tokens may repeat,
+    /// pages and bytes keep counting.
+    pub fn restart(&mut self) {
+        self.seen.clear();
     }
 }
 
@@ -78,20 +158,30 @@ impl Getter {
     /// GET `path_and_query` (relative to the cluster URL) as JSON, retrying transient
     /// failures.
     pub async fn get(&self, path_and_query: &str) -> Result<Value, ReqError> {
+        self.get_sized(path_and_query).await.map(|(v, _)| v)
+    }
+
+    /// [`Getter::get`], with the size of the body read (for [`Pages`]).
+    pub async fn get_sized(&self, path_and_query: &str) -> Result<(Value, usize), ReqError> {
         let mut attempt = 1;
         loop {
             let (res, retry_after) = self.attempt(path_and_query).await;
             match res {
                 Ok(v) => return Ok(v),
+                // A timeout is not repeated: a hanging server would cost the whole
+                // timeout again, and a person is waiting.
+                Err(e @ ReqError::Timeout(_)) => return Err(e),
                 Err(e) if e.retriable() && attempt < MAX_ATTEMPTS => {
-                    // A timeout is costly to repeat (the whole timeout again): one retry only.
-                    if matches!(e, ReqError::Timeout(_)) && attempt >= 2 {
-                        return Err(e);
+                    let backoff = retry_after
+                        .map(|d| d.min(MAX_RETRY_AFTER).min(self.limiter.timeout))
+                        .unwrap_or_else(|| Duration::from_millis(200 * 2u64.pow(attempt - 1)));
+                    // No retry that the run's deadline would cut short anyway.
+                    match self.limiter.remaining() {
+                        Ok(Some(left)) if left <= backoff => return Err(e),
+                        Err(_) => return Err(e),
+                        _ => {}
                     }
                     self.limiter.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    let backoff = retry_after
-                        .map(|d| d.min(MAX_RETRY_AFTER))
-                        .unwrap_or_else(|| Duration::from_millis(200 * 2u64.pow(attempt - 1)));
                     tokio::time::sleep(backoff).await;
                     attempt += 1;
                 }
@@ -100,26 +190,58 @@ impl Getter {
         }
     }
 
-    async fn attempt(&self, path_and_query: &str) -> (Result<Value, ReqError>, Option<Duration>) {
+    async fn attempt(
+        &self,
+        path_and_query: &str,
+    ) -> (Result<(Value, usize), ReqError>, Option<Duration>) {
+        let left = match self.limiter.remaining() {
+            Ok(l) => l,
+            Err(e) => return (Err(e), None),
+        };
         // The permit bounds requests in flight across all clusters, not tasks: a task
-        // sleeping in backoff holds none.
-        let Ok(_permit) = self.limiter.sem.acquire().await else {
+        // sleeping in backoff holds none. Waiting for it counts against the deadline.
+        let acquire = self.limiter.sem.acquire();
+        let permit = match left {
+            None => acquire.await.ok(),
+            Some(l) => match tokio::time::timeout(l, acquire).await {
+                Ok(p) => p.ok(),
+                Err(_) => return (Err(self.run_timeout()), None),
+            },
+        };
+        let Some(_permit) = permit else {
             return (Err(ReqError::Transport("collector shut down".into())), None);
+        };
+        let left = match self.limiter.remaining() {
+            Ok(l) => l,
+            Err(e) => return (Err(e), None),
         };
         let stats = &self.limiter.stats;
         stats.requests.fetch_add(1, Ordering::Relaxed);
         let now = stats.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
         stats.max_in_flight.fetch_max(now, Ordering::Relaxed);
         let timeout = self.limiter.timeout;
-        let out = match tokio::time::timeout(timeout, self.send(path_and_query)).await {
+        // The run's deadline cuts the request short when it comes first.
+        let (limit, by_deadline) = match left {
+            Some(l) if l < timeout => (l, true),
+            _ => (timeout, false),
+        };
+        let out = match tokio::time::timeout(limit, self.send(path_and_query)).await {
             Ok(r) => r,
+            Err(_) if by_deadline => (Err(self.run_timeout()), None),
             Err(_) => (Err(ReqError::Timeout(timeout)), None),
         };
         stats.in_flight.fetch_sub(1, Ordering::Relaxed);
         out
     }
 
-    async fn send(&self, path_and_query: &str) -> (Result<Value, ReqError>, Option<Duration>) {
+    fn run_timeout(&self) -> ReqError {
+        ReqError::RunTimeout(self.limiter.deadline.map(|(t, _)| t).unwrap_or_default())
+    }
+
+    async fn send(
+        &self,
+        path_and_query: &str,
+    ) -> (Result<(Value, usize), ReqError>, Option<Duration>) {
         let req = match http::Request::get(path_and_query)
             .header(http::header::ACCEPT, "application/json")
             .body(kube::client::Body::empty())
@@ -145,23 +267,19 @@ impl Getter {
             .and_then(|v| v.to_str().ok())
             .and_then(|s| s.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let bytes = match resp.into_body().collect_bytes().await {
+        let declared = resp
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.trim().parse::<u64>().ok());
+        let bytes = match read_capped(resp.into_body(), declared, MAX_BODY_BYTES).await {
             Ok(b) => b,
-            Err(e) => return (Err(ReqError::Body(chain(&e))), retry_after),
+            Err(e) => return (Err(e), retry_after),
         };
-        if bytes.len() > MAX_BODY_BYTES {
-            return (
-                Err(ReqError::Body(format!(
-                    "response of {} bytes is too large",
-                    bytes.len()
-                ))),
-                None,
-            );
-        }
         let parsed: Result<Value, _> = serde_json::from_slice(&bytes);
         if (200..300).contains(&status) {
             return match parsed {
-                Ok(v) => (Ok(v), None),
+                Ok(v) => (Ok((v, bytes.len())), None),
                 Err(e) => (Err(ReqError::Body(format!("not JSON: {e}"))), None),
             };
         }
@@ -199,5 +317,78 @@ impl Getter {
             }),
             retry_after,
         )
+    }
+}
+
+/// Read a body frame by frame, stopping as soon as it passes `cap` bytes: nothing is
+/// allocated for what a server claims or sends beyond the cap.
+async fn read_capped<B>(mut body: B, declared: Option<u64>, cap: usize) -> Result<Vec<u8>, ReqError>
+where
+    B: http_body::Body<Data = bytes::Bytes> + Unpin,
+    B::Error: std::error::Error + 'static,
+{
+    let too_large = || {
+        ReqError::Unbounded(format!(
+            "response larger than {cap} bytes; cut off (a list page of {} objects is far smaller)",
+            super::collect::PAGE_SIZE
+        ))
+    };
+    if declared.is_some_and(|n| n > cap as u64) {
+        return Err(too_large());
+    }
+    // A declared length is trusted only as far as the first megabyte of buffer.
+    let mut buf = Vec::with_capacity(declared.unwrap_or(0).min(1 << 20) as usize);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ReqError::Body(chain(&e)))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len().saturating_add(data.len()) > cap {
+                return Err(too_large());
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_stop_on_a_repeated_token_and_past_the_page_cap() {
+        let mut p = Pages::default();
+        p.next(10, Some("a")).unwrap();
+        p.next(10, Some("b")).unwrap();
+        assert!(matches!(p.next(10, Some("a")), Err(ReqError::Unbounded(_))));
+        // After a restart the same tokens come again legitimately.
+        let mut p = Pages::default();
+        p.next(10, Some("a")).unwrap();
+        p.restart();
+        p.next(10, Some("a")).unwrap();
+        p.next(10, None).unwrap();
+        let mut p = Pages::default();
+        let mut i = 0;
+        let err = loop {
+            if let Err(e) = p.next(1, Some(&i.to_string())) {
+                break e;
+            }
+            i += 1;
+        };
+        assert_eq!(i + 1, MAX_LIST_PAGES);
+        assert!(err.to_string().contains("pages"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn bodies_are_cut_off_at_the_cap_without_reading_on() {
+        let body = http_body_util::Full::new(bytes::Bytes::from(vec![b'x'; 100]));
+        assert_eq!(read_capped(body, None, 100).await.unwrap().len(), 100);
+        let body = http_body_util::Full::new(bytes::Bytes::from(vec![b'x'; 101]));
+        assert!(matches!(
+            read_capped(body, None, 100).await,
+            Err(ReqError::Unbounded(_))
+        ));
+        // A declared length over the cap is refused before any byte is read.
+        let body = http_body_util::Empty::<bytes::Bytes>::new();
+        assert!(read_capped(body, Some(1 << 40), 100).await.is_err());
     }
 }

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use super::collect::Collection;
 use crate::inventory::{Gap, Inventory, Scope};
 use crate::reports::yaml::to_yaml;
+use crate::sources::safe_name::{self, UnsafeName};
 
 pub const MANIFEST_FILE: &str = "collected.yaml";
 pub const MANIFEST_KIND: &str = "CollectManifest";
@@ -68,20 +69,48 @@ pub struct NotServedEntry {
     pub kind: String,
 }
 
-fn scope_dir(scope: &Scope) -> PathBuf {
-    match scope {
+/// The bundle folder of a scope; a member's name is checked by [`safe_name::component`]
+/// (it came from a kubeconfig or a cluster's Cluster list).
+fn scope_dir(scope: &Scope) -> Result<PathBuf, UnsafeName> {
+    Ok(match scope {
         Scope::Karmada => PathBuf::from("karmada"),
         Scope::Host => PathBuf::from("host"),
-        Scope::Member(n) => Path::new("members").join(n),
+        Scope::Member(n) => Path::new("members").join(safe_name::component("member", n)?),
         Scope::Pool => PathBuf::from("pool"),
-    }
+    })
 }
 
-/// Member names become folder names: refuse anything that could leave the bundle.
-fn safe_member(scope: &Scope) -> bool {
-    match scope {
-        Scope::Member(n) => super::connect::valid_cluster_name(n) && n != "." && n != "..",
-        _ => true,
+/// `host/deployments.apps.yaml`: the resource and group come from the server's
+/// discovery, so each is checked on its own (a group `x/../../tmp` must not climb out).
+fn list_file(l: &super::collect::Listed) -> Result<PathBuf, UnsafeName> {
+    let plural = safe_name::component("resource", &l.resource.plural)?;
+    let name = if l.resource.group.is_empty() {
+        plural.to_string()
+    } else {
+        format!(
+            "{plural}.{}",
+            safe_name::component("API group", &l.resource.group)?
+        )
+    };
+    Ok(scope_dir(&l.scope)?.join(format!("{name}.yaml")))
+}
+
+/// `--out` must be new or empty: files of an earlier bundle (a `members/<x>/` no longer
+/// collected) would be read back as if collected now.
+pub fn check_out_dir(dir: &Path) -> anyhow::Result<()> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                anyhow::bail!(
+                    "--out {}: the folder is not empty; give a new or empty folder (files of an \
+                     earlier bundle would be read as part of this one)",
+                    dir.display()
+                );
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", dir.display())),
     }
 }
 
@@ -91,6 +120,7 @@ pub fn write(
     dir: &Path,
     now: time::OffsetDateTime,
 ) -> anyhow::Result<Vec<PathBuf>> {
+    check_out_dir(dir)?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut written = Vec::new();
     let mut listed = Vec::new();
@@ -103,24 +133,25 @@ pub fn write(
             .push(o.value.clone());
     }
     for l in &col.listed {
-        if !safe_member(&l.scope) {
-            eprintln!(
-                "karmada-preflight: warning: member {} not written: unsafe folder name",
-                l.scope
-            );
-            continue;
-        }
-        let rel = scope_dir(&l.scope).join(format!("{}.yaml", l.resource.qualified()));
+        let rel = match list_file(l) {
+            Ok(rel) => rel,
+            Err(e) => {
+                eprintln!("karmada-preflight: warning: {e}; not written");
+                continue;
+            }
+        };
         let items = groups
             .remove(&(l.scope.clone(), l.resource.kind.clone()))
             .unwrap_or_default();
         let doc = json!({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": items});
         let path = dir.join(&rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-        std::fs::write(&path, to_yaml(&doc))
+        let parent = path.parent().unwrap_or(dir);
+        safe_name::create_dir(parent).with_context(|| format!("creating {}", parent.display()))?;
+        let file = path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or_default();
+        safe_name::write_file(parent, file, to_yaml(&doc).as_bytes(), false)
             .with_context(|| format!("writing {}", path.display()))?;
         listed.push(ListedEntry {
             scope: l.scope.to_string(),
@@ -162,7 +193,8 @@ pub fn write(
             .collect(),
     };
     let v = serde_json::to_value(&manifest).context("encoding the manifest")?;
-    std::fs::write(dir.join(MANIFEST_FILE), to_yaml(&v)).context("writing collected.yaml")?;
+    safe_name::write_file(dir, MANIFEST_FILE, to_yaml(&v).as_bytes(), false)
+        .context("writing collected.yaml")?;
     written.push(PathBuf::from(MANIFEST_FILE));
     Ok(written)
 }
