@@ -165,7 +165,7 @@ fn resource(name: &str, kind: &str, namespaced: bool) -> Value {
     json!({"name": name, "kind": kind, "namespaced": namespaced, "verbs": ["get", "list"]})
 }
 
-/// A small cluster that serves every list empty.
+/// A small cluster that serves every list empty but its ConfigMaps.
 fn normal(target: &str) -> Reply {
     let path = target.split('?').next().unwrap_or("");
     let v = match path {
@@ -181,6 +181,9 @@ fn normal(target: &str) -> Reply {
             json!({"kind": "APIResourceList", "groupVersion": "apps/v1", "resources": [
             resource("deployments", "Deployment", true)]})
         }
+        // One Karmada object, so what was read is about Karmada.
+        "/api/v1/configmaps" => json!({"kind": "ConfigMapList", "apiVersion": "v1", "metadata": {},
+            "items": [{"metadata": {"name": "karmada-config", "namespace": "karmada-system"}}]}),
         p if p.starts_with("/api/") || p.starts_with("/apis/") => {
             json!({"kind": "List", "apiVersion": "v1", "metadata": {}, "items": []})
         }

@@ -28,4 +28,10 @@ impl Counted {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.get.get(path_and_query).await
     }
+
+    /// [`Getter::get_sized`], counted.
+    pub async fn get_sized(&self, path_and_query: &str) -> Result<(Value, usize), ReqError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.get.get_sized(path_and_query).await
+    }
 }
