@@ -229,6 +229,8 @@ fn display(v: &CelValue) -> String {
         CelValue::Float(f) => f.to_string(),
         CelValue::Bool(b) => b.to_string(),
         CelValue::Null => "null".into(),
+        // Lists read as prose in messages ("a, b"), not as the interpreter's debug form.
+        CelValue::List(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
         other => format!("{other:?}"),
     }
 }

@@ -32,7 +32,48 @@ struct Forbid {
 struct Require {
     flag: String,
     /// The comma-separated value must include exactly this item.
-    list_contains: String,
+    #[serde(default)]
+    list_contains: Option<String>,
+    /// Or: the list must set this key to any value (`Failover=true` and `Failover=false`
+    /// both do), because a default that changes between releases must be pinned, not left
+    /// to whichever patch release is installed.
+    #[serde(default)]
+    has_key: Option<String>,
+    /// With `hasKey`: the item the fix appends (e.g. `Failover=true`).
+    #[serde(default)]
+    add: Option<String>,
+    /// The value the binary uses when the flag is absent (`*` for `--controllers`): a fix
+    /// that adds the flag starts from it, so `--controllers=*,hpa` keeps the controllers
+    /// that were on by default instead of running `hpa` alone.
+    #[serde(default)]
+    default: Option<String>,
+}
+
+impl Require {
+    fn satisfied_by(&self, value: &str) -> bool {
+        match (&self.list_contains, &self.has_key) {
+            (Some(item), _) => items(value).any(|i| i == item),
+            (None, Some(key)) => items(value).any(|i| item_key(i) == key),
+            (None, None) => false,
+        }
+    }
+
+    /// The item the fix adds.
+    fn item(&self) -> &str {
+        self.list_contains
+            .as_deref()
+            .or(self.add.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// "does not include hpa" / "does not set Failover".
+    fn lack(&self) -> String {
+        match (&self.list_contains, &self.has_key) {
+            (Some(item), _) => format!("does not include {item}"),
+            (None, Some(key)) => format!("does not set {key} (its default changes)"),
+            (None, None) => String::new(),
+        }
+    }
 }
 
 /// Only evaluate when the input holds objects of a kind (e.g. the `hpa` controller only
@@ -78,10 +119,17 @@ pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
         }
     }
     for (i, r) in p.require.iter().enumerate() {
-        if !r.flag.starts_with("--") || r.list_contains.is_empty() {
+        let ok = r.flag.starts_with("--")
+            && match (&r.list_contains, &r.has_key, &r.add) {
+                (Some(item), None, None) => !item.is_empty(),
+                (None, Some(key), Some(add)) => !key.is_empty() && item_key(add) == key,
+                _ => false,
+            };
+        if !ok {
             return Err(err(
                 format!("/require/{i}"),
-                "a required flag starts with -- and names a non-empty listContains item",
+                "a required flag starts with -- and names either a non-empty listContains item, \
+                 or a hasKey with the `add` item (KEY=value) the fix appends",
             ));
         }
     }
@@ -178,7 +226,7 @@ impl ComponentFlags {
             let last = flags.iter().rev().find(|x| x.name == r.flag);
             let ok = last
                 .and_then(|f| f.value.as_deref())
-                .is_some_and(|v| items(v).any(|i| i == r.list_contains));
+                .is_some_and(|v| r.satisfied_by(v));
             if !ok {
                 missing.push((r, last.cloned()));
             }
@@ -209,8 +257,8 @@ impl ComponentFlags {
         }
         for (r, found) in &missing {
             let what = match found.as_ref().and_then(|f| f.value.as_deref()) {
-                Some(v) => format!("{}={v} does not include {}", r.flag, r.list_contains),
-                None => format!("{} does not include {}", r.flag, r.list_contains),
+                Some(v) => format!("{}={v} {}", r.flag, r.lack()),
+                None => format!("{} {}", r.flag, r.lack()),
             };
             let ptr = found
                 .as_ref()
@@ -286,22 +334,37 @@ impl ComponentFlags {
                 }
             }
         }
-        let mut adds = Vec::new();
+        // Several missing items of one flag (two controllers) go into one token: a second
+        // `--controllers=` token would override the first (last wins).
+        let mut grouped: Vec<(&str, Option<&Flag>, Option<&str>, Vec<&str>)> = Vec::new();
         for (r, found) in missing {
+            let found = found.as_ref().filter(|f| f.value.is_some());
+            match grouped.iter_mut().find(|g| g.0 == r.flag) {
+                Some(g) => g.3.push(r.item()),
+                None => grouped.push((&r.flag, found, r.default.as_deref(), vec![r.item()])),
+            }
+        }
+        let mut adds = Vec::new();
+        for (flag, found, default, wanted) in grouped {
+            let wanted = wanted.join(",");
             match found {
-                Some(f) if f.value.is_some() => {
-                    if !token(&f.pointer)?.contains(f.value.as_deref().unwrap_or("")) {
+                Some(f) => {
+                    let have = f.value.as_deref().unwrap_or("");
+                    if !token(&f.pointer)?.contains(have) {
                         return None;
                     }
-                    let v = format!("{},{}", f.value.as_deref().unwrap_or(""), r.list_contains);
+                    let v = format!("{have},{wanted}");
                     let new = if f.separate_value {
                         v
                     } else {
-                        format!("{}={v}", r.flag)
+                        format!("{flag}={v}")
                     };
                     edits.push((f.pointer.clone(), Some(new)));
                 }
-                _ => adds.push(format!("{}={}", r.flag, r.list_contains)),
+                None => adds.push(match default {
+                    Some(d) => format!("{flag}={d},{wanted}"),
+                    None => format!("{flag}={wanted}"),
+                }),
             }
         }
         // Removals from the end of each list first, so earlier indexes stay valid.

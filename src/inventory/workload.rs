@@ -344,6 +344,9 @@ pub enum Component {
     KarmadaSearch,
     Descheduler,
     SchedulerEstimator,
+    /// The stock kube-controller-manager the Karmada control plane runs (namespace,
+    /// garbage collector, token and CSR controllers); its flags follow Kubernetes releases.
+    KubeControllerManager,
 }
 
 impl Component {
@@ -358,6 +361,7 @@ impl Component {
             Component::KarmadaSearch => "karmada-search",
             Component::Descheduler => "karmada-descheduler",
             Component::SchedulerEstimator => "karmada-scheduler-estimator",
+            Component::KubeControllerManager => "kube-controller-manager",
         }
     }
 
@@ -373,6 +377,12 @@ impl Component {
             Component::KarmadaApiserver => {
                 let is_kube_apiserver = image == "kube-apiserver" || exe_base == "kube-apiserver";
                 is_kube_apiserver && mentions_karmada(c.object)
+            }
+            // Same reasoning: a stock binary, told from the host's own by Karmada naming.
+            Component::KubeControllerManager => {
+                let is_kcm =
+                    image == "kube-controller-manager" || exe_base == "kube-controller-manager";
+                is_kcm && mentions_karmada(c.object)
             }
             other => {
                 let want = other.display();
