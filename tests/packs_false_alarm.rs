@@ -1,0 +1,149 @@
+//! False-alarm guard: a release's own official manifests are the state that release's
+//! maintainers ship, so checking them `--phase post` for the hop into that release must not
+//! report a `fail` or `blocker` from that hop's pack. Run over every tagged release in
+//! fixtures/releases (v0.10.0 … v1.19.0-rc.0; v1.0.0 lives in fixtures/karmada-v1.0.0).
+//! The artifacts' images are `:latest`, so no image-version rule may fail on them either.
+
+mod common;
+
+use common::check;
+use serde_json::Value;
+
+/// (hop source, hop target, the target release's official deploy manifests).
+const RELEASES: &[(&str, &str, &str)] = &[
+    (
+        "v0.9",
+        "v0.10",
+        "fixtures/releases/v0.10.0/artifacts/deploy",
+    ),
+    ("v0.10", "v1.0", "fixtures/karmada-v1.0.0/artifacts/deploy"),
+    ("v1.0", "v1.1", "fixtures/releases/v1.1.0/artifacts/deploy"),
+    ("v1.1", "v1.2", "fixtures/releases/v1.2.0/artifacts/deploy"),
+    ("v1.2", "v1.3", "fixtures/releases/v1.3.0/artifacts/deploy"),
+    ("v1.3", "v1.4", "fixtures/releases/v1.4.0/artifacts/deploy"),
+    ("v1.4", "v1.5", "fixtures/releases/v1.5.0/artifacts/deploy"),
+    ("v1.5", "v1.6", "fixtures/releases/v1.6.0/artifacts/deploy"),
+    ("v1.6", "v1.7", "fixtures/releases/v1.7.0/artifacts/deploy"),
+    ("v1.7", "v1.8", "fixtures/releases/v1.8.0/artifacts/deploy"),
+    ("v1.8", "v1.9", "fixtures/releases/v1.9.0/artifacts/deploy"),
+    (
+        "v1.9",
+        "v1.10",
+        "fixtures/releases/v1.10.0/artifacts/deploy",
+    ),
+    (
+        "v1.10",
+        "v1.11",
+        "fixtures/releases/v1.11.0/artifacts/deploy",
+    ),
+    (
+        "v1.11",
+        "v1.12",
+        "fixtures/releases/v1.12.0/artifacts/deploy",
+    ),
+    (
+        "v1.12",
+        "v1.13",
+        "fixtures/releases/v1.13.0/artifacts/deploy",
+    ),
+    (
+        "v1.13",
+        "v1.14",
+        "fixtures/releases/v1.14.0/artifacts/deploy",
+    ),
+    (
+        "v1.14",
+        "v1.15",
+        "fixtures/releases/v1.15.0/artifacts/deploy",
+    ),
+    (
+        "v1.15",
+        "v1.16",
+        "fixtures/releases/v1.16.0/artifacts/deploy",
+    ),
+    (
+        "v1.16",
+        "v1.17",
+        "fixtures/releases/v1.17.0/artifacts/deploy",
+    ),
+    (
+        "v1.17",
+        "v1.18",
+        "fixtures/releases/v1.18.0/artifacts/deploy",
+    ),
+    (
+        "v1.18",
+        "v1.19",
+        "fixtures/releases/v1.19.0-rc.0/artifacts/deploy",
+    ),
+];
+
+/// "rule status file:line: message" for every fail/blocker of `hop` in the report.
+fn false_alarms(report: &Value, hop: &str) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["hop"] == hop && (f["status"] == "fail" || f["status"] == "blocker"))
+        .map(|f| {
+            format!(
+                "{} {} {}:{}: {}",
+                f["rule"].as_str().unwrap_or("?"),
+                f["status"].as_str().unwrap_or("?"),
+                f["location"]["file"].as_str().unwrap_or("-"),
+                f["location"]["line"].as_u64().unwrap_or(0),
+                f["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn each_release_passes_the_hop_into_it() {
+    let mut alarms = Vec::new();
+    let mut evaluated = 0;
+    for (from, to, dir) in RELEASES {
+        let hop = format!("{from}->{to}");
+        let (_, report) = check(&[dir, "--from", from, "--to", to, "--phase", "post"]);
+        evaluated += report["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["hop"] == hop.as_str() && f["status"] != "skip")
+            .count();
+        alarms.extend(
+            false_alarms(&report, &hop)
+                .into_iter()
+                .map(|a| format!("{hop} on {dir}: {a}")),
+        );
+    }
+    assert!(
+        alarms.is_empty(),
+        "official manifests flagged by the hop into their own release:\n{}",
+        alarms.join("\n")
+    );
+    // The guard means something only if the packs actually looked at the manifests.
+    assert!(evaluated >= 30, "only {evaluated} hop findings evaluated");
+}
+
+/// The guard itself can fail: the v1.2.0 manifests checked as if they were v1.3's end
+/// state carry --insecure-port, which v1.3's kube-apiserver rejects.
+#[test]
+fn the_guard_catches_a_release_checked_against_the_wrong_hop() {
+    let (_, report) = check(&[
+        "fixtures/releases/v1.2.0/artifacts/deploy",
+        "--from",
+        "v1.2",
+        "--to",
+        "v1.3",
+        "--phase",
+        "post",
+    ]);
+    let alarms = false_alarms(&report, "v1.2->v1.3");
+    assert!(
+        alarms
+            .iter()
+            .any(|a| a.starts_with("apiserver-insecure-port-removed fail")),
+        "{alarms:?}"
+    );
+}
