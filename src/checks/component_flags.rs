@@ -175,6 +175,10 @@ fn item_key(item: &str) -> &str {
     item.split('=').next().unwrap_or(item).trim()
 }
 
+/// The required items one flag lacks: (flag, the flag as found with a value, the binary's
+/// default when absent, the items to add).
+type Missing<'a> = (&'a str, Option<&'a Flag>, Option<&'a str>, Vec<&'a str>);
+
 /// One forbidden flag (or item) found on a container.
 struct Hit<'f> {
     rule: &'f Forbid,
@@ -336,7 +340,7 @@ impl ComponentFlags {
         }
         // Several missing items of one flag (two controllers) go into one token: a second
         // `--controllers=` token would override the first (last wins).
-        let mut grouped: Vec<(&str, Option<&Flag>, Option<&str>, Vec<&str>)> = Vec::new();
+        let mut grouped: Vec<Missing<'_>> = Vec::new();
         for (r, found) in missing {
             let found = found.as_ref().filter(|f| f.value.is_some());
             match grouped.iter_mut().find(|g| g.0 == r.flag) {
