@@ -239,7 +239,7 @@ fn v1_5_to_v1_6_affinity_names_and_federatedhpa_webhooks() {
     assert_eq!(got(&r, "cluster-affinity-name-length")[0].1, "pass");
 
     let wh5 = release("v1.5.0", "webhook-configuration.yaml");
-    let r = run("pre", "v1.5", "v1.6", &[&wh5]);
+    let r = run("pre", "v1.5", "v1.6", &[&deploy("v1.5.0")]);
     // Each finding points at the `webhooks:` list of its configuration (mutating first).
     let lists = lines_of(&wh5, "webhooks:");
     assert_eq!(
@@ -250,8 +250,7 @@ fn v1_5_to_v1_6_affinity_names_and_federatedhpa_webhooks() {
         got(&r, "federatedhpa-validating-webhook"),
         vec![("KP1604".into(), "action".into(), wh5.clone(), lists[1])]
     );
-    let wh6 = release("v1.6.0", "webhook-configuration.yaml");
-    let r = run("post", "v1.5", "v1.6", &[&wh6]);
+    let r = run("post", "v1.5", "v1.6", &[&deploy("v1.6.0")]);
     assert_eq!(got(&r, "federatedhpa-mutating-webhook")[0].1, "pass");
     assert_eq!(got(&r, "federatedhpa-validating-webhook")[0].1, "pass");
 }
@@ -315,7 +314,7 @@ fn v1_7_to_v1_8_replica_syncing_labels_and_deletion_protection() {
         .all(|s| s.1 == "pass"));
 
     let wh7 = release("v1.7.0", "webhook-configuration.yaml");
-    let r = run("post", "v1.7", "v1.8", &[&wh7]);
+    let r = run("post", "v1.7", "v1.8", &[&deploy("v1.7.0")]);
     assert_eq!(
         got(&r, "deletion-protection-webhook"),
         vec![(
@@ -325,12 +324,7 @@ fn v1_7_to_v1_8_replica_syncing_labels_and_deletion_protection() {
             lines_of(&wh7, "webhooks:")[1]
         )]
     );
-    let r = run(
-        "post",
-        "v1.7",
-        "v1.8",
-        &[&release("v1.8.0", "webhook-configuration.yaml")],
-    );
+    let r = run("post", "v1.7", "v1.8", &[&deploy("v1.8.0")]);
     assert_eq!(got(&r, "deletion-protection-webhook")[0].1, "pass");
 }
 
