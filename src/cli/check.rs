@@ -57,6 +57,10 @@ pub struct CheckArgs {
     /// junit, markdown), e.g. `-o table -o sarif=report.sarif -o junit=report.xml`.
     #[arg(short = 'o', long = "output", default_value = "table")]
     pub output: Vec<OutputSpec>,
+    /// Table: also list passes and skips, and show every finding with its evidence and
+    /// remediation (default: one line per finding that needs attention).
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
     /// Exit 1 when a finding is at or above this level.
     #[arg(long, value_enum, default_value = "error")]
     pub fail_on: FailOn,
@@ -168,7 +172,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
-    emit(&args.output, &report)?;
+    emit(&args.output, &report, args.verbose)?;
     if let Some(dir) = &args.fix_dir {
         let written = fixdir::write(&report, dir)
             .with_context(|| format!("writing fixes to {}", dir.display()))?;
@@ -269,10 +273,18 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
         }
     }
     .with_catalog(&catalog);
-    eprintln!(
-        "karmada-preflight: phase {}: {}",
-        decision.phase, decision.reason
-    );
+    // A table on stdout starts with the phase line; saying it on stderr too would show
+    // it twice in the terminal.
+    let table_on_stdout = args
+        .output
+        .iter()
+        .any(|o| o.path.is_none() && o.format == super::output::Format::Table);
+    if !table_on_stdout {
+        eprintln!(
+            "karmada-preflight: phase {}: {}",
+            decision.phase, decision.reason
+        );
+    }
     let now = time::OffsetDateTime::now_utc();
     let opts = RunOptions {
         phase: decision.phase,

@@ -60,16 +60,39 @@ fn color_wanted() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }
 
-pub fn render(spec: &OutputSpec, report: &Report) -> String {
+/// Columns the table may use: `COLUMNS` when set, else the width of the terminal stdout
+/// is (or, when stdout is piped into `less` or a file, the terminal stderr still shows);
+/// None when there is no terminal at all (CI logs): lines are then as long as they are.
+pub fn terminal_width() -> Option<usize> {
+    if let Some(c) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+    {
+        return Some(c);
+    }
+    let of = |size: Option<(terminal_size::Width, terminal_size::Height)>| {
+        size.map(|(w, _)| usize::from(w.0)).filter(|w| *w > 0)
+    };
+    of(terminal_size::terminal_size_of(std::io::stdout()))
+        .or_else(|| of(terminal_size::terminal_size_of(std::io::stderr())))
+}
+
+pub fn render(spec: &OutputSpec, report: &Report, verbose: bool) -> String {
     match spec.format {
-        Format::Table => {
-            let to_tty = spec.path.is_none() && std::io::stdout().is_terminal();
-            reports::table::render(
-                report,
-                spec.path.is_none() && color_wanted(),
-                (!to_tty).then_some(160),
-            )
-        }
+        Format::Table => reports::table::render(
+            report,
+            reports::table::Layout {
+                color: spec.path.is_none() && color_wanted(),
+                // A table written to a file is not laid out for any terminal.
+                width: if spec.path.is_none() {
+                    terminal_width()
+                } else {
+                    None
+                },
+                verbose,
+            },
+        ),
         Format::Json => reports::json::render(report),
         Format::Yaml => reports::yaml::render(report),
         Format::Sarif => reports::sarif::render(report),
@@ -80,9 +103,9 @@ pub fn render(spec: &OutputSpec, report: &Report) -> String {
 
 /// Write every requested output. At most one may go to stdout; stdout carries only
 /// the report.
-pub fn emit(specs: &[OutputSpec], report: &Report) -> anyhow::Result<()> {
+pub fn emit(specs: &[OutputSpec], report: &Report, verbose: bool) -> anyhow::Result<()> {
     for spec in specs {
-        let text = render(spec, report);
+        let text = render(spec, report, verbose);
         match &spec.path {
             Some(p) => {
                 std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?

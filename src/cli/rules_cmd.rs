@@ -1,7 +1,6 @@
 //! `karmada-preflight rules` and `explain`.
 
 use clap::Args;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use serde_json::json;
 
 use super::check::load_catalog;
@@ -69,29 +68,49 @@ pub fn list(args: RulesArgs) -> anyhow::Result<i32> {
             });
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
-        "table" => {
-            let mut t = Table::new();
-            t.load_style(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_header(vec![
-                    "ID", "NAME", "PACK", "PRE", "POST", "SEVERITY", "TITLE",
-                ]);
-            for r in &cat.rules {
-                t.add_row(vec![
-                    r.spec.id.clone(),
-                    r.spec.name.clone(),
-                    r.spec.pack.clone(),
-                    phase_str(r.spec.phases.pre),
-                    phase_str(r.spec.phases.post),
-                    severity(r.spec.phases.post),
-                    r.spec.title.clone(),
-                ]);
-            }
-            println!("{t}");
-        }
+        "table" => print!("{}", rules_table(&cat, super::output::terminal_width())),
         other => anyhow::bail!("unknown format {other:?} (table or json)"),
     }
     Ok(EXIT_OK)
+}
+
+/// One line per rule, columns aligned; only the title is cut to the width (with `…`):
+/// ids and names are what people copy into `--rule` and `explain`.
+fn rules_table(cat: &crate::rules::Catalog, width: Option<usize>) -> String {
+    use crate::reports::text::{fit_right, pad, width as cols};
+    let header = ["ID", "NAME", "PACK", "PRE", "POST", "SEVERITY", "TITLE"].map(String::from);
+    let rows: Vec<[String; 7]> = std::iter::once(header)
+        .chain(cat.rules.iter().map(|r| {
+            [
+                r.spec.id.clone(),
+                r.spec.name.clone(),
+                r.spec.pack.clone(),
+                phase_str(r.spec.phases.pre),
+                phase_str(r.spec.phases.post),
+                severity(r.spec.phases.post),
+                r.spec.title.clone(),
+            ]
+        }))
+        .collect();
+    let w: Vec<usize> = (0..6)
+        .map(|i| rows.iter().map(|r| cols(&r[i])).max().unwrap_or(0))
+        .collect();
+    let fixed: usize = w.iter().map(|c| c + 2).sum();
+    let mut out = String::new();
+    for r in &rows {
+        let mut line = String::new();
+        for (i, cell) in r.iter().take(6).enumerate() {
+            line.push_str(&pad(cell, w[i] + 2));
+        }
+        let title = match width {
+            Some(total) => fit_right(&r[6], total.saturating_sub(fixed).max(10)),
+            None => r[6].clone(),
+        };
+        line.push_str(&title);
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 pub fn explain(args: ExplainArgs) -> anyhow::Result<i32> {

@@ -7,6 +7,7 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 pub mod table;
+pub mod text;
 pub mod yaml;
 
 use serde::Serialize;
