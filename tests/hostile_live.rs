@@ -522,3 +522,84 @@ fn collect_never_writes_outside_out_whatever_the_server_calls_its_api_groups() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("not empty"), "{}", r.stderr);
 }
+
+#[test]
+fn collect_keeps_no_private_key_however_a_secret_wraps_it() {
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let (pem, der) = (key.serialize_pem(), key.serialize_der());
+    let kubeconfig_json = format!(
+        "{{\"users\":[{{\"name\":\"u\",\"user\":{{\"client-key-data\":\"{}\"}}}}]}}",
+        b64(pem.as_bytes())
+    );
+    // Each value as the server stores it.
+    let wrapped = [
+        ("tls.crt", b64(format!("\n{pem}").as_bytes())),
+        ("ca.crt", b64(format!(" {pem}").as_bytes())),
+        (
+            "bundle.pem",
+            b64(format!(
+                "Bag Attributes\n    localKeyID: 01\nKey Attributes: <No Attributes>\n{pem}"
+            )
+            .as_bytes()),
+        ),
+        ("caBundle", b64(&der)),
+    ];
+    let data: serde_json::Map<String, Value> = wrapped
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
+        .collect();
+    let secret = json!({"metadata": {"name": "karmada-cert", "namespace": "karmada-system",
+        "annotations": {"note": kubeconfig_json}}, "data": data});
+    let deploy = json!({"metadata": {"name": "karmada-x", "namespace": "karmada-system"},
+        "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "karmada/x",
+            "args": [format!("--kubeconfig-json={kubeconfig_json}")],
+            "env": [{"name": "KEY_DER", "value": b64(&der)}]}]}}}});
+    let server = EvilServer::start(move |t| {
+        if is_list(t, "secrets") {
+            return Some(Reply::Json(
+                200,
+                json!({"kind": "SecretList", "metadata": {}, "items": [secret]}),
+            ));
+        }
+        is_list(t, "deployments").then(|| {
+            Reply::Json(
+                200,
+                json!({"kind": "DeploymentList", "metadata": {}, "items": [deploy]}),
+            )
+        })
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path());
+    let out = dir.path().join("out");
+    for (kind, api) in [("Secret", "v1"), ("Deployment", "apps/v1")] {
+        let rules = rules_dir(&dir.path().join(kind), kind, api);
+        let out = out.join(kind);
+        let r = run_probe("collect", &kc, &rules, &["--out", out.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let mut files = Vec::new();
+    walk(&out, &mut files);
+    assert!(files.len() >= 4, "{files:?}");
+    // The key's own base64 (the PEM body) and every stored wrapping of it.
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let mut needles: Vec<String> = wrapped.iter().map(|(_, v)| v[..60].to_string()).collect();
+    needles.extend([
+        body[..40].to_string(),
+        b64(&der)[..40].to_string(),
+        b64(pem.as_bytes())[..40].to_string(),
+    ]);
+    needles.push("PRIVATE KEY".into());
+    needles.push("client-key-data".into());
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        for n in &needles {
+            assert!(
+                !text.contains(n.as_str()),
+                "{} holds {n:?}:\n{text}",
+                f.display()
+            );
+        }
+    }
+}

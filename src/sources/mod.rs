@@ -2,6 +2,7 @@
 
 pub mod files;
 pub mod helm;
+pub mod key_material;
 pub mod limits;
 pub mod live;
 pub mod safe_name;

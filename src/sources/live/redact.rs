@@ -1,8 +1,10 @@
 //! Secret values never leave the collector: every Secret key except the public
 //! certificates the rules read (`*.crt`, `ca.crt`, `caBundle`) becomes
 //! `REDACTED sha256:<hex>` (the fingerprint of the decoded value, so two snapshots can
-//! still tell whether a key changed). The same happens to any PEM private key found in
-//! any other object, as a safety net for keys kept in ConfigMaps or annotations.
+//! still tell whether a key changed). The same happens to any string of any object that
+//! holds key material, found by content (PEM, pkcs12 text, DER, kubeconfig
+//! `client-key-data`, in any base64 or JSON wrapping): keys kept in a certificate's
+//! field, a ConfigMap, an annotation, an env var or an argument.
 
 use base64::Engine;
 use serde_json::Value;
@@ -21,20 +23,9 @@ fn fingerprint(bytes: &[u8]) -> String {
     format!("{MARKER}{hex}")
 }
 
-/// PEM private keys in any form (`PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`,
-/// `ENCRYPTED PRIVATE KEY`), and base64 text that decodes to one.
+/// Key material by content, however wrapped (see [`crate::sources::key_material`]).
 fn holds_private_key(s: &str) -> bool {
-    // A kubeconfig kept as text embeds its key as base64 under this field.
-    if s.contains("PRIVATE KEY-----") || s.contains("client-key-data:") {
-        return true;
-    }
-    // Base64 of "-----BEGIN" starts with "LS0tLS1CRUdJTi"; only then is decoding worth it.
-    if s.len() > 64 && s.trim_start().starts_with("LS0tLS1CRUdJTi") {
-        if let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(s.trim().as_bytes()) {
-            return String::from_utf8_lossy(&raw).contains("PRIVATE KEY-----");
-        }
-    }
-    false
+    crate::sources::key_material::holds_key_material(s)
 }
 
 /// Redact a live object in place.
@@ -80,7 +71,22 @@ fn scrub(v: &mut Value) {
     match v {
         Value::String(s) if holds_private_key(s) => *s = fingerprint(s.as_bytes()),
         Value::Array(a) => a.iter_mut().for_each(scrub),
-        Value::Object(m) => m.values_mut().for_each(scrub),
+        Value::Object(m) => {
+            // A key can be the material too (a data key named after its value).
+            if m.keys().any(|k| holds_private_key(k)) {
+                *m = std::mem::take(m)
+                    .into_iter()
+                    .map(|(k, v)| {
+                        if holds_private_key(&k) {
+                            (fingerprint(k.as_bytes()), v)
+                        } else {
+                            (k, v)
+                        }
+                    })
+                    .collect();
+            }
+            m.values_mut().for_each(scrub)
+        }
         _ => {}
     }
 }
