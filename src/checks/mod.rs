@@ -10,18 +10,22 @@ pub mod cel;
 pub mod component_flags;
 pub mod crd_removed;
 pub mod endpointslice_v1beta1;
+pub mod field_values;
 pub mod front_proxy_certs;
 pub mod front_proxy_secret;
 pub mod hop_coverage;
 pub mod image_version;
 pub mod impersonator_secret;
 pub mod input_valid;
+pub mod k8s_compat;
 pub mod mcs_member_version;
 pub mod member_k8s_patch;
 pub mod object_exists;
 pub mod outcome;
 pub mod params;
+pub mod release_notes;
 pub mod rsp_removed;
+pub mod same_minor;
 pub mod service_link;
 pub mod support;
 pub mod upgrade_path;
@@ -120,6 +124,10 @@ pub const TEMPLATES: &[(&str, Compile)] = &[
     ("apiservice-service-link", service_link::compile),
     ("version-path", version_path::compile),
     ("hop-coverage", hop_coverage::compile),
+    ("field-values", field_values::compile),
+    ("same-minor", same_minor::compile),
+    ("k8s-compat", k8s_compat::compile),
+    ("release-notes", release_notes::compile),
     ("waiver-expired", waiver_expired::compile),
     ("cel", cel::compile),
     ("component-flags", component_flags::compile),
