@@ -77,7 +77,10 @@ fn every_rule_has_a_passing_and_a_failing_example() {
             .iter()
             .flat_map(|e| e.expect.iter().map(|x| x.status))
             .collect();
-        if !statuses.contains(&Status::Pass) {
+        // A `release-notes` rule lists what no input can show, as info, whatever the input:
+        // it has no passing state, only its notes.
+        let notes_only = rule.spec.template == "release-notes";
+        if !notes_only && !statuses.contains(&Status::Pass) {
             missing.push(format!(
                 "{} ({}): no passing example",
                 rule.spec.name, rule.source
