@@ -82,8 +82,18 @@ fn rules_json_shows_each_hop_with_its_rule_count_and_release_notes() {
         .unwrap()
         .iter()
         .any(|s| s == "https://karmada.io/docs/administrator/upgrading/v1.11-v1.12"));
-    // Every hop between known releases is listed, covered or not.
+    // Every hop between known releases is listed, and every one has a pack now.
     assert!(hops.len() >= 21, "{}", hops.len());
+    for h in hops.iter().take(21) {
+        assert!(h["rules"].as_u64().unwrap() >= 1, "no rules for {h:#}");
+    }
+    let notes = hop("v1.17->v1.18");
+    assert!(notes["notes"].as_u64().unwrap() >= 3, "{notes:#}");
+    assert!(notes["releaseNotes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s.as_str().unwrap().starts_with("CHANGELOG-1.18.md")));
     assert_eq!(v["knownReleases"][0], "v0.9");
     assert_eq!(
         v["knownReleases"].as_array().unwrap().last().unwrap(),
