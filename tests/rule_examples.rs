@@ -116,3 +116,25 @@ fn exemptions_name_rules_that_exist() {
         assert!(catalog.find(name).is_some(), "{name}: {why}");
     }
 }
+
+#[test]
+fn rules_sharing_a_guide_step_share_its_title() {
+    let catalog = Catalog::embedded().expect("bundled rules compile");
+    let mut seen: std::collections::BTreeMap<(String, u32), (String, String)> = Default::default();
+    for rule in &catalog.rules {
+        let Some(g) = &rule.spec.guide else { continue };
+        let steps = std::iter::once((g.step, g.title.as_str()))
+            .chain(g.restore.iter().map(|r| (r.step, r.title.as_str())));
+        for (step, title) in steps {
+            let key = (rule.spec.pack.clone(), step);
+            let (first, by) = seen
+                .entry(key)
+                .or_insert_with(|| (title.to_string(), rule.spec.name.clone()));
+            assert_eq!(
+                first, title,
+                "{}: guide step {step} is titled differently by {by}",
+                rule.spec.name
+            );
+        }
+    }
+}

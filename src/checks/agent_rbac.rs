@@ -420,6 +420,7 @@ impl AgentRbac {
                 )
                 .collect(),
             manifests,
+            steps: Vec::new(),
             diff: None,
         }
     }

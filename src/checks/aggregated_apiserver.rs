@@ -350,6 +350,7 @@ impl AggregatedApiserver {
                     content: svc,
                 },
             ],
+            steps: Vec::new(),
             diff: None,
         })
     }
@@ -491,6 +492,7 @@ impl AggregatedApiserver {
                     ),
                     commands,
                     manifests,
+                    steps: Vec::new(),
                     diff: None,
                 });
         }

@@ -294,6 +294,7 @@ impl ApiserverFlags {
             ),
             commands: vec![command],
             manifests: vec![manifest],
+            steps: Vec::new(),
             diff: Some(diff),
         }
     }

@@ -122,6 +122,7 @@ impl ApiService {
                     content: apiservice,
                 },
             ],
+            steps: Vec::new(),
             diff: None,
         }
     }

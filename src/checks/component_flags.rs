@@ -419,6 +419,7 @@ impl ComponentFlags {
                 target: Some(obj.r.clone()),
                 content: Value::Array(ops),
             }],
+            steps: Vec::new(),
             diff: Some(diff),
         })
     }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::support::apiserver::{karmada_apiservers, EtcdAccess};
 use super::support::naming::context_flag;
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
-use crate::findings::Remediation;
+use crate::findings::{FixStep, Remediation};
 use crate::inventory::{ObjectRef, Scope, ScopeSel};
 
 #[derive(Debug, Deserialize)]
@@ -70,42 +70,55 @@ impl CrdRemoved {
             access.prefix
         );
         let objects_prefix = format!("{}/{group}/{plural}/", access.prefix);
-        let (scale_down, scale_up) = match deploy {
-            Some(d) => {
-                let ns = d.namespace().unwrap_or("karmada-system");
-                let replicas = d.at("/spec/replicas").and_then(|v| v.as_u64()).unwrap_or(1);
-                let ctxf = context_flag(&d.r.scope);
-                (
-                    format!("kubectl {ctxf} -n {ns} scale {} {} --replicas=0", d.kind().to_lowercase(), d.name()),
-                    format!(
-                        "kubectl {ctxf} -n {ns} scale {} {} --replicas={replicas}",
-                        d.kind().to_lowercase(),
-                        d.name()
-                    ),
-                )
-            }
+        // The workload to stop: the real karmada-apiserver when the input has it.
+        let (kubectl_flags, namespace, kind, name, replicas) = match deploy {
+            Some(d) => (
+                context_flag(&d.r.scope),
+                d.namespace().unwrap_or("karmada-system").to_string(),
+                d.kind().to_lowercase(),
+                d.name().to_string(),
+                d.at("/spec/replicas").and_then(|v| v.as_u64()).unwrap_or(1),
+            ),
             None => (
-                "kubectl --context karmada-host -n karmada-system scale deployment karmada-apiserver --replicas=0".into(),
-                "kubectl --context karmada-host -n karmada-system scale deployment karmada-apiserver --replicas=1".into(),
+                "--context karmada-host".to_string(),
+                "karmada-system".to_string(),
+                "deployment".to_string(),
+                "karmada-apiserver".to_string(),
+                1,
             ),
         };
-        let mut commands = vec![
-            "# 1. stop karmada-apiserver so nothing reads or rewrites the CRD meanwhile".to_string(),
-            scale_down,
-            format!("# 2. delete only the CRD definition; the {plural} objects under {objects_prefix} stay"),
+        let mut steps = vec![
+            FixStep::Note("1. stop karmada-apiserver so nothing reads or rewrites the CRD meanwhile".into()),
+            FixStep::ScaleDown {
+                kubectl_flags: kubectl_flags.clone(),
+                namespace: namespace.clone(),
+                kind: kind.clone(),
+                name: name.clone(),
+            },
+            FixStep::Note(format!("2. delete only the CRD definition; the {plural} objects under {objects_prefix} stay")),
         ];
         if let Some(note) = &access.secret_note {
-            commands.push(format!(
-                "#    certificate files as mounted in karmada-apiserver: {note}"
-            ));
+            steps.push(FixStep::Note(format!(
+                "   certificate files as mounted in karmada-apiserver: {note}"
+            )));
         }
-        commands.push(access.etcdctl(&format!("del {key}")));
-        commands.push(format!(
-            "#    verify the {plural} objects are still stored:"
+        steps.push(FixStep::Etcdctl(access.etcdctl(&format!("del {key}"))));
+        steps.push(FixStep::Note(format!(
+            "   verify the {plural} objects are still stored:"
+        )));
+        steps.push(FixStep::Etcdctl(
+            access.etcdctl(&format!("get {objects_prefix} --prefix --keys-only")),
         ));
-        commands.push(access.etcdctl(&format!("get {objects_prefix} --prefix --keys-only")));
-        commands.push("# 3. after the certificates and flags are updated, start it again".into());
-        commands.push(scale_up);
+        steps.push(FixStep::Note(
+            "3. after the certificates and flags are updated, start it again".into(),
+        ));
+        steps.push(FixStep::ScaleUp {
+            kubectl_flags,
+            namespace,
+            kind,
+            name,
+            replicas,
+        });
         let mut summary = format!(
             "Remove CRD {crd} from etcd (key {key}) while karmada-apiserver is scaled to 0. Do not run \
              `kubectl delete crd`: the API deletes every {plural} object with the CRD."
@@ -120,11 +133,7 @@ impl CrdRemoved {
                  paths are placeholders.",
             ),
         }
-        Remediation {
-            summary,
-            commands,
-            ..Default::default()
-        }
+        Remediation::from_steps(summary, steps)
     }
 }
 

@@ -11,7 +11,7 @@ use super::support::front_proxy::{self, front_proxy_files, CA, CLIENT_CERT, CLIE
 use super::support::secret::{trace_file, KeyValue, TracedFile};
 use super::{params, Check, CompileError, Ctx, Outcome, Read};
 use crate::certs::{analyze_front_proxy, CertPart, CertProblem, FrontProxyInput, ProblemSeverity};
-use crate::findings::{Evidence, Remediation, Severity};
+use crate::findings::{Evidence, FixStep, Remediation, Severity};
 use crate::inventory::workload::ContainerRef;
 
 #[derive(Debug, Deserialize)]
@@ -229,6 +229,7 @@ impl FrontProxyCerts {
                      replace them in {secret}, then restart karmada-apiserver. \
                      --generate-front-proxy-certs --fix-dir DIR writes a fresh pair and the patch."
                 ),
+                steps: vec![FixStep::GenerateFrontProxyPair],
                 ..Default::default()
             });
         }

@@ -13,7 +13,7 @@ use super::support::front_proxy::{self, front_proxy_files};
 use super::support::patch::patch_fix;
 use super::support::secret::{trace_file, KeyValue};
 use super::{params, Check, CompileError, Ctx, Outcome, Read};
-use crate::findings::{Evidence, ManifestKind, Remediation};
+use crate::findings::{Evidence, FixStep, ManifestKind, Remediation};
 use crate::inventory::workload::ContainerRef;
 use crate::inventory::Object;
 
@@ -56,6 +56,12 @@ fn remediation(missing: &BTreeMap<String, (&Object, Vec<String>)>) -> Remediatio
              written there (mode 0600).",
             names.join(", ")
         ),
+        steps: commands
+            .iter()
+            .cloned()
+            .map(FixStep::Run)
+            .chain([FixStep::GenerateFrontProxyPair])
+            .collect(),
         commands,
         manifests,
         diff: None,

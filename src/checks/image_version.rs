@@ -102,6 +102,7 @@ impl ImageVersion {
             ),
             commands: vec![command],
             manifests: vec![manifest],
+            steps: Vec::new(),
             diff: Some(format!(
                 "{}\n-  image: {raw}\n+  image: {new_image}\n",
                 obj.locate(&ptr)

@@ -120,6 +120,7 @@ impl Check for ObjectExists {
                     target: Some(self.r.clone()),
                     content: self.manifest.clone(),
                 }],
+                steps: Vec::new(),
                 diff: None,
             })]
     }

@@ -165,6 +165,7 @@ impl RspRemoved {
                 rsp.name()
             )],
             manifests: vec![manifest],
+            steps: Vec::new(),
             diff: None,
         }
     }

@@ -79,6 +79,7 @@ impl ServiceLink {
                     "spec": {"type": "ExternalName", "externalName": external},
                 }),
             }],
+            steps: Vec::new(),
             diff: None,
         }
     }

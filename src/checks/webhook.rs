@@ -178,6 +178,7 @@ impl Webhook {
                 target: Some(o.r.clone()),
                 content: Value::Array(ops),
             }],
+            steps: Vec::new(),
             diff: Some(diff),
         }
     }

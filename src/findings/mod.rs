@@ -5,4 +5,4 @@ pub mod remediation;
 pub mod suppress;
 
 pub use finding::{Evidence, Finding, Severity, Status, Summary};
-pub use remediation::{Manifest, ManifestKind, Remediation};
+pub use remediation::{FixStep, Manifest, ManifestKind, Remediation};

@@ -9,82 +9,38 @@ use std::path::Path;
 
 use super::yaml::to_yaml;
 use super::Report;
-use crate::findings::{Finding, ManifestKind, Status};
-
-/// The upgrade guide's steps (v0.10 -> v1.0), in order, with the rules that check each.
-/// karmada-apiserver is stopped before the Cluster CRD is deleted from etcd and started
-/// again only after its certificates and flags are updated, so "scale back" is a step of
-/// its own between the flags and the aggregated apiserver.
-const GUIDE_STEPS: &[(&str, &[&str])] = &[
-    (
-        "Before you start: what must be true before touching the control plane",
-        &[
-            "karmada-version-path",
-            "replicaschedulingpolicy-removed",
-            "mcs-member-version",
-            "endpointslice-v1beta1-usage",
-            "member-k8s-1.24-needs-patch",
-        ],
-    ),
-    (
-        "Scale karmada-apiserver to 0 and delete the Cluster CRD from etcd",
-        &["cluster-crd-removed"],
-    ),
-    (
-        "Front-proxy certificates",
-        &["front-proxy-cert-secret", "front-proxy-certs-valid"],
-    ),
-    (
-        "karmada-apiserver flags and image",
-        &["apiserver-front-proxy-flags", "karmada-apiserver-version"],
-    ),
-    (SCALE_BACK, &[]),
-    (
-        "Deploy karmada-aggregated-apiserver",
-        &[
-            "aggregated-apiserver-deployed",
-            "aggregated-apiserver-service-link",
-        ],
-    ),
-    ("Register the APIService", &["cluster-apiservice"]),
-    (
-        "Agent RBAC in pull-mode members",
-        &["agent-impersonate-rbac"],
-    ),
-    ("Verify", &["cluster-impersonator-secret"]),
-];
-
-const SCALE_BACK: &str = "Scale karmada-apiserver back up";
-
-/// Rule names in guide order; rules not listed come after, by name.
-const GUIDE_ORDER: &[&str] = &[
-    "karmada-version-path",
-    "replicaschedulingpolicy-removed",
-    "mcs-member-version",
-    "endpointslice-v1beta1-usage",
-    "member-k8s-1.24-needs-patch",
-    "cluster-crd-removed",
-    "front-proxy-cert-secret",
-    "front-proxy-certs-valid",
-    "apiserver-front-proxy-flags",
-    "karmada-apiserver-version",
-    "aggregated-apiserver-deployed",
-    "aggregated-apiserver-service-link",
-    "cluster-apiservice",
-    "agent-impersonate-rbac",
-    "cluster-impersonator-secret",
-];
+use crate::findings::{Finding, FixStep, ManifestKind, Status};
 
 fn needs_fix(f: &Finding) -> bool {
     matches!(f.status, Status::Fail | Status::Action | Status::Blocker)
 }
 
-pub fn order_key(rule: &str) -> (usize, String) {
-    let i = GUIDE_ORDER
-        .iter()
-        .position(|r| *r == rule)
-        .unwrap_or(GUIDE_ORDER.len());
-    (i, rule.to_string())
+/// A section of PLAN.md: a guide step (from the rules' `guide:`), or the rules that have
+/// none, last.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Section {
+    step: u32,
+    title: String,
+}
+
+const OTHER: &str = "Other checks";
+
+fn section_of(report: &Report, rule: &str) -> Section {
+    match report.rule(rule).and_then(|r| r.guide.as_ref()) {
+        Some(g) => Section {
+            step: g.step,
+            title: g.title.clone(),
+        },
+        None => Section {
+            step: u32::MAX,
+            title: OTHER.into(),
+        },
+    }
+}
+
+/// Fixes are written and listed in guide order; rules outside the guide after, by name.
+fn order_key(report: &Report, rule: &str) -> (u32, String) {
+    (section_of(report, rule).step, rule.to_string())
 }
 
 pub fn write(report: &Report, dir: &Path) -> std::io::Result<Vec<String>> {
@@ -93,7 +49,7 @@ pub fn write(report: &Report, dir: &Path) -> std::io::Result<Vec<String>> {
     // Several findings may patch the same object: merge JSON patches per file.
     let mut files: BTreeMap<String, (ManifestKind, serde_json::Value)> = BTreeMap::new();
     let mut fixes: Vec<&Finding> = report.findings.iter().filter(|f| needs_fix(f)).collect();
-    fixes.sort_by_key(|f| order_key(&f.rule));
+    fixes.sort_by_key(|f| order_key(report, &f.rule));
     for f in &fixes {
         for m in f.remediation.iter().flat_map(|r| &r.manifests) {
             match files.get_mut(&m.file_name) {
@@ -127,19 +83,20 @@ pub fn write(report: &Report, dir: &Path) -> std::io::Result<Vec<String>> {
     Ok(written)
 }
 
-/// Where the cluster-crd-removed commands stop being "stop and delete" and become "start
-/// again": the last `scale` to a non-zero replica count, with its comment line.
-fn scale_back_split(commands: &[String]) -> usize {
-    let Some(i) = commands.iter().rposition(|c| {
-        c.contains(" scale ") && c.contains("--replicas=") && !c.contains("--replicas=0")
-    }) else {
-        return commands.len();
+/// A fix's steps before and from its first restoring step (with the note introducing
+/// it): the second part belongs to the rule's `guide.restore` step.
+fn split_restore(steps: &[FixStep]) -> (&[FixStep], &[FixStep]) {
+    let Some(mut i) = steps.iter().position(FixStep::restores) else {
+        return (steps, &[]);
     };
-    if i > 0 && commands[i - 1].starts_with('#') {
-        i - 1
-    } else {
-        i
+    if i > 0 && matches!(steps[i - 1], FixStep::Note(_)) {
+        i -= 1;
     }
+    steps.split_at(i)
+}
+
+fn commands_of(steps: &[FixStep]) -> Vec<String> {
+    steps.iter().filter_map(FixStep::command).collect()
 }
 
 fn push_commands(plan: &mut String, commands: &[String]) {
@@ -173,9 +130,10 @@ fn push_fix(plan: &mut String, f: &Finding, commands: &[String]) {
     }
 }
 
-/// PLAN.md: the guide's steps in order; under each, what is already done (passing
-/// findings), what is still to do (with the computed commands and files) and what could
-/// not be checked.
+/// PLAN.md: the guide's steps in order (taken from the rules' `guide:`); under each, what
+/// is already done (passing findings), what is still to do (with the computed commands
+/// and files) and what could not be checked. A step that restores what an earlier fix
+/// stopped lists the restoring commands of those fixes.
 fn plan_text(report: &Report, fixes: &[&Finding]) -> String {
     let mut plan = String::from("# Upgrade plan computed by karmada-preflight\n\n");
     plan.push_str(&format!(
@@ -183,40 +141,53 @@ fn plan_text(report: &Report, fixes: &[&Finding]) -> String {
          cluster named. `[x]` is already done, `[ ]` still to do, `[?]` could not be checked from the input.\n",
         report.phase, report.phase_reason, report.generated_at
     ));
-    let listed: Vec<&str> = GUIDE_STEPS
+    // Sections: every guide step of the rules that ran, their restore steps, and the
+    // rules without a guide step.
+    let mut sections: BTreeMap<Section, Vec<&str>> = BTreeMap::new();
+    let mut restores: BTreeMap<Section, Vec<&str>> = BTreeMap::new();
+    let ran: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+    for info in report
+        .rules
         .iter()
-        .flat_map(|(_, r)| r.iter().copied())
-        .collect();
-    let crd_fix = fixes.iter().find(|f| f.rule == "cluster-crd-removed");
-    let mut others: Vec<&str> = report
-        .findings
-        .iter()
-        .map(|f| f.rule.as_str())
-        .filter(|r| !listed.contains(r))
-        .collect();
-    others.sort();
-    others.dedup();
-    let other_step = [("Other checks", others)];
-    let steps = GUIDE_STEPS
-        .iter()
-        .map(|(t, r)| (*t, r.to_vec()))
-        .chain(other_step.into_iter().filter(|(_, r)| !r.is_empty()));
-    for (n, (title, rules)) in steps.enumerate() {
-        plan.push_str(&format!("\n## {}. {title}\n", n + 1));
-        if title == SCALE_BACK {
-            match crd_fix.and_then(|f| f.remediation.as_ref()) {
-                Some(r) => {
-                    let tail = &r.commands[scale_back_split(&r.commands)..];
-                    plan.push_str("\nOnly once the certificates and flags above are in place:\n");
-                    push_commands(&mut plan, tail);
-                }
-                None => plan.push_str("\n- [x] karmada-apiserver does not need to be stopped for the remaining steps.\n"),
+        .filter(|r| ran.contains(&r.name.as_str()))
+    {
+        if let Some(g) = &info.guide {
+            if let Some(r) = &g.restore {
+                let s = Section {
+                    step: r.step,
+                    title: r.title.clone(),
+                };
+                sections.entry(s.clone()).or_default();
+                restores.entry(s).or_default().push(&info.name);
             }
-            continue;
         }
-        let mut any = false;
-        for rule in rules {
-            for f in report.findings.iter().filter(|f| f.rule == rule) {
+    }
+    for f in &report.findings {
+        let rules = sections.entry(section_of(report, &f.rule)).or_default();
+        if !rules.contains(&f.rule.as_str()) {
+            rules.push(&f.rule);
+        }
+    }
+    for (n, (section, rules)) in sections.iter_mut().enumerate() {
+        plan.push_str(&format!("\n## {}. {}\n", n + 1, section.title));
+        rules.sort();
+        if let Some(undo) = restores.get(section) {
+            let steps: Vec<String> = fixes
+                .iter()
+                .filter(|f| undo.contains(&f.rule.as_str()))
+                .filter_map(|f| f.remediation.as_ref())
+                .flat_map(|r| commands_of(split_restore(&r.step_list()).1))
+                .collect();
+            if steps.is_empty() {
+                plan.push_str("\n- [x] nothing the steps above stop needs starting again.\n");
+            } else {
+                plan.push_str("\nOnly once the steps between are in place:\n");
+                push_commands(&mut plan, &steps);
+            }
+        }
+        let mut any = restores.contains_key(section);
+        for rule in rules.iter() {
+            for f in report.findings.iter().filter(|f| f.rule == *rule) {
                 any = true;
                 match f.status {
                     Status::Pass => plan.push_str(&format!("\n- [x] {}: {}\n", f.rule, f.message)),
@@ -226,17 +197,12 @@ fn plan_text(report: &Report, fixes: &[&Finding]) -> String {
                     Status::Skip => plan.push_str(&format!("\n- [-] {}: {}\n", f.rule, f.message)),
                     Status::Suppressed => {}
                     _ if needs_fix(f) => {
-                        let cmds = f
+                        let steps = f
                             .remediation
                             .as_ref()
-                            .map(|r| r.commands.as_slice())
-                            .unwrap_or(&[]);
-                        let cmds = if f.rule == "cluster-crd-removed" {
-                            &cmds[..scale_back_split(cmds)]
-                        } else {
-                            cmds
-                        };
-                        push_fix(&mut plan, f, cmds);
+                            .map(|r| r.step_list())
+                            .unwrap_or_default();
+                        push_fix(&mut plan, f, &commands_of(split_restore(&steps).0));
                     }
                     _ => {}
                 }
@@ -248,9 +214,6 @@ fn plan_text(report: &Report, fixes: &[&Finding]) -> String {
     }
     plan
 }
-
-/// Rules whose failures a fresh front-proxy pair fixes.
-const FRONT_PROXY_RULES: &[&str] = &["front-proxy-cert-secret", "front-proxy-certs-valid"];
 
 /// How long `--generate-front-proxy-certs` certificates last: 5 years, the expiry of
 /// the signing profile `hack/deploy-karmada.sh` uses (43800h).
@@ -266,7 +229,12 @@ pub fn write_generated_front_proxy(report: &Report, dir: &Path) -> std::io::Resu
     let wanted: Vec<&Finding> = report
         .findings
         .iter()
-        .filter(|f| needs_fix(f) && FRONT_PROXY_RULES.contains(&f.rule.as_str()))
+        .filter(|f| {
+            needs_fix(f)
+                && f.remediation
+                    .iter()
+                    .any(|r| r.steps.contains(&FixStep::GenerateFrontProxyPair))
+        })
         .collect();
     if wanted.is_empty() {
         return Ok(Vec::new());
@@ -350,4 +318,141 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         )));
     };
     safe_name::write_file(dir, name, bytes, true).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::Remediation;
+    use crate::reports::RuleInfo;
+    use crate::rules::{GuideStep, Phase, PhaseDecision};
+
+    fn rule(name: &str, guide: Option<GuideStep>) -> RuleInfo {
+        RuleInfo {
+            id: name.to_uppercase(),
+            name: name.into(),
+            pack: "house".into(),
+            title: String::new(),
+            checks: String::new(),
+            why: String::new(),
+            fix: String::new(),
+            docs: None,
+            post: None,
+            pre: None,
+            guide,
+        }
+    }
+
+    fn step(step: u32, title: &str) -> GuideStep {
+        GuideStep {
+            step,
+            title: title.into(),
+            restore: None,
+        }
+    }
+
+    fn finding(rule: &str, status: Status, steps: Vec<FixStep>) -> Finding {
+        Finding {
+            rule: rule.into(),
+            id: rule.to_uppercase(),
+            pack: "house".into(),
+            status,
+            severity: None,
+            message: format!("{rule} says so"),
+            object: None,
+            location: None,
+            evidence: Vec::new(),
+            remediation: Some(Remediation::from_steps("fix it".into(), steps)),
+            hop: None,
+            suppressed_by: None,
+            fingerprint: String::new(),
+        }
+    }
+
+    /// The plan comes from the rules' guide metadata and typed steps alone: any rule
+    /// can stop a workload and have it started again in a later step.
+    #[test]
+    fn guide_steps_and_restore_steps_come_from_rule_metadata() {
+        let scale = |replicas: Option<u64>| {
+            let (kubectl_flags, namespace, kind, name) = (
+                "--context host".to_string(),
+                "ns".to_string(),
+                "deployment".to_string(),
+                "db".to_string(),
+            );
+            match replicas {
+                None => FixStep::ScaleDown {
+                    kubectl_flags,
+                    namespace,
+                    kind,
+                    name,
+                },
+                Some(replicas) => FixStep::ScaleUp {
+                    kubectl_flags,
+                    namespace,
+                    kind,
+                    name,
+                    replicas,
+                },
+            }
+        };
+        let mut stop = step(1, "Stop the database");
+        stop.restore = Some(Box::new(step(3, "Start the database")));
+        let decision = PhaseDecision {
+            phase: Phase::Pre,
+            reason: "test".into(),
+            detected: false,
+            karmada_version: None,
+        };
+        let findings = vec![
+            finding(
+                "unguided",
+                Status::Fail,
+                vec![FixStep::Run("echo other".into())],
+            ),
+            finding(
+                "migrate",
+                Status::Action,
+                vec![FixStep::Run("echo migrate".into())],
+            ),
+            finding(
+                "stop-db",
+                Status::Action,
+                vec![
+                    scale(None),
+                    FixStep::Note("then start it".into()),
+                    scale(Some(3)),
+                ],
+            ),
+        ];
+        let mut report = Report::new(
+            &decision,
+            Vec::new(),
+            findings,
+            time::OffsetDateTime::UNIX_EPOCH,
+        );
+        report.rules = vec![
+            rule("stop-db", Some(stop)),
+            rule("migrate", Some(step(2, "Migrate"))),
+            rule("unguided", None),
+        ];
+        let fixes: Vec<&Finding> = report.findings.iter().collect();
+        let plan = plan_text(&report, &fixes);
+        let at = |s: &str| plan.find(s).unwrap_or_else(|| panic!("{s} not in\n{plan}"));
+        let order = [
+            "## 1. Stop the database",
+            "scale deployment db --replicas=0",
+            "## 2. Migrate",
+            "echo migrate",
+            "## 3. Start the database",
+            "# then start it",
+            "scale deployment db --replicas=3",
+            "## 4. Other checks",
+            "echo other",
+        ];
+        for w in order.windows(2) {
+            assert!(at(w[0]) < at(w[1]), "{} before {}:\n{plan}", w[0], w[1]);
+        }
+        assert_eq!(plan.matches("--replicas=3").count(), 1, "{plan}");
+    }
 }

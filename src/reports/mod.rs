@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::findings::{Finding, Status, Summary};
 use crate::inventory::{InputSummary, Inventory};
-use crate::rules::{Catalog, Consequence, Phase, PhaseDecision};
+use crate::rules::{Catalog, Consequence, GuideStep, Phase, PhaseDecision};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ToolInfo {
@@ -93,6 +93,8 @@ pub struct RuleInfo {
     /// What a violation means after the upgrade (the rule's default level).
     pub post: Option<Consequence>,
     pub pre: Option<Consequence>,
+    /// Where the rule's fix sits in the upgrade guide (PLAN.md).
+    pub guide: Option<GuideStep>,
 }
 
 impl RuleInfo {
@@ -111,6 +113,7 @@ impl RuleInfo {
                 docs: r.spec.docs.clone(),
                 post: r.spec.phases.post,
                 pre: r.spec.phases.pre,
+                guide: r.spec.guide.clone(),
             })
             .collect()
     }

@@ -12,4 +12,4 @@ pub use catalog::{Catalog, Rule, RuleLoadError};
 pub use engine::{run_rules, run_rules_on_path, RunOptions};
 pub use path::UpgradePlan;
 pub use phase::{Phase, PhaseDecision};
-pub use spec::{Consequence, RuleSpec};
+pub use spec::{Consequence, GuideStep, RuleSpec};

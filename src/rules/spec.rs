@@ -60,7 +60,23 @@ pub struct RuleSpec {
     /// Upgrade hop, e.g. `v0.10->v1.0` (defaults from the pack).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hop: Option<String>,
+    /// Where the rule's fix sits in the upgrade guide (PLAN.md of `--fix-dir`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guide: Option<GuideStep>,
     /// Inputs with the findings this rule must report for them (`rules::examples`).
     #[serde(default, skip_serializing)]
     pub examples: Vec<super::examples::Example>,
+}
+
+/// A step of an upgrade guide: PLAN.md lists steps by number, each with the rules that
+/// check it. Rules of one pack that share a step share its title.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuideStep {
+    pub step: u32,
+    pub title: String,
+    /// A later step that undoes a temporary part of this fix (scale back up what the fix
+    /// scaled down): the fix's `ScaleUp` steps are listed there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<Box<GuideStep>>,
 }
