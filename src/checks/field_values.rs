@@ -230,6 +230,7 @@ impl FieldValues {
                         patch_fix(&obj.r, ManifestKind::JsonPatch, &suffix, Value::Array(ops));
                     o = o.with_remediation(Remediation {
                         summary: format!("In {}, {pointer}: {}", obj.r, f.hint),
+                        steps: Vec::new(),
                         commands: vec![command],
                         manifests: vec![manifest],
                         diff: None,
@@ -237,6 +238,7 @@ impl FieldValues {
                 } else {
                     o = o.with_remediation(Remediation {
                         summary: format!("In {}, {pointer}: {}", obj.r, f.hint),
+                        steps: Vec::new(),
                         commands: Vec::new(),
                         manifests: Vec::new(),
                         diff: None,

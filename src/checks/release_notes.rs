@@ -63,6 +63,7 @@ impl Check for ReleaseNotes {
                              note names (release note: {}).",
                             n.source.trim()
                         ),
+                        steps: Vec::new(),
                         commands: Vec::new(),
                         manifests: Vec::new(),
                         diff: None,

@@ -148,6 +148,7 @@ impl Check for SameMinor {
                         s.comp.display(),
                         obj.r
                     ),
+                    steps: Vec::new(),
                     commands: vec![command],
                     manifests: vec![manifest],
                     diff: Some(format!(
