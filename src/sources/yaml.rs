@@ -214,8 +214,14 @@ struct DocBuilder<'l> {
     stack: Vec<Frame>,
     ptr: String,
     spans: SpanIndex,
-    anchors: HashMap<usize, (Value, usize)>,
+    /// Anchored values with their node count and size in bytes (see [`measure`]).
+    anchors: HashMap<usize, (Value, usize, usize)>,
     alias_nodes: usize,
+    /// Bytes that alias expansion added, and bytes held by anchors (each anchor keeps a
+    /// copy of its value: 200 nested anchors copy the innermost value 200 times). Both
+    /// are bounded by --max-document-bytes: memory follows bytes, not node counts.
+    alias_bytes: usize,
+    anchor_bytes: usize,
     /// >0 while building a complex (mapping or sequence) key: such keys have no pointer.
     in_key: usize,
     root: Option<Value>,
@@ -238,6 +244,8 @@ impl<'l> DocBuilder<'l> {
             spans: SpanIndex::default(),
             anchors: HashMap::new(),
             alias_nodes: 0,
+            alias_bytes: 0,
+            anchor_bytes: 0,
             in_key: 0,
             root: None,
             start: None,
@@ -315,7 +323,7 @@ impl<'l> DocBuilder<'l> {
             return before;
         }
         match slot {
-            Slot::Root => self.spans.record("", pos),
+            Slot::Root => self.record_span(pos),
             Slot::Value => {
                 if let Some(Frame::Map {
                     key: Some((k, key_pos)),
@@ -326,13 +334,14 @@ impl<'l> DocBuilder<'l> {
                     push_escaped(&mut self.ptr, k);
                     // A mapping value is reported on its key's line: that is the line a
                     // person looks for (`service:`), and block mappings start below it.
-                    self.spans.record(&self.ptr, *key_pos);
+                    let key_pos = *key_pos;
+                    self.record_span(key_pos);
                 }
             }
             Slot::Item(i) => {
                 use std::fmt::Write;
                 let _ = write!(self.ptr, "/{i}");
-                self.spans.record(&self.ptr, pos);
+                self.record_span(pos);
             }
             Slot::Key => {}
         }
@@ -360,7 +369,8 @@ impl<'l> DocBuilder<'l> {
         match ev {
             Event::Scalar(text, _, anchor, _) if self.light_parent() => {
                 if anchor != 0 {
-                    self.anchors.insert(anchor, (Value::Null, 1));
+                    self.anchors
+                        .insert(anchor, (Value::Null, 1, 8 + text.len()));
                 }
                 self.complete_light(1, Some(&text), pos);
             }
@@ -434,7 +444,8 @@ impl<'l> DocBuilder<'l> {
                 let (value, anchor, ptr_len, start) = match frame {
                     Frame::Light { nodes, anchor, .. } => {
                         if anchor != 0 {
-                            self.anchors.insert(anchor, (Value::Null, nodes));
+                            self.anchors
+                                .insert(anchor, (Value::Null, nodes, nodes.saturating_mul(8)));
                         }
                         self.complete_light(nodes, None, pos);
                         return;
@@ -457,27 +468,37 @@ impl<'l> DocBuilder<'l> {
                 if matches!(self.slot(), Slot::Key) && self.in_key > 0 {
                     self.in_key -= 1;
                 }
-                let nodes = if anchor != 0 { count_nodes(&value) } else { 1 };
-                self.complete(value, anchor, start, nodes);
+                // An anchored value is measured where it is stored (`complete`).
+                self.complete(value, anchor, start, 1);
             }
             Event::Alias(id) => {
                 let light = self.light_parent();
                 let found = self
                     .anchors
                     .get(&id)
-                    .map(|(v, n)| (if light { Value::Null } else { v.clone() }, *n));
-                let Some((value, nodes)) = found else {
+                    .map(|(v, n, b)| (if light { Value::Null } else { v.clone() }, *n, *b));
+                let Some((value, nodes, bytes)) = found else {
                     self.abort(pos, "alias refers to an unknown anchor".to_string());
                     return;
                 };
+                self.alias_bytes = self.alias_bytes.saturating_add(bytes);
                 self.alias_nodes = self.alias_nodes.saturating_add(nodes);
-                if self.alias_nodes > self.limits.max_alias_nodes {
+                let over = if self.alias_bytes > self.limits.max_document_bytes {
+                    Some((
+                        self.limits.max_document_bytes,
+                        "bytes (--max-document-bytes)",
+                    ))
+                } else if self.alias_nodes > self.limits.max_alias_nodes {
+                    Some((self.limits.max_alias_nodes, "nodes (--max-alias-nodes)"))
+                } else {
+                    None
+                };
+                if let Some((limit, what)) = over {
                     self.abort(
                         pos,
                         format!(
-                            "alias expansion exceeds {} nodes (--max-alias-nodes): possible \
-                             billion-laughs document; skipped",
-                            self.limits.max_alias_nodes
+                            "alias expansion exceeds {limit} {what}: possible billion-laughs \
+                             document; skipped"
                         ),
                     );
                     return;
@@ -495,9 +516,32 @@ impl<'l> DocBuilder<'l> {
         }
     }
 
+    /// Record the current pointer's position, unless the positions already hold more
+    /// than the document could need (a huge key repeated in every pointer below it):
+    /// then fields further down are reported at their nearest recorded ancestor.
+    fn record_span(&mut self, pos: Pos) {
+        let budget = self.limits.max_document_bytes.saturating_mul(4);
+        if self.spans.arena.len().saturating_add(self.ptr.len()) <= budget {
+            self.spans.record(&self.ptr, pos);
+        }
+    }
+
     fn complete(&mut self, value: Value, anchor: usize, pos: Pos, nodes: usize) {
         if anchor != 0 {
-            self.anchors.insert(anchor, (value.clone(), nodes.max(1)));
+            let (n, bytes) = measure(&value);
+            self.anchor_bytes = self.anchor_bytes.saturating_add(bytes);
+            if self.anchor_bytes > self.limits.max_document_bytes {
+                self.abort(
+                    pos,
+                    format!(
+                        "anchors hold more than {} bytes (--max-document-bytes); document skipped",
+                        self.limits.max_document_bytes
+                    ),
+                );
+                return;
+            }
+            self.anchors
+                .insert(anchor, (value.clone(), n.max(nodes).max(1), bytes));
         }
         if self.stack.len() == 1 {
             self.watch_kind(&value);
@@ -509,7 +553,21 @@ impl<'l> DocBuilder<'l> {
             Some(Frame::Map {
                 key, map, merged, ..
             }) => match key.take() {
-                None => *key = Some((into_key_string(value), pos)),
+                None => {
+                    let k = into_key_string(value);
+                    if k.len() > MAX_KEY_BYTES {
+                        let n = k.len();
+                        self.abort(
+                            pos,
+                            format!(
+                                "a mapping key of {n} bytes (more than {MAX_KEY_BYTES}); no \
+                                 Kubernetes object has one; document skipped"
+                            ),
+                        );
+                        return;
+                    }
+                    *key = Some((k, pos))
+                }
                 Some((k, key_pos)) => {
                     if k == "<<" {
                         merge_into(map, merged, value);
@@ -627,11 +685,29 @@ fn key_string(v: &Value) -> String {
     }
 }
 
-fn count_nodes(v: &Value) -> usize {
+/// Longest mapping key accepted: Kubernetes keys (labels, annotations, data) are at most
+/// 253 + 63 bytes; a key is copied into the pointer of every field below it.
+const MAX_KEY_BYTES: usize = 64 * 1024;
+
+/// Nodes and approximate bytes of a value: the text of its scalars and keys plus a
+/// fixed cost per node (what a copy of it costs in memory, roughly).
+fn measure(v: &Value) -> (usize, usize) {
+    const NODE: usize = 8;
     match v {
-        Value::Array(a) => 1 + a.iter().map(count_nodes).sum::<usize>(),
-        Value::Object(m) => 1 + m.values().map(count_nodes).sum::<usize>(),
-        _ => 1,
+        Value::Array(a) => a.iter().map(measure).fold((1, NODE), |(n, b), (n2, b2)| {
+            (n.saturating_add(n2), b.saturating_add(b2))
+        }),
+        Value::Object(m) => m.iter().map(|(k, v)| (k.len(), measure(v))).fold(
+            (1, NODE),
+            |(n, b), (kl, (n2, b2))| {
+                (
+                    n.saturating_add(n2),
+                    b.saturating_add(b2).saturating_add(kl),
+                )
+            },
+        ),
+        Value::String(s) => (1, NODE + s.len()),
+        _ => (1, NODE),
     }
 }
 
@@ -1018,6 +1094,45 @@ mod tests {
             "{:?}",
             out.problems
         );
+    }
+
+    fn only_problem(src: &str) -> String {
+        let (docs, out) = parse(src);
+        assert!(docs.is_empty(), "built a document");
+        assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+        out.problems[0].message.clone()
+    }
+
+    #[test]
+    fn alias_expansion_is_bounded_by_bytes_not_nodes() {
+        // 1,000 aliases of one 64 KiB string: few nodes, 64 MB once expanded.
+        let mut src = format!("a: &big \"{}\"\nb:\n", "x".repeat(64 * 1024));
+        for _ in 0..1000 {
+            src.push_str("- *big\n");
+        }
+        assert!(only_problem(&src).contains("alias expansion exceeds 33554432 bytes"));
+    }
+
+    #[test]
+    fn nested_anchors_without_aliases_are_bounded() {
+        // Each anchor keeps a copy of its value: 200 nested anchors, 200 copies of 256 KiB.
+        let mut src = String::from("a: ");
+        for i in 0..200 {
+            src.push_str(&format!("&a{i} {{k: "));
+        }
+        src.push_str(&format!("\"{}\"", "x".repeat(256 * 1024)));
+        src.push_str(&"}".repeat(200));
+        src.push('\n');
+        assert!(only_problem(&src).contains("anchors hold more than"));
+    }
+
+    #[test]
+    fn a_huge_key_is_refused_before_it_is_copied_into_every_pointer() {
+        let src = format!("? \"{}\"\n: [1, 2, 3]\n", "k".repeat(100 * 1024));
+        assert!(only_problem(&src).contains("a mapping key of 102400 bytes"));
+        // Keys as long as Kubernetes allows are fine.
+        let (docs, out) = parse(&format!("{}: [1]\n", "k".repeat(316)));
+        assert!(out.problems.is_empty() && docs.len() == 1);
     }
 
     #[test]
