@@ -18,6 +18,8 @@ use std::time::Duration;
 use assert_cmd::Command;
 use serde_json::{json, Value};
 
+mod common;
+
 /// A process timeout (a hang guard), not a speed assertion.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -600,6 +602,156 @@ fn collect_keeps_no_private_key_however_a_secret_wraps_it() {
                 "{} holds {n:?}:\n{text}",
                 f.display()
             );
+        }
+    }
+}
+
+/// Key material wrapped the ways Secrets wrap it, with arbitrary bytes around it.
+fn wrap_key(pem: &str, der: &[u8], how: usize) -> String {
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    match how % 6 {
+        0 => pem.to_string(),
+        1 => format!("\n  {pem}"),
+        2 => format!("Bag Attributes\n    localKeyID: 01\nKey Attributes: <No Attributes>\n{pem}"),
+        3 => b64(der),
+        4 => b64(pem.as_bytes()),
+        _ => format!(
+            "{{\"users\":[{{\"user\":{{\"client-key-data\":\"{}\"}}}}]}}",
+            b64(pem.as_bytes())
+        ),
+    }
+}
+
+/// Every byte the tool wrote for `dir` (files, followed by nothing: links are listed,
+/// not read) must be inside `dir`, and no file may hold any of `needles`.
+fn assert_confined_and_clean(dir: &Path, needles: &[String], what: &str) {
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    let root = dir.canonicalize().unwrap();
+    for f in &files {
+        let meta = std::fs::symlink_metadata(f).unwrap();
+        assert!(
+            !meta.file_type().is_symlink(),
+            "{what}: link {}",
+            f.display()
+        );
+        let real = f.canonicalize().unwrap();
+        assert!(
+            real.starts_with(&root),
+            "{what}: {} outside {}",
+            real.display(),
+            root.display()
+        );
+        let bytes = std::fs::read(f).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for n in needles {
+            assert!(
+                !text.contains(n.as_str()),
+                "{what}: {} holds {n:?}",
+                f.display()
+            );
+        }
+    }
+}
+
+mod secrets_prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn outputs(dir: &Path) -> Vec<String> {
+        ["json", "yaml", "sarif", "junit", "markdown", "table"]
+            .iter()
+            .map(|f| format!("-o{f}={}", dir.join(format!("report.{f}")).display()))
+            .collect()
+    }
+
+    /// `check PATH` with every output format to files, the table on stdout and
+    /// --fix-dir: returns stdout and stderr (files land in `out`).
+    fn check_all(path: &Path, out: &Path) -> String {
+        std::fs::create_dir_all(out).unwrap();
+        let fix = out.join("fix");
+        let mut args = vec![
+            "check".to_string(),
+            path.display().to_string(),
+            "--fail-on".into(),
+            "never".into(),
+            "--fix-dir".into(),
+            fix.display().to_string(),
+        ];
+        args.extend(outputs(out));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = run(&refs);
+        assert!(r.code == 0 || r.code == 2, "exit {}: {}", r.code, r.stderr);
+        r.stderr
+    }
+
+    proptest! {
+        // Each case runs the CLI three times against a server: few cases.
+        #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+        #[test]
+        fn no_input_key_material_in_any_byte_written_and_every_path_inside_its_folder(
+            name in "\\PC{1,60}",
+            key_name in "\\PC{1,60}",
+            prefix in prop::collection::vec(any::<u8>(), 0..24),
+            suffix in prop::collection::vec(any::<u8>(), 0..24),
+            how in 0usize..6,
+        ) {
+            use base64::Engine as _;
+            let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+            let key = rcgen::KeyPair::generate().unwrap();
+            let (pem, der) = (key.serialize_pem(), key.serialize_der());
+            let mut value = prefix.clone();
+            value.extend_from_slice(wrap_key(&pem, &der, how).as_bytes());
+            value.extend_from_slice(&suffix);
+            let secret = json!({"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": name, "namespace": "karmada-system"},
+                "data": {key_name.clone(): b64(&value), "tls.crt": b64(&value)}});
+            let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+            let needles = vec![
+                body[..40].to_string(),
+                b64(&der)[..40].to_string(),
+                b64(pem.as_bytes())[..40].to_string(),
+                "PRIVATE KEY".to_string(),
+            ];
+            let dir = tempfile::tempdir().unwrap();
+
+            // Offline: the Secret as a file, next to an official install.
+            let input = dir.path().join("input");
+            common::copy_dir(
+                &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/karmada-v0.10.1"),
+                &input,
+            );
+            std::fs::write(input.join("secret.json"), secret.to_string()).unwrap();
+            let offline = dir.path().join("offline");
+            let stderr = check_all(&input, &offline);
+            prop_assert!(offline.join("fix/PLAN.md").is_file(), "{stderr}");
+            for n in &needles {
+                prop_assert!(!stderr.contains(n.as_str()), "stderr holds {n:?}");
+            }
+            assert_confined_and_clean(&offline, &needles, "offline check");
+
+            // Live: the same Secret served by a cluster, collected, then checked.
+            let served = secret.clone();
+            let server = EvilServer::start(move |t| {
+                is_list(t, "secrets").then(|| Reply::Json(200, json!({"kind": "SecretList",
+                    "metadata": {}, "items": [served]})))
+            });
+            let kc = server.kubeconfig(dir.path());
+            let bundle = dir.path().join("bundle");
+            let r = run(&["collect", "--out", bundle.to_str().unwrap(), "--kubeconfig", kc.to_str().unwrap()]);
+            prop_assert_eq!(r.code, 0, "{}", r.stderr);
+            for n in &needles {
+                prop_assert!(!r.stderr.contains(n.as_str()), "collect stderr holds {n:?}");
+            }
+            assert_confined_and_clean(&bundle, &needles, "collect");
+            let checked = dir.path().join("checked");
+            let stderr = check_all(&bundle, &checked);
+            for n in &needles {
+                prop_assert!(!stderr.contains(n.as_str()), "stderr holds {n:?}");
+            }
+            assert_confined_and_clean(&checked, &needles, "check of the bundle");
         }
     }
 }
