@@ -371,7 +371,7 @@ fn an_ignore_annotation_silences_exactly_that_rule_on_exactly_that_object() {
         .find(|f| object_name(f) == "karmada-apiserver")
         .expect("annotated");
     assert_eq!(on_annotated["status"], "suppressed");
-    let by = on_annotated["suppressed_by"].as_str().unwrap_or("");
+    let by = on_annotated["suppressedBy"].as_str().unwrap_or("");
     assert!(by.contains("preflight.karmada.io/ignore"), "{by}");
     assert!(by.contains("front-proxy certs land in CHG-1234"), "{by}");
     assert!(
@@ -455,7 +455,7 @@ fn a_valid_waiver_found_in_the_input_dir_suppresses_its_findings() {
     let (code, report) = common::check(&[d.path().to_str().expect("utf-8"), "--phase", "post"]);
     let f = common::only(&report, "apiserver-front-proxy-flags");
     assert_eq!(f["status"], "suppressed");
-    let by = f["suppressed_by"].as_str().unwrap_or("");
+    let by = f["suppressedBy"].as_str().unwrap_or("");
     assert!(
         by.starts_with("waiver ") && by.contains(".karmada-preflight.yaml:2"),
         "{by}"

@@ -14,7 +14,6 @@ use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
 use crate::findings::{Evidence, Manifest, ManifestKind, Remediation};
 use crate::inventory::workload::{find_component, json_type, Component};
 use crate::inventory::{Object, ObjectRef, Scope, ScopeSel};
-use crate::rules::Phase;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -238,11 +237,9 @@ impl Check for ServiceLink {
                 "APIService {} {what}; cluster-apiservice reports it",
                 self.p.apiservice
             );
-            let o = if ctx.phase == Phase::Pre {
-                Outcome::skip(msg)
-            } else {
-                Outcome::violation(msg)
-            };
+            // One condition, one finding: the missing (or automanaged) APIService is
+            // cluster-apiservice's to report, in either phase.
+            let o = Outcome::skip(msg);
             return vec![match found.first() {
                 Some(a) => o.at(a, "/spec"),
                 None => o.about(ObjectRef::new(

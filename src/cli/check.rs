@@ -50,7 +50,10 @@ pub struct CheckArgs {
     pub paths: Vec<String>,
     #[command(flatten)]
     pub live: LiveArgs,
-    /// pre: audit before the upgrade; post: verify after it. Detected when omitted.
+    /// pre: audit before the upgrade (steps still to do are `action`); post: verify after
+    /// it. Applies to every hop on the path. Detected when omitted: from Karmada image tags,
+    /// else fingerprints (the Cluster CRD without an aggregated apiserver is v0.10-like, pre);
+    /// with --to, pre unless given.
     #[arg(long, value_enum)]
     pub phase: Option<Phase>,
     /// Output FORMAT or FORMAT=FILE; repeat for several (table, json, yaml, sarif,
@@ -75,9 +78,11 @@ pub struct CheckArgs {
     /// Also load rule files from DIR (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules_dirs: Vec<PathBuf>,
-    /// Target Karmada version: run the rule pack of every minor hop from the installed
-    /// version (detected, or --from) to VERSION, each finding labelled with its hop. Without
-    /// it, the v0.10 -> v1.0 pack runs.
+    /// Target Karmada version (v0.10 ... v1.19): run the rule pack of every minor hop from
+    /// the installed version (detected, or --from) to VERSION, e.g. --from v1.8 --to v1.12
+    /// runs v1.8->v1.9 ... v1.11->v1.12, each finding labelled with its hop. A version
+    /// past the newest known release is an error (exit 2). Without it, the v0.10 -> v1.0
+    /// pack runs.
     #[arg(long, value_name = "VERSION")]
     pub to: Option<String>,
     /// The installed Karmada version (with --to), when detection cannot tell.
@@ -225,7 +230,7 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
     if live_mode && !args.paths.is_empty() {
         bail!("give either PATHs (offline) or live flags, not both; to check a live snapshot, `collect --out DIR` then `check DIR`");
     }
-    let inv = if live_mode {
+    let mut inv = if live_mode {
         let plan = Plan::from_catalog(&catalog, &args.only);
         let col = run_live(&plan, &args.live.options())?;
         if let Some(why) = col.nothing_read() {
@@ -291,6 +296,8 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
         now,
         only: args.only.clone(),
     };
+    let annotation_problems = suppress::annotation_problems(&inv, &catalog);
+    inv.problems.extend(annotation_problems);
     let findings = run_rules_on_path(&catalog, &inv, &opts, &plan);
     let findings = apply_suppressions(findings, args, &catalog, &inv, now)?;
     Ok(Ok(Report::new(

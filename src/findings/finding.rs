@@ -100,6 +100,7 @@ impl Evidence {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Finding {
     /// The rule's stable name, e.g. `cluster-crd-removed`.
     pub rule: String,

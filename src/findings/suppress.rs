@@ -8,7 +8,7 @@
 //!   `{rule, object: {scope?, kind?, namespace?, name?}, reason, expires?: YYYY-MM-DD}`.
 //!
 //! A suppressed finding keeps its message and location, gets status `suppressed` and
-//! `suppressed_by` (reason and source), and no longer gates the exit code. Only findings
+//! `suppressedBy` (reason and source), and no longer gates the exit code. Only findings
 //! that would need attention (fail, blocker, action, unknown) are suppressed; a pass stays
 //! a pass. A waiver past its expiry date suppresses nothing and is itself a failure of the
 //! core rule `waiver-expired` (KP0002) naming the waiver's file and line, so accepted risk
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{Finding, Severity, Status};
-use crate::inventory::{Inventory, Location, Object, ObjectRef};
+use crate::inventory::{InputProblem, Inventory, Location, Object, ObjectRef};
 use crate::rules::Catalog;
 use crate::sources::yaml::{parse_documents, Pos};
 use crate::sources::Limits;
@@ -259,6 +259,57 @@ fn parse_annotation(v: &str) -> (Vec<&str>, &str) {
     )
 }
 
+/// Ignore annotations are checked like waivers: a rule name or id the catalog does not
+/// know (a typo such as `KP1O01` silences nothing) or a missing reason is a problem of the
+/// input at the annotation's line, reported by `input-valid`. An annotation without a
+/// reason suppresses nothing.
+pub fn annotation_problems(inv: &Inventory, catalog: &Catalog) -> Vec<InputProblem> {
+    let mut out = Vec::new();
+    for o in inv.all() {
+        let Some(value) = o.annotation(IGNORE_ANNOTATION) else {
+            continue;
+        };
+        let location = o.locate(&format!(
+            "/metadata/annotations/{}",
+            IGNORE_ANNOTATION.replace('~', "~0").replace('/', "~1")
+        ));
+        let (rules, reason) = parse_annotation(value);
+        let unknown: Vec<&str> = rules
+            .iter()
+            .copied()
+            .filter(|r| catalog.find(r).is_none())
+            .collect();
+        if rules.is_empty() || !unknown.is_empty() {
+            out.push(InputProblem {
+                location: location.clone(),
+                message: if rules.is_empty() {
+                    format!("annotation {IGNORE_ANNOTATION} on {} names no rule", o.r)
+                } else {
+                    format!(
+                        "annotation {IGNORE_ANNOTATION} on {} names unknown rule(s) {} \
+                         (see `karmada-preflight rules`); it suppresses nothing for them",
+                        o.r,
+                        unknown.join(", ")
+                    )
+                },
+                warning: false,
+            });
+        }
+        if reason.is_empty() {
+            out.push(InputProblem {
+                location,
+                message: format!(
+                    "annotation {IGNORE_ANNOTATION} on {} has no reason; write \
+                     \"<rule>[,<rule>] <why it is accepted>\" (it suppresses nothing until then)",
+                    o.r
+                ),
+                warning: false,
+            });
+        }
+    }
+    out
+}
+
 fn names_rule(token: &str, f: &Finding) -> bool {
     token == f.rule || token.eq_ignore_ascii_case(&f.id)
 }
@@ -276,11 +327,10 @@ fn annotation_suppression(f: &Finding, obj: &Object) -> Option<String> {
     if !rules.iter().any(|r| names_rule(r, f)) {
         return None;
     }
-    let reason = if reason.is_empty() {
-        "no reason given"
-    } else {
-        reason
-    };
+    if reason.is_empty() {
+        // Reported by `annotation_problems`; accepted risk needs a stated reason.
+        return None;
+    }
     let loc = obj.locate(&format!(
         "/metadata/annotations/{}",
         IGNORE_ANNOTATION.replace('~', "~0").replace('/', "~1")

@@ -29,6 +29,26 @@ pub fn is_karmada_object(o: &Object) -> bool {
     {
         return true;
     }
+    // Karmada's webhook configurations are named freely (`validating-config`), but their
+    // webhooks are `*.karmada.io` and call karmada-webhook in karmada-system.
+    if matches!(
+        o.kind(),
+        "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration"
+    ) {
+        let hooks = o.at("/webhooks").and_then(|w| w.as_array());
+        if hooks.is_some_and(|hs| {
+            hs.iter().any(|h| {
+                h.get("name")
+                    .and_then(|n| n.as_str())
+                    .is_some_and(|n| n.ends_with("karmada.io"))
+                    || h.pointer("/clientConfig/service/namespace")
+                        .and_then(|n| n.as_str())
+                        == Some("karmada-system")
+            })
+        }) {
+            return true;
+        }
+    }
     WORKLOAD_KINDS.contains(&o.kind())
         && ContainerRef::containers(o).iter().any(|c| {
             c.image_name().starts_with("karmada")
@@ -142,6 +162,13 @@ mod tests {
             Some("karmada-system"),
             "front-proxy",
             json!({})
+        )));
+        assert!(is_karmada_object(&obj(
+            "admissionregistration.k8s.io/v1",
+            "ValidatingWebhookConfiguration",
+            None,
+            "validating-config",
+            json!({"webhooks": [{"name": "cluster.karmada.io"}]})
         )));
         assert!(!is_karmada_object(&obj(
             "apps/v1",
