@@ -177,6 +177,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
+    // A fix dir that cannot be used is refused before any report is printed.
+    if let Some(dir) = &args.fix_dir {
+        fixdir::prepare_dir(dir).with_context(|| format!("--fix-dir {}", dir.display()))?;
+    }
     emit(&args.output, &report, args.verbose)?;
     if let Some(dir) = &args.fix_dir {
         let written = fixdir::write(&report, dir)

@@ -43,8 +43,107 @@ fn order_key(report: &Report, rule: &str) -> (u32, String) {
     (section_of(report, rule).step, rule.to_string())
 }
 
-pub fn write(report: &Report, dir: &Path) -> std::io::Result<Vec<String>> {
+/// The files a run wrote into the fix dir, one per line, so the next run can remove
+/// them: a reused fix dir must not keep a stale patch (least of all a 0600 key patch)
+/// next to a new PLAN.md that does not mention it.
+pub const WRITTEN_LIST: &str = ".karmada-preflight-written";
+
+/// The folder of generated front-proxy certificates inside the fix dir.
+const GENERATED_DIR: &str = "front-proxy";
+
+/// A name from the written list as a path inside `dir`, or None when it is not one this
+/// tool could have written (the list is read from disk: never trust it to point
+/// elsewhere, e.g. `../x`).
+fn listed_path(dir: &Path, name: &str) -> Option<std::path::PathBuf> {
+    let ok = |n: &str| safe_name::confine(n) == n;
+    match name.split_once('/') {
+        None if ok(name) => Some(dir.join(name)),
+        Some((GENERATED_DIR, rest)) if ok(rest) => Some(dir.join(GENERATED_DIR).join(rest)),
+        _ => None,
+    }
+}
+
+/// Make `dir` ready for a new plan: created if missing; the files an earlier run wrote
+/// (its written list) removed; refused, with nothing removed, when it holds anything
+/// else, since those are files the tool did not write and must not delete or mix with.
+pub fn prepare_dir(dir: &Path) -> std::io::Result<()> {
     safe_name::create_dir(dir)?;
+    let list = dir.join(WRITTEN_LIST);
+    let ours: Vec<String> = match std::fs::read_to_string(&list) {
+        Ok(text) => text
+            .lines()
+            .map(str::trim)
+            .filter(|l| listed_path(dir, l).is_some())
+            .map(String::from)
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let mut foreign = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let kind = entry.file_type()?;
+        if name == WRITTEN_LIST {
+            continue;
+        }
+        if name == GENERATED_DIR && kind.is_dir() {
+            for inner in std::fs::read_dir(entry.path())? {
+                let inner = format!("{GENERATED_DIR}/{}", inner?.file_name().to_string_lossy());
+                if !ours.contains(&inner) {
+                    foreign.push(inner);
+                }
+            }
+        } else if kind.is_dir() || !ours.contains(&name) {
+            foreign.push(name);
+        }
+    }
+    if !foreign.is_empty() {
+        foreign.sort();
+        let more = foreign.len().saturating_sub(5);
+        foreign.truncate(5);
+        return Err(std::io::Error::other(format!(
+            "{} holds files karmada-preflight did not write ({}{}); give an empty or new \
+             folder, or move them away",
+            dir.display(),
+            foreign.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        )));
+    }
+    for name in &ours {
+        if let Some(p) = listed_path(dir, name) {
+            match std::fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(dir.join(GENERATED_DIR));
+    match std::fs::remove_file(&list) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Add `names` (relative to `dir`) to the written list.
+fn record_written(dir: &Path, names: &[String]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(WRITTEN_LIST))?;
+    for n in names {
+        writeln!(f, "{n}")?;
+    }
+    Ok(())
+}
+
+pub fn write(report: &Report, dir: &Path) -> std::io::Result<Vec<String>> {
+    prepare_dir(dir)?;
     let mut written = Vec::new();
     // Several findings may patch the same object: merge JSON patches per file.
     let mut files: BTreeMap<String, (ManifestKind, serde_json::Value)> = BTreeMap::new();
@@ -80,6 +179,7 @@ pub fn write(report: &Report, dir: &Path) -> std::io::Result<Vec<String>> {
     let plan = plan_text(report, &fixes);
     safe_name::write_file(dir, "PLAN.md", plan.as_bytes(), false)?;
     written.push("PLAN.md".into());
+    record_written(dir, &written)?;
     Ok(written)
 }
 
@@ -241,7 +341,7 @@ pub fn write_generated_front_proxy(report: &Report, dir: &Path) -> std::io::Resu
     }
     let pair = crate::certs::generate_front_proxy_pair(GENERATED_VALIDITY_DAYS)
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let sub = dir.join("front-proxy");
+    let sub = dir.join(GENERATED_DIR);
     safe_name::create_dir(&sub)?;
     let mut written = Vec::new();
     let files = [
@@ -305,6 +405,7 @@ pub fn write_generated_front_proxy(report: &Report, dir: &Path) -> std::io::Resu
         write_private(&dir.join(&name), text.as_bytes())?;
         written.push(name);
     }
+    record_written(dir, &written)?;
     Ok(written)
 }
 
