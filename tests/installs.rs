@@ -43,6 +43,14 @@ fn enclosing_document(path: &str, line: u64) -> (String, String) {
     (field("kind: "), field("  name: "))
 }
 
+/// The findings of `rule` that are upgrade steps still to do.
+fn actions<'a>(report: &'a Value, rule: &str) -> Vec<&'a Value> {
+    findings(report, rule)
+        .into_iter()
+        .filter(|f| f["status"] == "action")
+        .collect()
+}
+
 fn statuses(report: &Value) -> Vec<(String, String)> {
     report["findings"]
         .as_array()
@@ -173,10 +181,7 @@ fn components_are_found_under_the_release_name() {
 fn a_removed_flag_from_extra_command_args_is_reported_at_its_rendered_line() {
     let (code, r) = check(&[FLEET, "--from", "v1.11", "--to", "v1.12"]);
     assert_eq!(code, 0, "actions only: {:#?}", statuses(&r));
-    let hits: Vec<_> = findings(&r, "bind-address-flags-removed")
-        .into_iter()
-        .filter(|f| f["status"] == "action")
-        .collect();
+    let hits = actions(&r, "bind-address-flags-removed");
     assert_eq!(hits.len(), 1, "{hits:#?}");
     let f = hits[0];
     assert_eq!(f["object"]["name"], "fleet-controller-manager");
@@ -226,4 +231,199 @@ fn a_broken_document_inside_a_chart_configmap_is_reported_at_its_line_and_the_re
         .contains("karmada-static-resources, system-namespace.yaml"));
     // The other entries of the same ConfigMap still load.
     assert_eq!(only(&r, "cluster-apiservice")["status"], "pass");
+}
+
+/// The Karmada component tag a `Karmada` sample states (its controller-manager's `imageTag`).
+fn sample_image_tag(path: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !l.contains("karmada/karmada-controller-manager"));
+    lines.next();
+    let tag = lines.next().unwrap().trim();
+    tag.strip_prefix("imageTag: ").unwrap().to_string()
+}
+
+fn operator_samples() -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("fixtures/releases").unwrap() {
+        let dir = e.unwrap().path().join("operator/config/samples");
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for f in rd {
+            out.push(f.unwrap().path().display().to_string());
+        }
+    }
+    out.sort();
+    assert!(out.len() >= 20, "{out:?}");
+    out
+}
+
+#[test]
+fn operator_samples_are_read_as_installations_detected_by_their_image_tag() {
+    for path in operator_samples() {
+        let (code, r) = check(&[&path]);
+        assert_eq!(code, 0, "{path}: {:#?}", statuses(&r));
+        let tag = sample_image_tag(&path);
+        if tag.starts_with('v') {
+            assert_eq!(
+                r["karmadaVersion"],
+                tag.as_str(),
+                "{path}: {}",
+                r["phaseReason"]
+            );
+            assert!(
+                r["phaseReason"].as_str().unwrap().contains("imageTag"),
+                "{path}: {}",
+                r["phaseReason"]
+            );
+        } else {
+            // `latest` and `{{image_tag}}` state no version: never a made-up one.
+            assert!(
+                !r["karmadaVersion"].as_str().unwrap_or("").starts_with(&tag),
+                "{path}: {}",
+                r["karmadaVersion"]
+            );
+        }
+        // The operator makes the aggregated apiserver and its APIService: not in the CR
+        // by design, so never a failure.
+        for rule in ["cluster-apiservice", "aggregated-apiserver-deployed"] {
+            let f = only(&r, rule);
+            assert_eq!(f["status"], "unknown", "{path}: {f:#}");
+            assert!(f["message"].as_str().unwrap().contains("karmada-operator"));
+        }
+    }
+}
+
+const OPERATOR: &str = "fixtures/installs/operator-karmada-v1.11.yaml";
+const INIT_CONFIG: &str = "fixtures/installs/karmadactl-init-config-v1.11.yaml";
+
+#[test]
+fn a_removed_flag_in_karmada_cr_extra_args_is_reported_at_the_cr_field() {
+    // The version comes from the CR's imageTag, so --to alone gives the path.
+    let (code, r) = check(&[OPERATOR, "--to", "v1.12"]);
+    assert_eq!(code, 0, "{:#?}", statuses(&r));
+    assert_eq!(r["karmadaVersion"], "v1.11.1");
+    let hits = actions(&r, "bind-address-flags-removed");
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    let f = hits[0];
+    assert_eq!(f["object"]["kind"], "Karmada");
+    assert_eq!(
+        f["location"]["pointer"],
+        "/spec/components/karmadaControllerManager/extraArgs/bind-address"
+    );
+    assert_eq!(
+        f["location"]["line"].as_u64(),
+        Some(common::line_of(OPERATOR, "bind-address: \"0.0.0.0\""))
+    );
+    // The fix patches the CR (the operator rolls the component out), testing the value first.
+    let m = &f["remediation"]["manifests"][0];
+    assert_eq!(m["target"]["kind"], "Karmada");
+    assert_eq!(
+        m["content"],
+        serde_json::json!([
+            {"op": "test", "path": "/spec/components/karmadaControllerManager/extraArgs/bind-address", "value": "0.0.0.0"},
+            {"op": "remove", "path": "/spec/components/karmadaControllerManager/extraArgs/bind-address"}
+        ])
+    );
+}
+
+#[test]
+fn a_removed_flag_in_a_karmada_init_config_is_reported_at_its_entry() {
+    let (code, r) = check(&[INIT_CONFIG, "--to", "v1.12"]);
+    assert_eq!(code, 0, "{:#?}", statuses(&r));
+    assert_eq!(r["karmadaVersion"], "v1.11.0");
+    let hits = actions(&r, "bind-address-flags-removed");
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    assert_eq!(hits[0]["object"]["kind"], "KarmadaInitConfig");
+    assert_eq!(
+        hits[0]["location"]["line"].as_u64(),
+        Some(common::line_of(INIT_CONFIG, "- name: secure-port"))
+    );
+    assert!(hits[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("--secure-port"));
+}
+
+#[test]
+fn every_install_shape_becomes_the_same_component_model() {
+    use karmada_preflight::inventory::components::{EtcdMode, Shape};
+    use karmada_preflight::inventory::workload::Component;
+    use karmada_preflight::sources::{load_inputs, Limits};
+    let load = |p: &str| load_inputs(&[p.to_string()], &Limits::default(), &None);
+
+    let inv = load(OPERATOR);
+    let idx = inv.components();
+    let cm = idx
+        .components
+        .iter()
+        .find(|c| c.component == Component::ControllerManager)
+        .unwrap();
+    assert_eq!(cm.shape, Shape::OperatorCr);
+    assert_eq!(cm.replicas, Some(1));
+    assert_eq!(cm.image.as_ref().unwrap().tag.as_deref(), Some("v1.11.1"));
+    let flags = cm.flags.as_ref().unwrap();
+    let names: Vec<_> = flags.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "--bind-address",
+            "--concurrent-work-syncs",
+            "--feature-gates"
+        ]
+    );
+    assert_eq!(cm.feature_gates[0].name, "PropagateDeps");
+    assert!(cm.feature_gates[0].enabled);
+    let api = idx
+        .components
+        .iter()
+        .find(|c| c.component == Component::KarmadaApiserver)
+        .unwrap();
+    assert_eq!(api.service_type.as_deref(), Some("NodePort"));
+    // The operator's own Deployment is a component too (its version counts).
+    assert!(idx
+        .components
+        .iter()
+        .any(|c| c.component == Component::Operator
+            && c.shape == Shape::Workload
+            && c.image.as_ref().unwrap().tag.as_deref() == Some("v1.11.1")));
+    // External etcd given with the inline certificate fields v1.16 removed.
+    assert_eq!(idx.etcd.len(), 1);
+    match &idx.etcd[0].mode {
+        EtcdMode::External {
+            endpoints,
+            inline_cert_fields,
+        } => {
+            assert_eq!(endpoints, &["https://etcd-0.etcd.example:2379"]);
+            assert_eq!(inline_cert_fields.len(), 3);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let inv = load(INIT_CONFIG);
+    let idx = inv.components();
+    let sched = idx
+        .components
+        .iter()
+        .find(|c| c.component == Component::Scheduler)
+        .unwrap();
+    assert_eq!(sched.shape, Shape::InitConfig);
+    let flags = sched.flags.as_ref().unwrap();
+    assert_eq!(flags[1].name, "--secure-port");
+    assert_eq!(flags[1].value.as_deref(), Some("10351"));
+    assert_eq!(idx.etcd[0].mode, EtcdMode::Local);
+
+    // A Helm render: workloads under the release name, same model.
+    let inv = load(FLEET);
+    let agg = inv
+        .components()
+        .components
+        .iter()
+        .find(|c| c.component == Component::AggregatedApiserver)
+        .unwrap();
+    assert_eq!(agg.shape, Shape::Workload);
+    assert_eq!(agg.object(&inv).name(), "fleet-aggregated-apiserver");
+    assert_eq!(agg.image.as_ref().unwrap().tag.as_deref(), Some("v1.16.0"));
 }

@@ -690,6 +690,13 @@ impl Check for AggregatedApiserver {
         static HOST: ScopeSel = ScopeSel::Host;
         let cs = find_component(ctx.inv, Component::AggregatedApiserver, &HOST);
         if cs.is_empty() {
+            if let Some(o) = super::support::components::made_by_installer(
+                ctx.inv,
+                Component::AggregatedApiserver,
+                "its Deployment and Service",
+            ) {
+                return vec![o];
+            }
             return vec![self.missing(ctx)];
         }
         cs.iter().map(|c| self.check_container(ctx, c)).collect()

@@ -199,6 +199,13 @@ impl Check for ApiService {
             .filter(|o| o.name() == p.name)
             .collect();
         if found.is_empty() {
+            if let Some(o) = super::support::components::made_by_installer(
+                ctx.inv,
+                Component::AggregatedApiserver,
+                "its APIService",
+            ) {
+                return vec![o];
+            }
             return vec![Outcome::violation(format!(
                 "APIService {} is not registered; the Cluster API must be served by {}/{} through API aggregation",
                 p.name, p.service.namespace, p.service.name

@@ -12,8 +12,9 @@ use serde_json::{json, Value};
 use super::support::naming::{apply_to, context_flag, fix_file};
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
 use crate::findings::{Evidence, Manifest, ManifestKind, Remediation};
-use crate::inventory::workload::{find_component, Component, ContainerRef, Flag, WORKLOAD_KINDS};
-use crate::inventory::ScopeSel;
+use crate::inventory::components::{Installed, Shape};
+use crate::inventory::workload::{Component, ContainerRef, Flag, WORKLOAD_KINDS};
+use crate::inventory::{Object, ScopeSel};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -185,6 +186,25 @@ struct Hit<'f> {
     flag: Flag,
 }
 
+impl Hit<'_> {
+    /// What was found (naming the declaring `field` when it is not a command line) and
+    /// the rule's hint, in words.
+    fn describe(&self, field: Option<&str>) -> (String, String) {
+        let at = field.map(|f| format!(" ({f})")).unwrap_or_default();
+        let what = match &self.rule.item {
+            Some(i) => format!("{} includes {i}{at}", self.rule.flag),
+            None => format!("{} is set{at}", self.rule.flag),
+        };
+        let hint = self
+            .rule
+            .hint
+            .as_deref()
+            .map(|x| format!(" ({x})"))
+            .unwrap_or_default();
+        (what, hint)
+    }
+}
+
 impl ComponentFlags {
     fn sel(c: Component) -> ScopeSel {
         match c {
@@ -193,19 +213,10 @@ impl ComponentFlags {
         }
     }
 
-    fn check_container(&self, comp: Component, c: &ContainerRef<'_>) -> Outcome {
-        let obj = c.object;
-        let name = comp.display();
-        let flags = match c.flags() {
-            Ok(f) => f,
-            Err(tp) => {
-                return Outcome::unknown(format!(
-                    "cannot read the {name} command line: {}",
-                    tp.message
-                ))
-                .at(obj, &tp.pointer)
-            }
-        };
+    /// The forbidden flags present and the required ones missing, whatever the install
+    /// shape the flags were read from.
+    #[allow(clippy::type_complexity)]
+    fn evaluate<'s>(&'s self, flags: &[Flag]) -> (Vec<Hit<'s>>, Vec<(&'s Require, Option<Flag>)>) {
         let mut hits = Vec::new();
         for f in &self.p.forbid {
             // Every occurrence counts: a repeated flag is still passed to the binary.
@@ -235,6 +246,23 @@ impl ComponentFlags {
                 missing.push((r, last.cloned()));
             }
         }
+        (hits, missing)
+    }
+
+    fn check_container(&self, comp: Component, c: &ContainerRef<'_>) -> Outcome {
+        let obj = c.object;
+        let name = comp.display();
+        let flags = match c.flags() {
+            Ok(f) => f,
+            Err(tp) => {
+                return Outcome::unknown(format!(
+                    "cannot read the {name} command line: {}",
+                    tp.message
+                ))
+                .at(obj, &tp.pointer)
+            }
+        };
+        let (hits, missing) = self.evaluate(&flags);
         if hits.is_empty() && missing.is_empty() {
             return Outcome::pass(format!("{name} {} has the expected flags", obj.r))
                 .at(obj, &c.flag_list_pointer());
@@ -242,16 +270,7 @@ impl ComponentFlags {
         let mut evidence = Vec::new();
         let mut parts = Vec::new();
         for h in &hits {
-            let what = match &h.rule.item {
-                Some(i) => format!("{} includes {i}", h.rule.flag),
-                None => format!("{} is set", h.rule.flag),
-            };
-            let hint = h
-                .rule
-                .hint
-                .as_deref()
-                .map(|x| format!(" ({x})"))
-                .unwrap_or_default();
+            let (what, hint) = h.describe(None);
             parts.push(format!("{what}{hint}"));
             evidence.push(Evidence {
                 status: None,
@@ -395,33 +414,152 @@ impl ComponentFlags {
             ops.push(json!({"op": "add", "path": format!("{list}/-"), "value": a}));
             diff.push_str(&format!("{}\n+  {a}\n", obj.locate(&list)));
         }
-        let file = fix_file(&obj.r, "patch.json");
-        let ns = obj
-            .namespace()
-            .map(|n| format!(" -n {n}"))
-            .unwrap_or_default();
-        Some(Remediation {
-            summary: format!(
-                "Patch {} so its command line drops the removed flags and has the required ones \
-                 (the patch tests the current values first).",
-                obj.r
-            ),
-            commands: vec![format!(
-                "kubectl {}{ns} patch {} {} --type=json --patch-file {file}",
-                context_flag(&obj.r.scope),
-                obj.kind().to_lowercase(),
-                obj.name()
-            )],
-            manifests: vec![Manifest {
-                file_name: file,
-                kind: ManifestKind::JsonPatch,
-                apply_to: apply_to(&obj.r.scope),
-                target: Some(obj.r.clone()),
-                content: Value::Array(ops),
-            }],
-            steps: Vec::new(),
-            diff: Some(diff),
-        })
+        let summary = format!(
+            "Patch {} so its command line drops the removed flags and has the required ones \
+             (the patch tests the current values first).",
+            obj.r
+        );
+        Some(json_patch(
+            obj,
+            &obj.kind().to_lowercase(),
+            summary,
+            ops,
+            diff,
+        ))
+    }
+}
+
+/// `kubectl patch RESOURCE NAME --type=json` with the patch as a fix file.
+fn json_patch(
+    obj: &Object,
+    resource: &str,
+    summary: String,
+    ops: Vec<Value>,
+    diff: String,
+) -> Remediation {
+    let file = fix_file(&obj.r, "patch.json");
+    let ns = obj
+        .namespace()
+        .map(|n| format!(" -n {n}"))
+        .unwrap_or_default();
+    Remediation {
+        summary,
+        commands: vec![format!(
+            "kubectl {}{ns} patch {resource} {} --type=json --patch-file {file}",
+            context_flag(&obj.r.scope),
+            obj.name()
+        )],
+        manifests: vec![Manifest {
+            file_name: file,
+            kind: ManifestKind::JsonPatch,
+            apply_to: apply_to(&obj.r.scope),
+            target: Some(obj.r.clone()),
+            content: Value::Array(ops),
+        }],
+        steps: Vec::new(),
+        diff: Some(diff),
+    }
+}
+
+impl ComponentFlags {
+    /// A component declared in a karmada-operator `Karmada` CR or a `KarmadaInitConfig`:
+    /// its flags are `extraArgs` entries and feature gates, each reported at its field.
+    fn check_declared(&self, comp: Component, i: &Installed, obj: &Object) -> Outcome {
+        let name = comp.display();
+        let flags = i.flags.as_deref().unwrap_or_default();
+        let (hits, missing) = self.evaluate(flags);
+        if hits.is_empty() && missing.is_empty() {
+            return Outcome::pass(format!("{name} in {} has the expected flags", obj.r))
+                .at(obj, &i.pointer);
+        }
+        let mut evidence = Vec::new();
+        let mut parts = Vec::new();
+        for h in &hits {
+            let (what, hint) = h.describe(Some(&h.flag.flag_pointer[1..]));
+            evidence.push(Evidence {
+                status: None,
+                message: format!("{what}{hint}"),
+                location: Some(obj.locate(&h.flag.flag_pointer)),
+            });
+            parts.push(format!("{what}{hint}"));
+        }
+        for (r, _) in &missing {
+            let what = format!("{} {}", r.flag, r.lack());
+            evidence.push(Evidence {
+                status: None,
+                message: what.clone(),
+                location: Some(obj.locate(&format!("{}/extraArgs", i.pointer))),
+            });
+            parts.push(what);
+        }
+        let at = hits
+            .first()
+            .map(|h| h.flag.flag_pointer.clone())
+            .unwrap_or_else(|| format!("{}/extraArgs", i.pointer));
+        let mut o = Outcome::violation(format!("{name} in {}: {}", obj.r, parts.join("; ")))
+            .at(obj, &at)
+            .with_evidence(evidence);
+        if let Some(r) = Self::declared_remediation(i, obj, &hits) {
+            o = o.with_remediation(r);
+        }
+        o
+    }
+
+    /// Removing a forbidden entry: a JSON patch of the `Karmada` CR (the operator rolls
+    /// the component out), or the edit to make in the `KarmadaInitConfig` file.
+    fn declared_remediation(i: &Installed, obj: &Object, hits: &[Hit<'_>]) -> Option<Remediation> {
+        if hits.is_empty() {
+            return None;
+        }
+        // The entry to remove: a map key (CR extraArgs, feature gate) or a list item
+        // (init config `extraArgs: [{name, value}]`, whose flag pointer ends in /name).
+        let mut entries: Vec<String> = hits
+            .iter()
+            .map(|h| {
+                let p = &h.flag.flag_pointer;
+                p.strip_suffix("/name").unwrap_or(p).to_string()
+            })
+            .collect();
+        entries.sort_by_key(|p| std::cmp::Reverse(list_index(p)));
+        entries.dedup();
+        let mut ops = Vec::new();
+        let mut diff = String::new();
+        for p in &entries {
+            if let Some(v) = obj.at(p) {
+                ops.push(json!({"op": "test", "path": p, "value": v}));
+            }
+            ops.push(json!({"op": "remove", "path": p}));
+            diff.push_str(&format!("{}\n-  {}\n", obj.locate(p), &p[1..]));
+        }
+        if i.shape == Shape::InitConfig {
+            return Some(Remediation {
+                summary: format!(
+                    "Remove {} from the KarmadaInitConfig file before `karmadactl init --config` \
+                     (or `karmadactl upgrade`) uses it.",
+                    entries
+                        .iter()
+                        .map(|p| &p[1..])
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                commands: Vec::new(),
+                manifests: Vec::new(),
+                steps: Vec::new(),
+                diff: Some(diff),
+            });
+        }
+        let summary = format!(
+            "Patch the Karmada CR {} so karmada-operator rolls the component out without the \
+             removed flags (the patch tests the current values first).",
+            obj.r
+        );
+        Some(json_patch(
+            obj,
+            "karmadas.operator.karmada.io",
+            summary,
+            ops,
+            diff,
+        ))
     }
 }
 
@@ -448,11 +586,11 @@ impl Check for ComponentFlags {
         let mut out = Vec::new();
         for &comp in &self.p.components {
             let sel = Self::sel(comp);
-            let containers = find_component(ctx.inv, comp, &sel);
-            if containers.is_empty() {
+            let installed: Vec<&Installed> = ctx.inv.components().of(comp, &sel, ctx.inv).collect();
+            if installed.is_empty() {
                 let why = format!(
-                    "no {} workload in the input (looked for its image or command in Deployments, \
-                     StatefulSets, DaemonSets and Pods)",
+                    "no {} in the input (looked for its image or command in Deployments, \
+                     StatefulSets, DaemonSets and Pods, and in Karmada CRs and KarmadaInitConfig files)",
                     comp.display()
                 );
                 out.push(if self.p.require.is_empty() {
@@ -462,7 +600,12 @@ impl Check for ComponentFlags {
                 });
                 continue;
             }
-            out.extend(containers.iter().map(|c| self.check_container(comp, c)));
+            for i in installed {
+                out.push(match i.container(ctx.inv) {
+                    Some(c) => self.check_container(comp, &c),
+                    None => self.check_declared(comp, i, ctx.inv.object(i.object)),
+                });
+            }
         }
         out
     }

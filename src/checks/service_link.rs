@@ -228,6 +228,15 @@ impl Check for ServiceLink {
             .filter(|a| a.at("/spec/service").is_some_and(|s| !s.is_null()))
             .collect();
         if with_service.is_empty() {
+            if found.is_empty() {
+                if let Some(o) = super::support::components::made_by_installer(
+                    ctx.inv,
+                    Component::AggregatedApiserver,
+                    "its APIService and Service",
+                ) {
+                    return vec![o];
+                }
+            }
             let what = if found.is_empty() {
                 "is not in the input"
             } else {

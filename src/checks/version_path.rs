@@ -122,21 +122,24 @@ impl Check for VersionPath {
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome> {
-        static ALL: ScopeSel = ScopeSel::All;
-        // Every tagged Karmada image, as evidence; the first decides (as in phase detection).
+        // Every tagged Karmada image of every install shape (workloads, Karmada CR
+        // `imageTag`, KarmadaInitConfig `tag`), as evidence; the first decides (as in phase
+        // detection).
         let mut tagged: Vec<(KarmadaVersion, &Object, String, String)> = Vec::new();
         for comp in COMPONENTS {
-            for c in find_component(ctx.inv, comp, &ALL) {
-                let v = ImageRef::parse(c.image())
+            for c in ctx
+                .inv
+                .components()
+                .components
+                .iter()
+                .filter(|c| c.component == comp)
+            {
+                let Some(img) = &c.image else { continue };
+                let v = ImageRef::parse(&img.image)
                     .ok()
                     .and_then(|i| i.tag().and_then(|t| KarmadaVersion::parse(t).ok()));
                 if let Some(v) = v {
-                    tagged.push((
-                        v,
-                        c.object,
-                        format!("{}/image", c.pointer()),
-                        c.image().to_string(),
-                    ));
+                    tagged.push((v, c.object(ctx.inv), img.pointer.clone(), img.image.clone()));
                 }
             }
         }

@@ -247,6 +247,12 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
         // Cluster objects are listed in the report's inventory for `compare`, whatever rules read.
         if let Some(kinds) = filter.as_mut() {
             kinds.insert("Cluster".to_string());
+            // Operator CRs and init configs are installations: the component model reads them.
+            kinds.extend(
+                crate::inventory::components::DECLARATION_KINDS
+                    .iter()
+                    .map(|k| k.to_string()),
+            );
         }
         load_inputs(&args.paths, &limits, &filter)
     };

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 
+use super::components::ComponentIndex;
 use super::object::{Location, Object, Scope};
 
 /// Which scopes a rule searches. Offline input without scope hints sits in the shared
@@ -87,6 +88,8 @@ pub struct Inventory {
     /// Reads that could not be made (forbidden, cluster unreachable, ...): the rules that
     /// needed them become unknown instead of judging incomplete data.
     pub gaps: Vec<Gap>,
+    /// The component model, built on first use from the objects (see `components`).
+    components: std::sync::OnceLock<ComponentIndex>,
 }
 
 /// Why a read is missing.
@@ -145,6 +148,8 @@ impl Inventory {
     }
 
     pub fn push(&mut self, obj: Object) {
+        // Objects changed: the component model is rebuilt on next use.
+        self.components.take();
         let idx = self.objects.len();
         self.by_kind
             .entry(obj.r.kind.clone())
@@ -189,6 +194,7 @@ impl Inventory {
     /// Change objects of `kind` in place (collectors adding facts, e.g. a member's
     /// version); identity fields must not change, the index is by kind only.
     pub fn patch_objects(&mut self, kind: &str, mut f: impl FnMut(&mut Object)) {
+        self.components.take();
         let idx = self.by_kind.get(kind).cloned().unwrap_or_default();
         for i in idx {
             f(&mut self.objects[i]);
@@ -197,6 +203,18 @@ impl Inventory {
 
     pub fn len(&self) -> usize {
         self.objects.len()
+    }
+
+    /// The object at `index` (indexes come from the component model).
+    pub fn object(&self, index: usize) -> &Object {
+        &self.objects[index]
+    }
+
+    /// Every Karmada component of every install shape (workloads, operator CR, init
+    /// config), computed once and shared by the checks.
+    pub fn components(&self) -> &ComponentIndex {
+        self.components
+            .get_or_init(|| ComponentIndex::build(self.objects.iter().enumerate()))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -347,9 +347,27 @@ pub enum Component {
     /// The stock kube-controller-manager the Karmada control plane runs (namespace,
     /// garbage collector, token and CSR controllers); its flags follow Kubernetes releases.
     KubeControllerManager,
+    MetricsAdapter,
+    /// karmada-operator itself (its version is the installation's, for operator installs).
+    Operator,
 }
 
 impl Component {
+    pub const ALL: &'static [Component] = &[
+        Component::KarmadaApiserver,
+        Component::AggregatedApiserver,
+        Component::KarmadaAgent,
+        Component::ControllerManager,
+        Component::Scheduler,
+        Component::Webhook,
+        Component::KarmadaSearch,
+        Component::Descheduler,
+        Component::SchedulerEstimator,
+        Component::KubeControllerManager,
+        Component::MetricsAdapter,
+        Component::Operator,
+    ];
+
     pub fn display(&self) -> &'static str {
         match self {
             Component::KarmadaApiserver => "karmada-apiserver",
@@ -362,11 +380,13 @@ impl Component {
             Component::Descheduler => "karmada-descheduler",
             Component::SchedulerEstimator => "karmada-scheduler-estimator",
             Component::KubeControllerManager => "kube-controller-manager",
+            Component::MetricsAdapter => "karmada-metrics-adapter",
+            Component::Operator => "karmada-operator",
         }
     }
 
     /// Does this container belong to the component?
-    fn matches(&self, c: &ContainerRef<'_>) -> bool {
+    pub(crate) fn matches(&self, c: &ContainerRef<'_>) -> bool {
         let exe = c.executable().unwrap_or_default();
         let exe_base = exe.rsplit('/').next().unwrap_or("");
         let image = c.image_name();

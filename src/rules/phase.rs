@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use crate::inventory::components::Shape;
 use crate::inventory::workload::{find_component, Component};
 use crate::inventory::{Inventory, ScopeSel};
 use crate::k8s::{ImageRef, KarmadaVersion};
@@ -47,7 +48,10 @@ fn tag_version(image: &str) -> Option<KarmadaVersion> {
 }
 
 pub fn karmada_image_version(inv: &Inventory) -> Option<(KarmadaVersion, String)> {
-    let all = ScopeSel::All;
+    // Every install shape through the component model: workload images, a Karmada CR's
+    // `imageTag`, a KarmadaInitConfig's `tag`. karmada-apiserver is a kube-apiserver
+    // image, and karmada-operator has versions of its own: neither says it.
+    let comps = inv.components();
     for comp in [
         Component::ControllerManager,
         Component::Scheduler,
@@ -55,10 +59,23 @@ pub fn karmada_image_version(inv: &Inventory) -> Option<(KarmadaVersion, String)
         Component::AggregatedApiserver,
         Component::KarmadaAgent,
     ] {
-        for c in find_component(inv, comp, &all) {
-            if let Some(v) = tag_version(c.image()) {
-                return Some((v, format!("image {} of {}", c.image(), c.object.r)));
-            }
+        for c in comps.components.iter().filter(|c| c.component == comp) {
+            let Some(img) = &c.image else { continue };
+            let Some(v) = tag_version(&img.image) else {
+                continue;
+            };
+            let o = inv.object(c.object);
+            let what = match c.shape {
+                Shape::Workload => format!("image {} of {}", img.image, o.r),
+                _ => format!(
+                    "{} {} of {} ({})",
+                    comp.display(),
+                    img.pointer,
+                    o.r,
+                    img.image
+                ),
+            };
+            return Some((v, what));
         }
     }
     None

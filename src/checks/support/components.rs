@@ -36,3 +36,29 @@ pub fn containers(
     }
     Ok(found)
 }
+
+/// When a karmada-operator `Karmada` CR or a `KarmadaInitConfig` declares `component`,
+/// the objects its installer makes from it (Deployment, Service, APIService) are not in
+/// the input by design: absent is then `unknown`, at the declaration, never a failure.
+pub fn made_by_installer(inv: &Inventory, component: Component, what: &str) -> Option<Outcome> {
+    use crate::inventory::components::Shape;
+    let (sel, _) = home(component);
+    let decl = inv
+        .components()
+        .of(component, &sel, inv)
+        .find(|c| c.shape != Shape::Workload)?;
+    let obj = decl.object(inv);
+    let installer = match decl.shape {
+        Shape::OperatorCr => "karmada-operator",
+        _ => "karmadactl init",
+    };
+    Some(
+        Outcome::unknown(format!(
+            "{} is declared by {} and {installer} creates {what} from it; the input does not hold \
+             them, so check the installed cluster (live mode or a `collect` snapshot)",
+            component.display(),
+            obj.r
+        ))
+        .at(obj, &decl.pointer),
+    )
+}
