@@ -427,3 +427,136 @@ fn every_install_shape_becomes_the_same_component_model() {
     assert_eq!(agg.object(&inv).name(), "fleet-aggregated-apiserver");
     assert_eq!(agg.image.as_ref().unwrap().tag.as_deref(), Some("v1.16.0"));
 }
+
+/// Each release's tagged artifacts, as the fingerprint table is derived from them:
+/// (`v1.16` label, path). v1.0.0 lives in `fixtures/karmada-v1.0.0`.
+fn release_artifacts() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir("fixtures/releases")
+        .unwrap()
+        .filter_map(|e| {
+            let tag = e.unwrap().file_name().to_string_lossy().to_string();
+            let v = karmada_preflight::k8s::KarmadaVersion::parse(&tag).ok()?;
+            Some((
+                format!("v{}.{}", v.major(), v.minor()),
+                format!("fixtures/releases/{tag}/artifacts/deploy"),
+            ))
+        })
+        .collect();
+    out.push((
+        "v1.0".into(),
+        "fixtures/karmada-v1.0.0/artifacts/deploy".into(),
+    ));
+    let key = |l: &str| {
+        let v = karmada_preflight::k8s::KarmadaVersion::parse(l).unwrap();
+        (v.major(), v.minor())
+    };
+    out.sort_by_key(|(l, _)| key(l));
+    assert_eq!(out.len(), 22, "v0.9, v0.10, v1.0 .. v1.19: {out:?}");
+    out
+}
+
+#[test]
+fn the_fingerprint_table_is_derived_from_the_tagged_release_artifacts() {
+    use karmada_preflight::inventory::fingerprint;
+    use karmada_preflight::sources::{load_inputs, Limits};
+    let per_release: Vec<_> = release_artifacts()
+        .into_iter()
+        .map(|(label, path)| {
+            let inv = load_inputs(&[path], &Limits::default(), &None);
+            (label, fingerprint::features(&inv))
+        })
+        .collect();
+    let text = fingerprint::table_text(&per_release);
+    if std::env::var_os("KP_WRITE_FINGERPRINTS").is_some() {
+        std::fs::write("src/inventory/fingerprints.txt", &text).unwrap();
+    }
+    assert!(
+        text == fingerprint::TABLE,
+        "src/inventory/fingerprints.txt is out of step with the release artifacts; \
+         rerun with KP_WRITE_FINGERPRINTS=1"
+    );
+}
+
+#[test]
+fn each_release_s_artifacts_are_detected_as_a_range_holding_that_release() {
+    for (label, path) in release_artifacts() {
+        let (_, r) = check(&[&path]);
+        let detected = r["karmadaVersion"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{label}: nothing detected: {}", r["phaseReason"]));
+        let reason = r["phaseReason"].as_str().unwrap();
+        let minor = |s: &str| {
+            let v = karmada_preflight::k8s::KarmadaVersion::parse(s).unwrap();
+            (v.major(), v.minor())
+        };
+        let (lo, hi) = match detected.split_once("-v") {
+            Some((a, b)) => (minor(a), minor(&format!("v{b}"))),
+            None => {
+                let m = minor(detected.trim_end_matches("-like"));
+                (m, m)
+            }
+        };
+        let want = minor(&label);
+        assert!(
+            lo <= want && want <= hi,
+            "{label}: detected {detected} ({reason})"
+        );
+        // It says what it rests on, and never claims an exact release from `latest` tags.
+        assert!(reason.contains("structure matching"), "{label}: {reason}");
+        assert!(
+            detected.ends_with("-like") || detected.contains("-v"),
+            "{label}: {detected}"
+        );
+    }
+}
+
+#[test]
+fn a_karmada_version_configmap_states_the_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("karmada-version.yaml");
+    std::fs::write(
+        &p,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: karmada-version\n  namespace: karmada-system\ndata:\n  karmadaVersion: v1.13.2\n",
+    )
+    .unwrap();
+    let deploy = "fixtures/releases/v1.13.0/artifacts/deploy";
+    let (_, r) = check(&[deploy, p.to_str().unwrap()]);
+    assert_eq!(r["karmadaVersion"], "v1.13.2", "{}", r["phaseReason"]);
+    assert!(r["phaseReason"]
+        .as_str()
+        .unwrap()
+        .contains("karmadaVersion"));
+}
+
+#[test]
+fn components_on_different_minors_are_a_range_and_a_finding_naming_each() {
+    let text = std::fs::read_to_string(helm_template("v1.16.0")).unwrap();
+    // A half-done upgrade: the scheduler still runs v1.15.1.
+    let half = text.replacen(
+        "docker.io/karmada/karmada-scheduler:v1.16.0",
+        "docker.io/karmada/karmada-scheduler:v1.15.1",
+        1,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("half-done.yaml");
+    std::fs::write(&p, half).unwrap();
+    let (code, r) = check(&[p.to_str().unwrap()]);
+    assert_eq!(r["karmadaVersion"], "v1.15-v1.16", "{}", r["phaseReason"]);
+    let f = only(&r, "component-versions-agree");
+    assert_eq!(f["status"], "fail", "{f:#}");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(code, 1);
+    let msg = f["message"].as_str().unwrap();
+    assert!(msg.contains("karmada-scheduler v1.15.1"), "{msg}");
+    assert!(msg.contains("karmada-controller-manager v1.16.0"), "{msg}");
+    assert_eq!(
+        f["location"]["line"].as_u64(),
+        Some(common::line_of(
+            p.to_str().unwrap(),
+            "karmada-scheduler:v1.15.1"
+        ))
+    );
+    // The official render agrees with itself.
+    let (_, ok) = check(&[&helm_template("v1.16.0")]);
+    assert_eq!(only(&ok, "component-versions-agree")["status"], "pass");
+}

@@ -8,6 +8,7 @@ pub mod apiserver_flags;
 pub mod apiservice;
 pub mod cel;
 pub mod component_flags;
+pub mod component_versions;
 pub mod crd_removed;
 pub mod endpointslice_v1beta1;
 pub mod field_values;
@@ -131,6 +132,7 @@ pub const TEMPLATES: &[(&str, Compile)] = &[
     ("waiver-expired", waiver_expired::compile),
     ("cel", cel::compile),
     ("component-flags", component_flags::compile),
+    ("component-versions", component_versions::compile),
     ("webhook", webhook::compile),
     ("object-exists", object_exists::compile),
     ("upgrade-path", upgrade_path::compile),

@@ -171,17 +171,33 @@ impl Check for VersionPath {
             }
             return vec![o.at(obj, ptr).with_evidence(evidence)];
         }
+        // No tag: the chart's record, a chart label or the operator image state a release;
+        // failing those, this step is about the v0.10 / v1.0 shape (Cluster CRD or
+        // aggregated apiserver), which decides it even when release fingerprints give a range.
         let d = phase::detect(ctx.inv);
-        match d.karmada_version.as_deref() {
-            Some(fp) if fp.ends_with("-like") => {
-                let version = fp.trim_end_matches("-like");
-                let Ok(v) = KarmadaVersion::parse(version) else {
-                    return vec![Outcome::unknown(format!("unrecognised fingerprint {fp}"))];
-                };
-                let o = self.judge(ctx, &v, &format!("{fp} ({})", d.reason));
-                vec![locate_fingerprint(ctx, o, version)]
+        let d = match &d.version {
+            Some(v) if v.is_range() || v.basis == phase::VersionBasis::Fingerprints => {
+                phase::cluster_api_shape(ctx.inv).unwrap_or(d)
             }
-            _ => vec![Outcome::unknown(
+            _ => d,
+        };
+        match &d.version {
+            Some(v) if !v.is_range() => {
+                let label = v.label();
+                let version = v
+                    .exact
+                    .as_deref()
+                    .and_then(|e| KarmadaVersion::parse(e).ok())
+                    .unwrap_or(KarmadaVersion::new(v.low.0, v.low.1, None));
+                let o = self.judge(ctx, &version, &format!("{label} ({})", d.reason));
+                vec![locate_fingerprint(ctx, o, &format!("v{}.{}", v.low.0, v.low.1))]
+            }
+            Some(v) => vec![Outcome::unknown(format!(
+                "the installed Karmada version is somewhere in {} ({}); pass --from to say which",
+                v.label(),
+                d.reason
+            ))],
+            None => vec![Outcome::unknown(
                 "no Karmada version in the input: no Karmada image carries a version tag, and no fingerprint \
                  (Cluster CRD, karmada-aggregated-apiserver, service-backed APIService) was found",
             )],

@@ -264,13 +264,27 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
             phase: p,
             reason: "chosen with --phase".into(),
             detected: false,
-            karmada_version: phase::detect(&inv).karmada_version,
+            karmada_version: None,
+            version: None,
         },
         None => phase::detect(&inv),
     };
+    if args.phase.is_some() {
+        let d = phase::detect(&inv);
+        decision.karmada_version = d.karmada_version;
+        decision.version = d.version;
+    }
     let plan = match &args.to {
         None => UpgradePlan::default(),
         Some(to) => {
+            // A range is no starting point: never guess one of its releases.
+            if let (None, Some(v)) = (&args.from, decision.version.as_ref().filter(|v| v.is_range())) {
+                bail!(
+                    "the installed Karmada version is somewhere in {} ({}); pass --from VERSION with --to",
+                    v.label(),
+                    v.evidence
+                );
+            }
             let Some(from) = args.from.clone().or(decision.karmada_version.clone()) else {
                 bail!("cannot detect the installed Karmada version; pass --from VERSION with --to");
             };

@@ -17,7 +17,21 @@ use serde_json::Value;
 use super::object::Object;
 use super::store::ScopeSel;
 use super::workload::{Component, ContainerRef, Flag, TypeProblem, WORKLOAD_KINDS};
+use crate::k8s::KarmadaVersion;
 use crate::sources::yaml::escape_segment;
+
+/// Components whose image tag is the Karmada release.
+pub const VERSIONED: &[Component] = &[
+    Component::ControllerManager,
+    Component::Scheduler,
+    Component::Webhook,
+    Component::AggregatedApiserver,
+    Component::KarmadaAgent,
+    Component::KarmadaSearch,
+    Component::Descheduler,
+    Component::SchedulerEstimator,
+    Component::MetricsAdapter,
+];
 
 /// Which description a component was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +164,27 @@ impl ComponentIndex {
         self.components
             .iter()
             .filter(move |x| x.component == c && sel.matches(&inv.object(x.object).r.scope))
+    }
+
+    /// Karmada components whose image tag states a release, with that release: ordered by
+    /// [`VERSIONED`], then as read. karmada-apiserver and kube-controller-manager run
+    /// Kubernetes images, and karmada-operator has versions of its own.
+    pub fn versioned(&self, _inv: &super::Inventory) -> Vec<(KarmadaVersion, &Installed)> {
+        let mut out = Vec::new();
+        for comp in VERSIONED {
+            for c in self.components.iter().filter(|c| c.component == *comp) {
+                let tag = c.image.as_ref().and_then(|i| {
+                    crate::k8s::ImageRef::parse(&i.image)
+                        .ok()?
+                        .version_tag()
+                        .map(KarmadaVersion::from)
+                });
+                if let Some(v) = tag {
+                    out.push((v, c));
+                }
+            }
+        }
+        out
     }
 
     fn add_workload(&mut self, i: usize, o: &Object) {

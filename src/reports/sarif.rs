@@ -320,6 +320,7 @@ mod tests {
             reason: "test".into(),
             detected: false,
             karmada_version: None,
+            version: None,
         };
         let report = Report::new(
             &decision,
