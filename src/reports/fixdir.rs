@@ -504,6 +504,7 @@ mod tests {
             reason: "test".into(),
             detected: false,
             karmada_version: None,
+            version: None,
         };
         let findings = vec![
             finding(

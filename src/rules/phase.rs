@@ -314,14 +314,23 @@ pub fn detect(inv: &Inventory) -> PhaseDecision {
     }
     let legacy = cluster_api_shape(inv);
     if let Some(d) = from_fingerprints(inv, legacy.as_ref()) {
-        let mut reason = format!(
-            "{}: no Karmada image carries a version tag; {}",
-            d.label(),
-            d.evidence
-        );
-        if let Some(l) = &legacy {
-            reason.push_str(&format!("; {}", l.reason));
-        }
+        let reason = match &legacy {
+            // The Cluster API shape decided alone: say so first, as before fingerprints.
+            Some(l) if l.karmada_version.as_deref() == Some(d.label().as_str()) => {
+                format!("{}; release fingerprints agree: {}", l.reason, d.evidence)
+            }
+            Some(l) => format!(
+                "{}: no Karmada image carries a version tag; {}; {}",
+                d.label(),
+                d.evidence,
+                l.reason
+            ),
+            None => format!(
+                "{}: no Karmada image carries a version tag; {}",
+                d.label(),
+                d.evidence
+            ),
+        };
         return d.decision(reason);
     }
     legacy.unwrap_or(PhaseDecision {
