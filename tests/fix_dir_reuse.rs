@@ -1,3 +1,4 @@
+//! One change, one step: the karmada-apiserver patch two rules share is run once.
 //! A fix dir used twice holds the second plan only: the files the first run wrote
 //! (including the 0600 generated key and its Secret patch) are removed first, and a
 //! folder holding files the tool did not write is refused, with nothing removed.
@@ -105,4 +106,22 @@ fn a_fix_dir_with_other_files_is_refused_untouched() {
         "{err}"
     );
     assert_eq!(files(d.path()), BTreeSet::from(["notes.txt".to_string()]));
+}
+
+#[test]
+fn the_shared_apiserver_patch_is_run_once_in_the_plan() {
+    let d = tempfile::tempdir().unwrap();
+    let (code, err) = check_into("fixtures/karmada-v0.10.1", "pre", d.path(), &[]);
+    assert_eq!(code, 0, "{err}");
+    let plan = std::fs::read_to_string(d.path().join("PLAN.md")).unwrap();
+    let patch = "kubectl --context karmada-host -n karmada-system patch deployment karmada-apiserver \
+                 --type=json --patch-file pool.karmada-system.deployment.karmada-apiserver.patch.json";
+    let runs = plan.lines().filter(|l| *l == patch).count();
+    assert_eq!(runs, 1, "{plan}");
+    assert!(
+        plan.contains(&format!(
+            "Already done by a step above (run it once): `{patch}`"
+        )),
+        "{plan}"
+    );
 }

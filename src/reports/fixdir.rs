@@ -268,6 +268,7 @@ fn plan_text(report: &Report, fixes: &[&Finding]) -> String {
             rules.push(&f.rule);
         }
     }
+    let mut listed: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (n, (section, rules)) in sections.iter_mut().enumerate() {
         plan.push_str(&format!("\n## {}. {}\n", n + 1, section.title));
         rules.sort();
@@ -286,6 +287,8 @@ fn plan_text(report: &Report, fixes: &[&Finding]) -> String {
             }
         }
         let mut any = restores.contains_key(section);
+        // A command an earlier fix already listed (one merged patch file serving two rules)
+        // is not listed again: the second `kubectl patch` would fail its own tests.
         for rule in rules.iter() {
             for f in report.findings.iter().filter(|f| f.rule == *rule) {
                 any = true;
@@ -302,7 +305,17 @@ fn plan_text(report: &Report, fixes: &[&Finding]) -> String {
                             .as_ref()
                             .map(|r| r.step_list())
                             .unwrap_or_default();
-                        push_fix(&mut plan, f, &commands_of(split_restore(&steps).0));
+                        let (fresh, repeated): (Vec<String>, Vec<String>) =
+                            commands_of(split_restore(&steps).0)
+                                .into_iter()
+                                .partition(|c| !listed.contains(c));
+                        push_fix(&mut plan, f, &fresh);
+                        for c in &repeated {
+                            plan.push_str(&format!(
+                                "\nAlready done by a step above (run it once): `{c}`\n"
+                            ));
+                        }
+                        listed.extend(fresh);
                     }
                     _ => {}
                 }
