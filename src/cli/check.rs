@@ -219,10 +219,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
 /// (the reason is already on stderr).
 pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
     let catalog = load_catalog(&args.rules_dirs)?;
-    for o in &args.only {
-        if catalog.find(o).is_none() {
-            bail!("unknown rule {o:?} (see `karmada-preflight rules`)");
-        }
+    let rule_filter = crate::rules::RuleFilter::new(&args.only);
+    if let Some(o) = rule_filter.unknown(&catalog).first() {
+        bail!("unknown rule {o:?} (see `karmada-preflight rules`)");
     }
     let limits = Limits {
         max_document_bytes: args.max_document_bytes,
@@ -235,7 +234,7 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
         bail!("give either PATHs (offline) or live flags, not both; to check a live snapshot, `collect --out DIR` then `check DIR`");
     }
     let mut inv = if live_mode {
-        let plan = Plan::from_catalog(&catalog, &args.only);
+        let plan = rule_filter.live_plan(&catalog);
         let col = run_live(&plan, &args.live.options())?;
         if let Some(why) = col.nothing_read() {
             eprintln!("karmada-preflight: error: {why}");

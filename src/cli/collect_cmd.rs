@@ -9,7 +9,7 @@ use clap::Args;
 use super::check::{load_catalog, run_live};
 use super::live_args::LiveArgs;
 use super::{EXIT_ERROR, EXIT_OK};
-use crate::sources::live::{snapshot, Plan};
+use crate::sources::live::snapshot;
 
 #[derive(Debug, Args)]
 pub struct CollectArgs {
@@ -28,17 +28,16 @@ pub struct CollectArgs {
 
 pub fn run(args: CollectArgs) -> anyhow::Result<i32> {
     let catalog = load_catalog(&args.rules_dirs)?;
-    for o in &args.only {
-        if catalog.find(o).is_none() {
-            bail!("unknown rule {o:?} (see `karmada-preflight rules`)");
-        }
+    let filter = crate::rules::RuleFilter::new(&args.only);
+    if let Some(o) = filter.unknown(&catalog).first() {
+        bail!("unknown rule {o:?} (see `karmada-preflight rules`)");
     }
     if args.out.is_file() {
         bail!("--out {}: is a file, expected a folder", args.out.display());
     }
     // Refused before any request rather than after the whole read.
     snapshot::check_out_dir(&args.out)?;
-    let plan = Plan::from_catalog(&catalog, &args.only);
+    let plan = filter.live_plan(&catalog);
     let col = run_live(&plan, &args.live.options())?;
     if let Some(why) = col.nothing_read() {
         eprintln!("karmada-preflight: error: {why}; nothing written");

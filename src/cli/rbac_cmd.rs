@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::check::load_catalog;
 use super::EXIT_OK;
 use crate::reports::yaml::to_yaml;
-use crate::sources::live::plan::{known, Plan};
+use crate::sources::live::plan::known;
 
 #[derive(Debug, Args)]
 pub struct RbacArgs {
@@ -71,12 +71,11 @@ pub fn cluster_role(name: &str, scope: &str, kinds: &BTreeSet<String>) -> (Value
 
 pub fn run(args: RbacArgs) -> anyhow::Result<i32> {
     let catalog = load_catalog(&args.rules_dirs)?;
-    for o in &args.only {
-        if catalog.find(o).is_none() {
-            bail!("unknown rule {o:?} (see `karmada-preflight rules`)");
-        }
+    let filter = crate::rules::RuleFilter::new(&args.only);
+    if let Some(o) = filter.unknown(&catalog).first() {
+        bail!("unknown rule {o:?} (see `karmada-preflight rules`)");
     }
-    let mut plan = Plan::from_catalog(&catalog, &args.only);
+    let mut plan = filter.live_plan(&catalog);
     if args.members_via_proxy {
         // Member names come from the Cluster list, as in `check`.
         plan.karmada.insert("Cluster".into());

@@ -175,7 +175,7 @@ impl Catalog {
     pub fn find(&self, name_or_id: &str) -> Option<&Rule> {
         self.rules
             .iter()
-            .find(|r| r.spec.name == name_or_id || r.spec.id.eq_ignore_ascii_case(name_or_id))
+            .find(|r| super::filter::names(&r.spec, name_or_id))
     }
 
     /// Kinds any rule reads; the loader keeps only these decoded.

@@ -2,6 +2,7 @@
 //! the phase (what a violation means now).
 
 use super::catalog::{Catalog, Rule};
+use super::filter::RuleFilter;
 use super::path::UpgradePlan;
 use super::phase::Phase;
 use crate::checks::{Ctx, Outcome, Read, Verdict};
@@ -12,7 +13,7 @@ use crate::inventory::{Gap, Inventory};
 pub struct RunOptions {
     pub phase: Phase,
     pub now: time::OffsetDateTime,
-    /// Only these rules (names or ids); empty = all.
+    /// Only these rules (names or ids, any case; see [`RuleFilter`]); empty = all.
     pub only: Vec<String>,
 }
 
@@ -46,14 +47,10 @@ pub fn run_rules_on_path(
         .collect();
     // Stable: within a hop, catalog order is kept.
     on_path.sort_by_key(|(i, _)| *i);
+    let filter = RuleFilter::new(&opts.only);
     let mut findings = Vec::new();
     for (_, rule) in on_path {
-        if !opts.only.is_empty()
-            && !opts
-                .only
-                .iter()
-                .any(|o| o == &rule.spec.name || o == &rule.spec.id)
-        {
+        if !filter.matches(&rule.spec) {
             continue;
         }
         let consequence = match opts.phase {

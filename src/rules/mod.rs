@@ -4,12 +4,14 @@
 pub mod catalog;
 pub mod engine;
 pub mod examples;
+pub mod filter;
 pub mod path;
 pub mod phase;
 pub mod spec;
 
 pub use catalog::{Catalog, Rule, RuleLoadError};
 pub use engine::{run_rules, run_rules_on_path, RunOptions};
+pub use filter::RuleFilter;
 pub use path::UpgradePlan;
 pub use phase::{Phase, PhaseDecision};
 pub use spec::{Consequence, GuideStep, RuleSpec};

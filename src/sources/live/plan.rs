@@ -4,9 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::checks::ReadScope;
 use crate::inventory::Scope;
-use crate::rules::Catalog;
 
 /// Where a kind is usually served. Discovery confirms the version (and finds kinds not
 /// listed here by asking every group).
@@ -148,30 +146,8 @@ pub struct Plan {
     pub member: BTreeSet<String>,
 }
 
+/// Filled by `rules::RuleFilter::live_plan` with exactly what the selected rules read.
 impl Plan {
-    /// Exactly what the active rules read (`only`: rule names or ids; empty = all).
-    pub fn from_catalog(catalog: &Catalog, only: &[String]) -> Plan {
-        let mut plan = Plan::default();
-        for rule in &catalog.rules {
-            if !only.is_empty()
-                && !only
-                    .iter()
-                    .any(|o| o == &rule.spec.name || o.eq_ignore_ascii_case(&rule.spec.id))
-            {
-                continue;
-            }
-            for r in rule.check.reads() {
-                let set = match r.scope {
-                    ReadScope::Karmada => &mut plan.karmada,
-                    ReadScope::Host => &mut plan.host,
-                    ReadScope::Member => &mut plan.member,
-                };
-                set.insert(r.kind.to_string());
-            }
-        }
-        plan
-    }
-
     pub fn kinds_for(&self, scope: &Scope) -> &BTreeSet<String> {
         match scope {
             Scope::Karmada => &self.karmada,
