@@ -1,5 +1,5 @@
 //! Template `version-path`: which Karmada version is installed (image tags first, then
-//! structural fingerprints — the same order as phase detection, facts §7) and whether the
+//! structural fingerprints — the same order as phase detection, `rules::phase`) and whether the
 //! hop `from -> to` is one supported step. Karmada upgrades one minor at a time, so v0.9
 //! or older must go through v0.10 first.
 

@@ -32,7 +32,7 @@ pub struct RbacArgs {
 }
 
 /// What `--members-via-proxy` needs on karmada-apiserver beyond get/list: `get` on the
-/// `clusters/proxy` subresource (every proxied GET is authorized as that verb; facts §3).
+/// `clusters/proxy` subresource (every proxied GET is authorized as that verb; docs/live.md).
 fn proxy_rule() -> Value {
     json!({"apiGroups": ["cluster.karmada.io"], "resources": ["clusters/proxy"], "verbs": ["get"]})
 }

@@ -1,5 +1,5 @@
 //! Before or after the upgrade: chosen by `--phase`, or detected from the installed
-//! version (image tags first, then structural fingerprints; facts §7).
+//! version (image tags first, then structural fingerprints).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -189,7 +189,7 @@ pub fn valid_cluster_name(name: &str) -> bool {
 }
 
 /// The config that reaches member `name` through karmada-apiserver:
-/// `/apis/cluster.karmada.io/v1alpha1/clusters/<name>/proxy/...` (facts §3). kube keeps
+/// `/apis/cluster.karmada.io/v1alpha1/clusters/<name>/proxy/...` (docs/live.md). kube keeps
 /// a path in the cluster URL and puts every request below it.
 pub fn via_proxy(karmada: &kube::Config, name: &str) -> anyhow::Result<kube::Config> {
     if !valid_cluster_name(name) {
