@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use fakeapi::{generate_fleet, RunningServer, ServerConfig};
 use karmada_preflight::rules::Catalog;
-use karmada_preflight::sources::live::{self, ConnectOptions, LiveOptions, Plan};
+use karmada_preflight::sources::live::{self, ConnectOptions, LiveOptions};
 
 struct Opts {
     members: usize,
@@ -70,7 +70,7 @@ fn main() -> anyhow::Result<()> {
         // What the bundled rules read, plus typical member reads (agent RBAC, workloads,
         // EndpointSlices), so members cost what they will once member rules exist.
         let catalog = Catalog::embedded().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let mut plan = Plan::from_catalog(&catalog, &[]);
+        let mut plan = karmada_preflight::rules::RuleFilter::default().live_plan(&catalog);
         plan.karmada.insert("Cluster".into());
         let member_kinds: BTreeSet<String> = [
             "Deployment",
