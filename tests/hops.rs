@@ -557,3 +557,101 @@ fn kubernetes_versions_outside_the_target_window_are_warnings_naming_the_cluster
         && x["message"].as_str().unwrap().contains("member-current")
         && x["message"].as_str().unwrap().contains("newer than")));
 }
+
+// ---------------------------------------------------------------------------------------
+// Without --to: an install detected as v1.X is verified as v1.X (the hop into it, post, and
+// the lasting invariants such as the Cluster APIService) and v1.X -> v1.(X+1) is shown.
+
+/// `check ARGS -o json`: (exit code, report, first stderr line).
+fn check_stderr(args: &[&str]) -> (i32, Value, String) {
+    let mut all = vec!["check"];
+    all.extend(args);
+    all.extend(["-o", "json"]);
+    let (code, out, err) = preflight(&all);
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    (code, report, err.lines().next().unwrap_or("").to_string())
+}
+
+#[test]
+fn a_detected_v1_16_helm_install_is_verified_as_v1_16_and_shows_v1_17() {
+    let file = "fixtures/releases/v1.16.0/helm-template.yaml";
+    let (code, r, first) = check_stderr(&[file]);
+    assert_eq!(code, 0, "{r:#}");
+    assert!(
+        first.starts_with("karmada-preflight: phase post: Karmada v1.16.0 detected from the image"),
+        "{first}"
+    );
+    assert!(
+        first.contains("verifying it as v1.16 (post checks of v1.15->v1.16"),
+        "{first}"
+    );
+    assert!(first.contains("what v1.16 -> v1.17 needs"), "{first}");
+    assert_eq!(r["phase"], "post");
+    assert!(r["phaseReason"]
+        .as_str()
+        .unwrap()
+        .contains("verifying it as v1.16"));
+    let hops: std::collections::BTreeSet<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["hop"].as_str())
+        .collect();
+    assert_eq!(
+        hops.into_iter().collect::<Vec<_>>(),
+        ["v0.10->v1.0", "v1.15->v1.16", "v1.16->v1.17"]
+    );
+    // The lasting invariant passes from the APIService the chart embeds in a ConfigMap.
+    let api = &findings(&r, "cluster-apiservice")[0];
+    assert_eq!(api["status"], "pass");
+    assert_eq!(api["location"]["file"], file);
+    // Only the lasting rules of older packs run, not their whole packs.
+    assert!(findings(&r, "apiserver-front-proxy-flags").is_empty());
+    assert!(findings(&r, "bind-address-flags-removed").is_empty());
+    // The next hop is judged as still ahead (pre), the verified hop as done (post).
+    assert_eq!(
+        findings(&r, "cluster-lease-flags-deprecated")[0]["status"],
+        "pass"
+    );
+    assert_eq!(
+        findings(&r, "release-notes-v1.17")[0]["hop"],
+        "v1.16->v1.17"
+    );
+    for f in r["findings"].as_array().unwrap() {
+        assert!(
+            !matches!(f["status"].as_str(), Some("blocker")) && f["severity"] != "error",
+            "{f:#}"
+        );
+    }
+    // --phase post: the verification alone; --phase pre: the next hop alone.
+    let (_, r, first) = check_stderr(&[file, "--phase", "post"]);
+    assert!(first.contains("verifying it as v1.16"), "{first}");
+    assert!(findings(&r, "release-notes-v1.17").is_empty());
+    let (_, r, first) = check_stderr(&[file, "--phase", "pre"]);
+    assert!(first.contains("auditing v1.16->v1.17"), "{first}");
+    assert!(findings(&r, "release-notes-v1.16").is_empty());
+    assert!(!findings(&r, "release-notes-v1.17").is_empty());
+}
+
+#[test]
+fn an_install_newer_than_the_rules_is_unknown_not_a_pass() {
+    let (code, r, first) = check_stderr(&["fixtures/packs/beyond"]);
+    assert_eq!(code, 0);
+    assert!(first.contains("newer than v1.19"), "{first}");
+    let f = &findings(&r, "hop-pack-known")[0];
+    assert_eq!(f["status"], "unknown");
+    assert!(f["message"].as_str().unwrap().contains("Karmada v1.20.1"));
+    assert!(r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["hop"].is_null()));
+}
+
+#[test]
+fn a_fingerprint_without_a_version_keeps_the_v0_10_to_v1_0_default() {
+    let (_, r, _) = check_stderr(&["fixtures/karmada-v1.0.0"]);
+    assert_eq!(r["karmadaVersion"], "v1.0-like");
+    assert!(!findings(&r, "apiserver-front-proxy-flags").is_empty());
+    assert!(findings(&r, "release-notes-v1.13").is_empty());
+}

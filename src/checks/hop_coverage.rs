@@ -25,6 +25,14 @@ impl Check for HopCoverage {
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome> {
+        if let Some(v) = &ctx.plan.beyond {
+            let (a, b) = crate::rules::path::newest_known();
+            return vec![Outcome::unknown(format!(
+                "the installation runs Karmada {v}, newer than v{a}.{b}, the newest release these rules \
+                 know: nothing about it was checked (known releases: {})",
+                crate::rules::path::known_releases_list()
+            ))];
+        }
         ctx.plan
             .hops
             .iter()

@@ -27,9 +27,7 @@ impl Check for UpgradePath {
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome> {
         let plan = ctx.plan;
         if !plan.explicit {
-            return vec![Outcome::skip(
-                "no --to given: the default path is the single hop v0.10 -> v1.0",
-            )];
+            return vec![Outcome::skip("no --to given: no upgrade path to judge")];
         }
         let from = plan.from.as_deref().unwrap_or("?");
         let to = plan.to.as_deref().unwrap_or("?");

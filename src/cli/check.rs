@@ -11,7 +11,7 @@ use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::findings::suppress;
 use crate::reports::{fixdir, Report};
 use crate::rules::{
-    phase, run_rules_on_path, Catalog, Phase, PhaseDecision, RunOptions, UpgradePlan,
+    path, phase, run_rules_on_path, Catalog, Phase, PhaseDecision, RunOptions, UpgradePlan,
 };
 use crate::sources::live::{self, Collection, LiveOptions, Plan};
 use crate::sources::{load_inputs, Limits};
@@ -273,8 +273,38 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
         decision.karmada_version = d.karmada_version;
         decision.version = d.version;
     }
+    // Without --to, an install detected at an exact release is verified as that release,
+    // and the next hop's needs are shown (issue 12 item 5); `next` is run in the pre phase.
+    let mut next: Option<UpgradePlan> = None;
     let plan = match &args.to {
-        None => UpgradePlan::default(),
+        None => match path::detected_default(decision.karmada_version.as_deref()) {
+            // --phase post asks for the verification alone, --phase pre for the audit of
+            // the next hop alone; without --phase both are shown.
+            Some(d) => match (args.phase, d.next) {
+                (None, n) => {
+                    decision.phase = Phase::Post;
+                    decision.reason = format!("{}: {}", decision.reason, d.reason);
+                    next = n;
+                    d.verify
+                }
+                (Some(Phase::Pre), Some(n)) => {
+                    decision.reason = format!(
+                        "{}; installed {}: auditing {} (pass --to for a longer path)",
+                        decision.reason,
+                        d.verify.to.as_deref().unwrap_or("?"),
+                        n.labels().join(", ")
+                    );
+                    n
+                }
+                (Some(_), _) => {
+                    if !d.verify_reason.is_empty() {
+                        decision.reason = format!("{}; {}", decision.reason, d.verify_reason);
+                    }
+                    d.verify
+                }
+            },
+            None => UpgradePlan::default(),
+        },
         Some(to) => {
             // A range is no starting point: never guess one of its releases.
             if let (None, Some(v)) = (&args.from, decision.version.as_ref().filter(|v| v.is_range())) {
@@ -321,7 +351,10 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
     };
     let annotation_problems = suppress::annotation_problems(&inv, &catalog);
     inv.problems.extend(annotation_problems);
-    let findings = run_rules_on_path(&catalog, &inv, &opts, &plan);
+    let mut findings = run_rules_on_path(&catalog, &inv, &opts, &plan);
+    if let Some(next) = next {
+        findings.extend(next_hop_findings(&catalog, &inv, &opts, next, &args.only));
+    }
     let findings = apply_suppressions(findings, args, &catalog, &inv, now)?;
     Ok(Ok(Report::new(
         &decision,
@@ -357,6 +390,40 @@ pub fn refuse_nothing_to_check(inv: &crate::inventory::Inventory) -> Result<(), 
     }
     eprintln!("karmada-preflight: error: {why}");
     Err(EXIT_ERROR)
+}
+
+/// The rules of the hop after the installed release, in the pre phase: what that upgrade
+/// needs. Only that hop's own rules run (the core rules already ran with the verification).
+fn next_hop_findings(
+    catalog: &Catalog,
+    inv: &crate::inventory::Inventory,
+    opts: &RunOptions,
+    next: UpgradePlan,
+    only: &[String],
+) -> Vec<crate::findings::Finding> {
+    let next = next.with_catalog(catalog);
+    let labels = next.labels();
+    let names: Vec<String> = catalog
+        .rules
+        .iter()
+        .filter(|r| {
+            r.spec
+                .hop
+                .as_deref()
+                .is_some_and(|h| labels.iter().any(|l| *l == h.replace(' ', "")))
+        })
+        .filter(|r| only.is_empty() || only.iter().any(|o| *o == r.spec.name || *o == r.spec.id))
+        .map(|r| r.spec.name.clone())
+        .collect();
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let opts = RunOptions {
+        phase: Phase::Pre,
+        now: opts.now,
+        only: names,
+    };
+    run_rules_on_path(catalog, inv, &opts, &next)
 }
 
 /// Collect from live clusters on a runtime of our own, reporting each cluster that

@@ -3,8 +3,10 @@
 //! Karmada upgrades one minor at a time; each hop has its own pack (`rules/karmada-vA.B-to-vC.D`).
 //! `check --to` computes the hops from the installed (or `--from`) version to the target
 //! with [`KarmadaVersion::minor_steps_between`] and runs every pack on the path, in order.
-//! Without `--to` the default path is the single hop v0.10 -> v1.0, the tool's original
-//! scope. Rules without a hop (pack `core`, user rules that name none) always run.
+//! Without `--to`, an install detected at an exact release is verified as that release
+//! and the next hop is shown ([`detected_default`]); otherwise the default path is the
+//! single hop v0.10 -> v1.0, the tool's original scope. Rules without a hop (pack `core`,
+//! user rules that name none) always run.
 //!
 //! Unknown ground is never a pass: the releases the rules were written against are listed
 //! in [`KNOWN_RELEASES`]; a `--from`/`--to` outside them is a usage error naming them, and a
@@ -111,6 +113,114 @@ pub struct UpgradePlan {
     /// Rules loaded for each hop label (`v1.12->v1.13` -> 7); a hop of the path missing
     /// here has no pack, so nothing about it was checked. Filled by [`UpgradePlan::with_catalog`].
     pub rules_per_hop: BTreeMap<String, usize>,
+    /// Rules of earlier hops (by name) that also run: the lasting invariants a detected
+    /// install is verified against (see [`LASTING`]).
+    pub lasting: Vec<String>,
+    /// The installation is at a release newer than any the rules know (`v1.20.1`): nothing
+    /// of it can be checked, which `hop-pack-known` reports as unknown.
+    pub beyond: Option<String>,
+}
+
+/// Rules of earlier hops whose `post` state every later release keeps: the Cluster API is
+/// served by karmada-aggregated-apiserver (v1.0) and the Cluster CRD stays gone. They run
+/// when an install detected as v1.X is verified without `--to`.
+pub const LASTING: &[&str] = &[
+    "cluster-crd-removed",
+    "cluster-apiservice",
+    "aggregated-apiserver-service-link",
+];
+
+/// What a run without `--to` does on an install detected at an exact release.
+#[derive(Debug, Clone)]
+pub struct DetectedDefault {
+    /// Verify it as that release: the hop into it (post) and the lasting invariants.
+    pub verify: UpgradePlan,
+    /// What the next hop needs (run in the pre phase), when the rules know the next release.
+    pub next: Option<UpgradePlan>,
+    /// What was chosen and why, for stderr and the report's `phaseReason`: the
+    /// verification, then what is shown of the next hop.
+    pub reason: String,
+    /// The verification alone (`--phase post`).
+    pub verify_reason: String,
+}
+
+/// The default plans for a detected version: `Some` for an exact known release from v0.10
+/// on (`v1.16.0`), or for one newer than the rules know; `None` for a fingerprint
+/// (`v1.0-like`), a range, or nothing detected (the original v0.10 -> v1.0 default stays).
+pub fn detected_default(version: Option<&str>) -> Option<DetectedDefault> {
+    let raw = version?;
+    if raw.contains("like") || raw.contains('\u{2013}') || raw.matches('v').count() > 1 {
+        return None;
+    }
+    let v = KarmadaVersion::parse(raw).ok()?;
+    let at = (v.major(), v.minor());
+    let label = |m: (u32, u32)| format!("v{}.{}", m.0, m.1);
+    if at > newest_known() {
+        return Some(DetectedDefault {
+            verify: UpgradePlan {
+                from: Some(raw.to_string()),
+                to: None,
+                hops: Vec::new(),
+                explicit: false,
+                rules_per_hop: BTreeMap::new(),
+                lasting: Vec::new(),
+                beyond: Some(raw.to_string()),
+            },
+            next: None,
+            reason: format!(
+                "Karmada {raw} is newer than {}, the newest release these rules know: only the core \
+                 rules ran",
+                label(newest_known())
+            ),
+            verify_reason: String::new(),
+        });
+    }
+    let i = KNOWN_RELEASES.iter().position(|m| *m == at)?;
+    let prev = *KNOWN_RELEASES.get(i.checked_sub(1)?)?;
+    let into = MinorHop { from: prev, to: at };
+    let verify = UpgradePlan {
+        from: Some(label(prev)),
+        to: Some(raw.to_string()),
+        hops: vec![into],
+        explicit: false,
+        rules_per_hop: BTreeMap::new(),
+        lasting: LASTING.iter().map(|s| s.to_string()).collect(),
+        beyond: None,
+    };
+    let next = next_known(at).map(|n| UpgradePlan {
+        from: Some(raw.to_string()),
+        to: Some(label(n)),
+        hops: vec![MinorHop { from: at, to: n }],
+        explicit: false,
+        rules_per_hop: BTreeMap::new(),
+        lasting: Vec::new(),
+        beyond: None,
+    });
+    let ahead = match next_known(at) {
+        Some(n) => format!(
+            "; what {} -> {} needs is listed as that hop's pre-upgrade findings (pass --to {} for the \
+             full pre-upgrade audit)",
+            label(at),
+            label(n),
+            label(n)
+        ),
+        None => format!(
+            "; {} is the newest release these rules know, so no next hop is shown",
+            label(at)
+        ),
+    };
+    let verify_reason = format!(
+        "verifying it as {} (post checks of {} and the lasting checks {})",
+        label(at),
+        hop_label(&into),
+        LASTING.join(", ")
+    );
+    Some(DetectedDefault {
+        verify,
+        next,
+        reason: format!("{verify_reason}{ahead}"),
+        verify_reason,
+    })
 }
 
 impl Default for UpgradePlan {
@@ -124,6 +234,8 @@ impl Default for UpgradePlan {
             }],
             explicit: false,
             rules_per_hop: BTreeMap::new(),
+            lasting: Vec::new(),
+            beyond: None,
         }
     }
 }
@@ -168,6 +280,8 @@ impl UpgradePlan {
             hops,
             explicit: true,
             rules_per_hop: BTreeMap::new(),
+            lasting: Vec::new(),
+            beyond: None,
         })
     }
 
@@ -195,6 +309,7 @@ impl UpgradePlan {
     pub fn position(&self, spec: &RuleSpec) -> Option<usize> {
         match &spec.hop {
             None => Some(0),
+            Some(_) if self.lasting.iter().any(|n| *n == spec.name) => Some(0),
             Some(h) => self
                 .hops
                 .iter()
@@ -326,5 +441,24 @@ mod tests {
         let p = UpgradePlan::between("v1.17.3", "v1.19.0-rc.0").unwrap();
         assert_eq!(p.labels(), ["v1.17->v1.18", "v1.18->v1.19"]);
         assert_eq!(p.uncovered(), ["v1.17->v1.18", "v1.18->v1.19"]);
+    }
+
+    #[test]
+    fn a_detected_release_is_verified_and_its_next_hop_shown() {
+        let d = detected_default(Some("v1.16.2")).unwrap();
+        assert_eq!(d.verify.labels(), ["v1.15->v1.16"]);
+        assert_eq!(d.next.unwrap().labels(), ["v1.16->v1.17"]);
+        assert!(d
+            .reason
+            .starts_with("verifying it as v1.16 (post checks of v1.15->v1.16"));
+        let d = detected_default(Some("v1.19.0-rc.0")).unwrap();
+        assert!(d.next.is_none() && d.reason.contains("newest release"));
+        let d = detected_default(Some("v1.20.1")).unwrap();
+        assert!(d.verify.hops.is_empty() && d.reason.contains("newer than v1.19"));
+        assert_eq!(d.verify.beyond.as_deref(), Some("v1.20.1"));
+        assert!(detected_default(Some("v1.0-like")).is_none());
+        assert!(detected_default(Some("v1.11-v1.13")).is_none());
+        assert!(detected_default(Some("v0.9.0")).is_none());
+        assert!(detected_default(None).is_none());
     }
 }
