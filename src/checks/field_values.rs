@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::support::patch::patch_fix;
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
-use crate::findings::{ManifestKind, Remediation};
+use crate::findings::{FixStep, ManifestKind, Remediation};
 use crate::inventory::{Object, ScopeSel};
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
@@ -229,20 +229,20 @@ impl FieldValues {
                     let (command, manifest) =
                         patch_fix(&obj.r, ManifestKind::JsonPatch, &suffix, Value::Array(ops));
                     o = o.with_remediation(Remediation {
-                        summary: format!("In {}, {pointer}: {}", obj.r, f.hint),
-                        steps: Vec::new(),
-                        commands: vec![command],
                         manifests: vec![manifest],
-                        diff: None,
+                        ..Remediation::from_steps(
+                            format!("In {}, {pointer}: {}", obj.r, f.hint),
+                            vec![FixStep::Run(command)],
+                        )
                     });
                 } else {
-                    o = o.with_remediation(Remediation {
-                        summary: format!("In {}, {pointer}: {}", obj.r, f.hint),
-                        steps: Vec::new(),
-                        commands: Vec::new(),
-                        manifests: Vec::new(),
-                        diff: None,
-                    });
+                    o = o.with_remediation(Remediation::from_steps(
+                        format!("In {}, {pointer}: {}", obj.r, f.hint),
+                        vec![FixStep::Note(format!(
+                            "no mechanical fix: edit {pointer} of {} by hand",
+                            obj.r
+                        ))],
+                    ));
                 }
                 out.push(o);
             }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{params, Check, CompileError, Ctx, Outcome, Read};
-use crate::findings::{Evidence, Remediation};
+use crate::findings::{Evidence, FixStep, Remediation};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,17 +57,14 @@ impl Check for ReleaseNotes {
                         message: format!("release note: {}", n.source.trim()),
                         location: None,
                     }])
-                    .with_remediation(Remediation {
-                        summary: format!(
+                    .with_remediation(Remediation::from_steps(
+                        format!(
                             "Before this hop, check the dashboards, alerts, scripts or policies the \
                              note names (release note: {}).",
                             n.source.trim()
                         ),
-                        steps: Vec::new(),
-                        commands: Vec::new(),
-                        manifests: Vec::new(),
-                        diff: None,
-                    })
+                        vec![FixStep::Note(n.text.trim().to_string())],
+                    ))
             })
             .collect()
     }

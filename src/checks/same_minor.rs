@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::support::components;
 use super::support::patch::patch_fix;
 use super::{params, Check, CompileError, Ctx, Outcome, Read};
-use crate::findings::{ManifestKind, Remediation};
+use crate::findings::{FixStep, ManifestKind, Remediation};
 use crate::inventory::workload::{find_component, Component, ContainerRef};
 use crate::k8s::{ImageRef, KubeVersion};
 
@@ -143,19 +143,20 @@ impl Check for SameMinor {
                 ))
                 .at(obj, &ptr)
                 .with_remediation(Remediation {
-                    summary: format!(
-                        "Upgrade {} in {} to {new_image} together with the others.",
-                        s.comp.display(),
-                        obj.r
-                    ),
-                    steps: Vec::new(),
-                    commands: vec![command],
                     manifests: vec![manifest],
                     diff: Some(format!(
                         "{}\n-  image: {}\n+  image: {new_image}\n",
                         obj.locate(&ptr),
                         s.raw
                     )),
+                    ..Remediation::from_steps(
+                        format!(
+                            "Upgrade {} in {} to {new_image} together with the others.",
+                            s.comp.display(),
+                            obj.r
+                        ),
+                        vec![FixStep::Run(command)],
+                    )
                 }),
             );
         }

@@ -309,7 +309,7 @@ impl UpgradePlan {
     pub fn position(&self, spec: &RuleSpec) -> Option<usize> {
         match &spec.hop {
             None => Some(0),
-            Some(_) if self.lasting.iter().any(|n| *n == spec.name) => Some(0),
+            Some(_) if self.lasting.contains(&spec.name) => Some(0),
             Some(h) => self
                 .hops
                 .iter()
