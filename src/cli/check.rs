@@ -353,7 +353,19 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
     inv.problems.extend(annotation_problems);
     let mut findings = run_rules_on_path(&catalog, &inv, &opts, &plan);
     if let Some(next) = next {
-        findings.extend(next_hop_findings(&catalog, &inv, &opts, next, &args.only));
+        // The default verification of an installed release: the notes of the hop into it
+        // were for that (finished) upgrade, and what the next hop needs is a to-do of the
+        // next upgrade, not a defect of this install (`--to` gives the full audit).
+        findings.retain(|f| {
+            catalog
+                .find(&f.rule)
+                .is_none_or(|r| r.spec.template != "release-notes")
+        });
+        findings.extend(
+            next_hop_findings(&catalog, &inv, &opts, next, &args.only)
+                .into_iter()
+                .map(as_next_step),
+        );
     }
     let findings = apply_suppressions(findings, args, &catalog, &inv, now)?;
     Ok(Ok(Report::new(
@@ -390,6 +402,16 @@ pub fn refuse_nothing_to_check(inv: &crate::inventory::Inventory) -> Result<(), 
     }
     eprintln!("karmada-preflight: error: {why}");
     Err(EXIT_ERROR)
+}
+
+/// A violation of the next hop's rules, as a step of the next upgrade.
+fn as_next_step(mut f: crate::findings::Finding) -> crate::findings::Finding {
+    use crate::findings::Status;
+    if matches!(f.status, Status::Fail | Status::Blocker) {
+        f.status = Status::Action;
+        f.severity = None;
+    }
+    f
 }
 
 /// The rules of the hop after the installed release, in the pre phase: what that upgrade

@@ -121,13 +121,24 @@ pub struct UpgradePlan {
     pub beyond: Option<String>,
 }
 
-/// Rules of earlier hops whose `post` state every later release keeps: the Cluster API is
-/// served by karmada-aggregated-apiserver (v1.0) and the Cluster CRD stays gone. They run
-/// when an install detected as v1.X is verified without `--to`.
+/// Rules of earlier hops whose `post` state every later release keeps: v1.0's Cluster API
+/// served by karmada-aggregated-apiserver (APIService, Service, Deployment, front-proxy
+/// flags and Secret, kube-apiserver >= v1.21, agent impersonation) with the Cluster CRD and
+/// ReplicaSchedulingPolicy gone. They run when an install detected as v1.X is verified
+/// without `--to`. Left out: rules about the v0.10 -> v1.0 path itself (version path,
+/// v1.0.5 patch, v1.21 MCS members, now `kubernetes-compatibility`).
 pub const LASTING: &[&str] = &[
     "cluster-crd-removed",
     "cluster-apiservice",
+    "apiserver-front-proxy-flags",
+    "front-proxy-cert-secret",
+    "karmada-apiserver-version",
+    "aggregated-apiserver-deployed",
     "aggregated-apiserver-service-link",
+    "agent-impersonate-rbac",
+    "replicaschedulingpolicy-removed",
+    "cluster-api-served",
+    "aggregated-apiserver-ready",
 ];
 
 /// What a run without `--to` does on an install detected at an exact release.
@@ -198,8 +209,8 @@ pub fn detected_default(version: Option<&str>) -> Option<DetectedDefault> {
     });
     let ahead = match next_known(at) {
         Some(n) => format!(
-            "; what {} -> {} needs is listed as that hop's pre-upgrade findings (pass --to {} for the \
-             full pre-upgrade audit)",
+            "; what {} -> {} needs is listed as that hop's actions (pass --to {} for the full \
+             pre-upgrade audit with blockers and errors)",
             label(at),
             label(n),
             label(n)
@@ -210,7 +221,7 @@ pub fn detected_default(version: Option<&str>) -> Option<DetectedDefault> {
         ),
     };
     let verify_reason = format!(
-        "verifying it as {} (post checks of {} and the lasting checks {})",
+        "verifying it as {} (post checks of {} and the lasting checks of v1.0's Cluster API: {})",
         label(at),
         hop_label(&into),
         LASTING.join(", ")
