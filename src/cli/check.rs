@@ -353,14 +353,8 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
     inv.problems.extend(annotation_problems);
     let mut findings = run_rules_on_path(&catalog, &inv, &opts, &plan);
     if let Some(next) = next {
-        // The default verification of an installed release: the notes of the hop into it
-        // were for that (finished) upgrade, and what the next hop needs is a to-do of the
-        // next upgrade, not a defect of this install (`--to` gives the full audit).
-        findings.retain(|f| {
-            catalog
-                .find(&f.rule)
-                .is_none_or(|r| r.spec.template != "release-notes")
-        });
+        // What the next hop needs is a to-do of the next upgrade, not a defect of this
+        // install (`--to` gives the full audit with blockers and errors).
         findings.extend(
             next_hop_findings(&catalog, &inv, &opts, next, &args.only)
                 .into_iter()
