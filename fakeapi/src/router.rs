@@ -22,6 +22,39 @@ pub struct ClusterState {
     pub default_latency: Option<Duration>,
     pub bearer_token: Option<String>,
     pub server_address: String,
+    /// How many requests are in their latency wait right now, and the most ever; shared by
+    /// every cluster of a server, so a test can show that waits overlap without timing them.
+    pub waits: Arc<Overlap>,
+}
+
+struct OverlapGuard<'a>(&'a Overlap);
+
+impl Drop for OverlapGuard<'_> {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A gauge of requests waiting out their latency at once.
+#[derive(Debug, Default)]
+pub struct Overlap {
+    now: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
+}
+
+impl Overlap {
+    /// Counts one wait until the guard drops (also when a client hangs up mid-wait and
+    /// the request's future is dropped).
+    fn enter(&self) -> OverlapGuard<'_> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let n = self.now.fetch_add(1, SeqCst) + 1;
+        self.peak.fetch_max(n, SeqCst);
+        OverlapGuard(self)
+    }
+    /// The most requests that were waiting at the same moment.
+    pub fn peak(&self) -> usize {
+        self.peak.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// The clusters of one server by name, so karmada-apiserver's cluster proxy can reach
@@ -279,6 +312,7 @@ async fn apply_faults(
     let decision = state.faults.evaluate(target);
     let latency = state.default_latency.unwrap_or_default() + decision.latency;
     if !latency.is_zero() {
+        let _waiting = state.waits.enter();
         tokio::time::sleep(latency).await;
     }
     match decision.action {

@@ -47,6 +47,7 @@ pub struct RunningServer {
     clusters: Vec<ClusterHandle>,
     pki: Pki,
     log: RequestLog,
+    waits: Arc<crate::router::Overlap>,
     shutdown_tx: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -99,6 +100,7 @@ impl RunningServer {
         // Every cluster's state exists before any listener serves, so the cluster proxy
         // can find the members of the same server from the first request on.
         let mut serving = Vec::new();
+        let waits = Arc::new(router::Overlap::default());
         for (i, mut spec) in cfg.clusters.into_iter().enumerate() {
             let listener = TcpListener::bind(("127.0.0.1", 0))
                 .await
@@ -137,6 +139,7 @@ impl RunningServer {
                 default_latency: cfg.default_latency,
                 bearer_token: spec.bearer_token,
                 server_address: addr.to_string(),
+                waits: waits.clone(),
             });
             serving.push((listener, tls, state));
         }
@@ -164,6 +167,7 @@ impl RunningServer {
             clusters,
             pki,
             log,
+            waits,
             shutdown_tx,
             tasks,
         })
@@ -248,6 +252,12 @@ impl RunningServer {
 
     pub fn request_log(&self) -> Vec<RequestRecord> {
         self.log.snapshot()
+    }
+
+    /// The most requests that waited out their latency at the same moment (see
+    /// `ServerConfig::default_latency`): above 1 when the server serves concurrently.
+    pub fn peak_concurrent_waits(&self) -> usize {
+        self.waits.peak()
     }
 
     pub fn clear_request_log(&self) {

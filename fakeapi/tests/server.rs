@@ -572,7 +572,6 @@ async fn many_concurrent_requests_with_latency() {
     let server = RunningServer::start(cfg).await.unwrap();
     let tls = client_config(server.ca_pem(), server.client_identity("karmada"));
     let addr = server.endpoint("karmada").unwrap();
-    let t = Instant::now();
     let tasks: Vec<_> = (0..200)
         .map(|_| {
             let tls = tls.clone();
@@ -591,11 +590,12 @@ async fn many_concurrent_requests_with_latency() {
             .unwrap();
         assert_eq!(status, 200);
     }
-    // Sleeps overlap: 200 requests x 20 ms must not be serialised (4 s).
+    // Sleeps overlap: requests wait out their latency side by side, not one after
+    // another (a gauge in the server, not a stopwatch: this must hold on a loaded machine).
     assert!(
-        t.elapsed() < Duration::from_secs(4),
-        "took {:?}",
-        t.elapsed()
+        server.peak_concurrent_waits() > 1,
+        "requests were served one at a time (peak {})",
+        server.peak_concurrent_waits()
     );
     assert_eq!(server.request_log().len(), 200);
     server.shutdown().await;
