@@ -9,7 +9,7 @@ use super::support::apiserver::{karmada_apiservers, EtcdAccess};
 use super::support::naming::context_flag;
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
 use crate::findings::{FixStep, Remediation};
-use crate::inventory::{ObjectRef, Scope, ScopeSel};
+use crate::inventory::{Inventory, ObjectRef, Scope, ScopeSel};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -47,83 +47,93 @@ impl CrdRemoved {
                 ..Default::default()
             };
         }
-        let apiservers = karmada_apiservers(ctx.inv);
-        let (access, deploy) = match apiservers.first() {
-            Some(c) => (EtcdAccess::from_apiserver(c), Some(c.object)),
-            None => (
-                EtcdAccess {
-                    servers: None,
-                    cafile: None,
-                    certfile: None,
-                    keyfile: None,
-                    prefix: "/registry".into(),
-                    secret_note: None,
-                    source: None,
-                },
-                None,
-            ),
-        };
-        let group = crd.split_once('.').map(|(_, g)| g).unwrap_or("");
-        let plural = crd.split('.').next().unwrap_or(crd);
-        let key = format!(
-            "{}/apiextensions.k8s.io/customresourcedefinitions/{crd}",
-            access.prefix
-        );
-        let objects_prefix = format!("{}/{group}/{plural}/", access.prefix);
-        // The workload to stop: the real karmada-apiserver when the input has it.
-        let (kubectl_flags, namespace, kind, name, replicas) = match deploy {
-            Some(d) => (
-                context_flag(&d.r.scope),
-                d.namespace().unwrap_or("karmada-system").to_string(),
-                d.kind().to_lowercase(),
-                d.name().to_string(),
-                d.at("/spec/replicas").and_then(|v| v.as_u64()).unwrap_or(1),
-            ),
-            None => (
-                "--context karmada-host".to_string(),
-                "karmada-system".to_string(),
-                "deployment".to_string(),
-                "karmada-apiserver".to_string(),
-                1,
-            ),
-        };
-        let mut steps = vec![
-            FixStep::Note("1. stop karmada-apiserver so nothing reads or rewrites the CRD meanwhile".into()),
-            FixStep::ScaleDown {
-                kubectl_flags: kubectl_flags.clone(),
-                namespace: namespace.clone(),
-                kind: kind.clone(),
-                name: name.clone(),
-            },
-            FixStep::Note(format!("2. delete only the CRD definition; the {plural} objects under {objects_prefix} stay")),
-        ];
-        if let Some(note) = &access.secret_note {
-            steps.push(FixStep::Note(format!(
-                "   certificate files as mounted in karmada-apiserver: {note}"
-            )));
-        }
-        steps.push(FixStep::Etcdctl(access.etcdctl(&format!("del {key}"))));
+        let access = karmada_apiservers(ctx.inv)
+            .first()
+            .map(EtcdAccess::from_apiserver)
+            .unwrap_or_else(|| EtcdAccess {
+                servers: None,
+                cafile: None,
+                certfile: None,
+                keyfile: None,
+                prefix: "/registry".into(),
+                secret_note: None,
+                source: None,
+            });
+        etcd_delete_remediation(ctx.inv, crd, &access)
+    }
+}
+
+/// Delete `crd` from etcd with karmada-apiserver scaled to 0, with the etcdctl command
+/// built from `access` (the apiserver's own flags, or the ones the etcd rules read etcd
+/// with): scale down, delete the one key, verify the objects are still stored, scale up.
+pub fn etcd_delete_remediation(inv: &Inventory, crd: &str, access: &EtcdAccess) -> Remediation {
+    let apiservers = karmada_apiservers(inv);
+    let deploy = apiservers.first().map(|c| c.object);
+    let group = crd.split_once('.').map(|(_, g)| g).unwrap_or("");
+    let plural = crd.split('.').next().unwrap_or(crd);
+    let key = format!(
+        "{}/apiextensions.k8s.io/customresourcedefinitions/{crd}",
+        access.prefix
+    );
+    let objects_prefix = format!("{}/{group}/{plural}/", access.prefix);
+    // The workload to stop: the real karmada-apiserver when the input has it.
+    let (kubectl_flags, namespace, kind, name, replicas) = match deploy {
+        Some(d) => (
+            context_flag(&d.r.scope),
+            d.namespace().unwrap_or("karmada-system").to_string(),
+            d.kind().to_lowercase(),
+            d.name().to_string(),
+            d.at("/spec/replicas").and_then(|v| v.as_u64()).unwrap_or(1),
+        ),
+        None => (
+            "--context karmada-host".to_string(),
+            "karmada-system".to_string(),
+            "deployment".to_string(),
+            "karmada-apiserver".to_string(),
+            1,
+        ),
+    };
+    let mut steps = vec![
+        FixStep::Note(
+            "1. stop karmada-apiserver so nothing reads or rewrites the CRD meanwhile".into(),
+        ),
+        FixStep::ScaleDown {
+            kubectl_flags: kubectl_flags.clone(),
+            namespace: namespace.clone(),
+            kind: kind.clone(),
+            name: name.clone(),
+        },
+        FixStep::Note(format!(
+            "2. delete only the CRD definition; the {plural} objects under {objects_prefix} stay"
+        )),
+    ];
+    if let Some(note) = &access.secret_note {
         steps.push(FixStep::Note(format!(
-            "   verify the {plural} objects are still stored:"
+            "   certificate files as mounted in karmada-apiserver: {note}"
         )));
-        steps.push(FixStep::Etcdctl(
-            access.etcdctl(&format!("get {objects_prefix} --prefix --keys-only")),
-        ));
-        steps.push(FixStep::Note(
-            "3. after the certificates and flags are updated, start it again".into(),
-        ));
-        steps.push(FixStep::ScaleUp {
-            kubectl_flags,
-            namespace,
-            kind,
-            name,
-            replicas,
-        });
-        let mut summary = format!(
+    }
+    steps.push(FixStep::Etcdctl(access.etcdctl(&format!("del {key}"))));
+    steps.push(FixStep::Note(format!(
+        "   verify the {plural} objects are still stored:"
+    )));
+    steps.push(FixStep::Etcdctl(
+        access.etcdctl(&format!("get {objects_prefix} --prefix --keys-only")),
+    ));
+    steps.push(FixStep::Note(
+        "3. after the certificates and flags are updated, start it again".into(),
+    ));
+    steps.push(FixStep::ScaleUp {
+        kubectl_flags,
+        namespace,
+        kind,
+        name,
+        replicas,
+    });
+    let mut summary = format!(
             "Remove CRD {crd} from etcd (key {key}) while karmada-apiserver is scaled to 0. Do not run \
              `kubectl delete crd`: the API deletes every {plural} object with the CRD."
         );
-        match &access.source {
+    match &access.source {
             Some(src) if access.is_complete() => summary.push_str(&format!(" etcd flags read from {src}.")),
             Some(src) => summary.push_str(&format!(
                 " Some --etcd-* flags were not found on {src}; fill in the placeholders."
@@ -133,8 +143,7 @@ impl CrdRemoved {
                  paths are placeholders.",
             ),
         }
-        Remediation::from_steps(summary, steps)
-    }
+    Remediation::from_steps(summary, steps)
 }
 
 impl Check for CrdRemoved {

@@ -12,6 +12,7 @@ pub mod component_versions;
 pub mod crd_removed;
 pub mod endpointslice_v1beta1;
 pub mod field_values;
+pub mod etcd_keys;
 pub mod front_proxy_certs;
 pub mod front_proxy_secret;
 pub mod hop_coverage;
@@ -138,6 +139,7 @@ pub const TEMPLATES: &[(&str, Compile)] = &[
     ("upgrade-path", upgrade_path::compile),
     ("api-served", api_served::compile),
     ("workload-ready", workload_ready::compile),
+    ("etcd-keys", etcd_keys::compile),
 ];
 
 pub fn compile(template: &str, params: &serde_json::Value) -> Result<Box<dyn Check>, CompileError> {

@@ -50,6 +50,8 @@ pub struct CheckArgs {
     pub paths: Vec<String>,
     #[command(flatten)]
     pub live: LiveArgs,
+    #[command(flatten)]
+    pub etcd: super::etcd_args::EtcdArgs,
     /// pre: audit before the upgrade (steps still to do are `action`); post: verify after
     /// it. Applies to every hop on the path. Detected when omitted: from Karmada image tags,
     /// else fingerprints (the Cluster CRD without an aggregated apiserver is v0.10-like, pre);
@@ -258,6 +260,7 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
     if let Err(code) = refuse_nothing_to_check(&inv) {
         return Ok(Err(code));
     }
+    super::etcd_args::attach(&args.etcd, &args.paths, &mut inv)?;
     let mut decision = match args.phase {
         Some(p) => PhaseDecision {
             phase: p,

@@ -18,6 +18,10 @@ pub struct CollectArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub live: LiveArgs,
+    /// With --etcd-endpoints (or --etcd): also record etcd's Cluster CRD and Cluster key
+    /// names (never values) in etcd-keys.json, a `check --baseline` for after the upgrade.
+    #[command(flatten)]
+    pub etcd: super::etcd_args::EtcdArgs,
     /// Also load rule files from DIR, so their reads are collected too (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules_dirs: Vec<PathBuf>,
@@ -43,7 +47,10 @@ pub fn run(args: CollectArgs) -> anyhow::Result<i32> {
         eprintln!("karmada-preflight: error: {why}; nothing written");
         return Ok(EXIT_ERROR);
     }
-    let written = snapshot::write(&col, &args.out, time::OffsetDateTime::now_utc())?;
+    let mut col = col;
+    let etcd_file = super::etcd_args::collect_keys(&args.etcd, &mut col.inv, &args.out)?;
+    let mut written = snapshot::write(&col, &args.out, time::OffsetDateTime::now_utc())?;
+    written.extend(etcd_file);
     eprintln!(
         "karmada-preflight: wrote {} file(s) to {} ({} objects, {} requests in {:.1?}); secret values other than \
          certificates are redacted",

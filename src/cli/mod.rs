@@ -4,6 +4,7 @@
 pub mod check;
 pub mod collect_cmd;
 pub mod compare;
+pub mod etcd_args;
 pub mod live_args;
 pub mod output;
 pub mod rbac_cmd;

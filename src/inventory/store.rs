@@ -90,6 +90,9 @@ pub struct Inventory {
     pub gaps: Vec<Gap>,
     /// The component model, built on first use from the objects (see `components`).
     components: std::sync::OnceLock<ComponentIndex>,
+    /// What etcd held (key names only), when it was asked for (`--etcd-*`, a bundle's
+    /// `etcd-keys.json`); `None`: etcd was not read, and the etcd rules say so.
+    pub etcd: Option<crate::sources::etcd::EtcdFacts>,
 }
 
 /// Why a read is missing.

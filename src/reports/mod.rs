@@ -51,6 +51,10 @@ pub struct Report {
     /// reports written before it existed still read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub objects: Option<ObjectsSeen>,
+    /// What etcd held, as key names only (the Cluster CRD key, the Cluster keys), when
+    /// etcd was read: after the upgrade, `check --baseline` compares against it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etcd: Option<crate::sources::etcd::EtcdKeys>,
     /// Metadata of the rules that ran, for formats that describe rules (SARIF, markdown).
     /// Not part of the JSON schema: `karmada-preflight rules -o json` has it.
     #[serde(skip)]
@@ -138,6 +142,7 @@ impl Report {
             summary: summarize(&findings),
             findings,
             objects: None,
+            etcd: None,
             rules: Vec::new(),
         }
     }
@@ -151,6 +156,10 @@ impl Report {
     /// Attach the inventory section (Cluster names) that `compare` reads.
     pub fn with_objects(mut self, inv: &Inventory) -> Report {
         self.objects = Some(ObjectsSeen::from_inventory(inv));
+        self.etcd = match inv.etcd.as_ref().map(|e| &e.read) {
+            Some(crate::sources::etcd::EtcdRead::Read(keys)) => Some(keys.clone()),
+            _ => None,
+        };
         self
     }
 

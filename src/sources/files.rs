@@ -163,8 +163,12 @@ fn walk(
         if name.starts_with('.') {
             continue;
         }
-        // A bundle's manifest is read by `load_inputs`, not as a Kubernetes object.
-        if bundle && name == crate::sources::live::snapshot::MANIFEST_FILE {
+        // A bundle's manifest is read by `load_inputs`, and its etcd key names by the etcd
+        // source: neither is a Kubernetes object.
+        if bundle
+            && (name == crate::sources::live::snapshot::MANIFEST_FILE
+                || name == crate::sources::etcd::baseline::BUNDLE_FILE)
+        {
             continue;
         }
         let meta = match std::fs::metadata(&path) {

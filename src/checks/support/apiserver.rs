@@ -54,6 +54,12 @@ impl EtcdAccess {
     /// itself uses, for `args` (e.g. `del <key>`).
     pub fn etcdctl(&self, args: &str) -> String {
         let or = |v: &Option<String>, ph: &str| v.clone().unwrap_or_else(|| ph.to_string());
+        if self.plain_http() {
+            return format!(
+                "ETCDCTL_API=3 etcdctl --endpoints={} {args}",
+                or(&self.servers, "<etcd-endpoints>")
+            );
+        }
         format!(
             "ETCDCTL_API=3 etcdctl --endpoints={} --cacert={} --cert={} --key={} {args}",
             or(&self.servers, "<etcd-endpoints>"),
@@ -63,11 +69,24 @@ impl EtcdAccess {
         )
     }
 
+    /// Only `http://` endpoints and no certificate: etcd without TLS, where certificate
+    /// flags would be wrong, not missing.
+    fn plain_http(&self) -> bool {
+        let Some(servers) = &self.servers else {
+            return false;
+        };
+        servers.split(',').all(|s| s.trim().starts_with("http://"))
+            && self.cafile.is_none()
+            && self.certfile.is_none()
+            && self.keyfile.is_none()
+    }
+
     pub fn is_complete(&self) -> bool {
-        self.servers.is_some()
-            && self.cafile.is_some()
-            && self.certfile.is_some()
-            && self.keyfile.is_some()
+        self.plain_http()
+            || (self.servers.is_some()
+                && self.cafile.is_some()
+                && self.certfile.is_some()
+                && self.keyfile.is_some())
     }
 }
 

@@ -1,0 +1,309 @@
+//! `--etcd-*` and `--baseline`: where the etcd rules read etcd from, and what they
+//! compare it with. Endpoints and certificate paths not given are taken from the
+//! karmada-apiserver workload's own `--etcd-*` flags in the input.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::bail;
+use clap::Args;
+
+use crate::checks::support::apiserver::{karmada_apiservers, EtcdAccess};
+use crate::inventory::Inventory;
+use crate::sources::etcd::{
+    self, baseline::BUNDLE_FILE, EtcdFacts, EtcdKeys, EtcdRead, EtcdTarget, EtcdctlAccess,
+};
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct EtcdArgs {
+    /// Read etcd for the etcd rules (KP1020-KP1022): endpoints, comma-separated. Only
+    /// key names are read (range requests, keys-only); nothing is ever written. Omitted
+    /// flags come from karmada-apiserver's --etcd-* flags in the input.
+    #[arg(long, value_name = "URL[,URL]", value_delimiter = ',')]
+    pub etcd_endpoints: Vec<String>,
+    /// etcd CA certificate (PEM); default: karmada-apiserver's --etcd-cafile.
+    #[arg(long, value_name = "FILE")]
+    pub etcd_cacert: Option<PathBuf>,
+    /// etcd client certificate (PEM); default: karmada-apiserver's --etcd-certfile.
+    #[arg(long, value_name = "FILE")]
+    pub etcd_cert: Option<PathBuf>,
+    /// etcd client key (PEM, read into memory only); default: karmada-apiserver's --etcd-keyfile.
+    #[arg(long, value_name = "FILE")]
+    pub etcd_key: Option<PathBuf>,
+    /// karmada-apiserver's --etcd-prefix, when not in the input (default /registry).
+    #[arg(long, value_name = "PREFIX")]
+    pub etcd_prefix: Option<String>,
+    /// Read etcd with karmada-apiserver's own --etcd-* flags only.
+    #[arg(long)]
+    pub etcd: bool,
+    /// Bound for the whole etcd read, every endpoint included.
+    #[arg(long, value_name = "SECONDS", default_value_t = etcd::DEFAULT_TIMEOUT.as_secs())]
+    pub etcd_timeout: u64,
+    /// A `check -o json` report or a `collect` bundle made before the upgrade: every
+    /// Cluster key it recorded must still be in etcd.
+    #[arg(long, value_name = "REPORT|BUNDLE")]
+    pub baseline: Option<PathBuf>,
+}
+
+impl EtcdArgs {
+    pub fn requested(&self) -> bool {
+        self.etcd
+            || !self.etcd_endpoints.is_empty()
+            || self.etcd_cacert.is_some()
+            || self.etcd_cert.is_some()
+            || self.etcd_key.is_some()
+            || self.etcd_prefix.is_some()
+    }
+}
+
+/// Read etcd (when asked) or a bundle's recorded keys into `inv.etcd`, with the
+/// baseline. Errors (exit 2) only for a `--baseline` that cannot be used; an etcd that
+/// cannot be read makes the etcd rules unknown instead.
+pub fn attach(args: &EtcdArgs, paths: &[String], inv: &mut Inventory) -> anyhow::Result<()> {
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(etcd::load_baseline)
+        .transpose()?;
+    let apiserver = karmada_apiservers(inv)
+        .first()
+        .map(EtcdAccess::from_apiserver);
+    let facts = if args.requested() {
+        let (access, target) = target(args, apiserver.as_ref());
+        let target = match target {
+            Ok(t) => t,
+            Err(reason) => {
+                eprintln!("karmada-preflight: warning: etcd not read: {reason}");
+                inv.etcd = Some(EtcdFacts {
+                    access,
+                    read: EtcdRead::Failed(reason),
+                    baseline,
+                });
+                return Ok(());
+            }
+        };
+        let read = etcd::read(&target);
+        match &read {
+            EtcdRead::Read(k) => eprintln!(
+                "karmada-preflight: read etcd {} at revision {}: Cluster CRD key {}, {} Cluster key(s) (names only)",
+                k.endpoint,
+                k.revision,
+                if k.cluster_crd_key { "present" } else { "absent" },
+                k.clusters.len()
+            ),
+            EtcdRead::Failed(reason) => {
+                eprintln!("karmada-preflight: warning: etcd could not be read: {reason}")
+            }
+        }
+        Some(EtcdFacts {
+            access,
+            read,
+            baseline,
+        })
+    } else if let Some((file, keys)) = bundle_keys(paths)? {
+        eprintln!(
+            "karmada-preflight: etcd keys recorded in {} (revision {} of {})",
+            file.display(),
+            keys.revision,
+            keys.endpoint
+        );
+        let access = access_for(
+            keys.endpoint.clone(),
+            None,
+            None,
+            None,
+            &keys.prefix,
+            apiserver.as_ref(),
+            format!("etcd endpoint recorded in {}", file.display()),
+        );
+        Some(EtcdFacts {
+            access,
+            read: EtcdRead::Read(keys),
+            baseline,
+        })
+    } else {
+        if baseline.is_some() {
+            bail!("--baseline compares etcd's keys: also give --etcd-endpoints (or --etcd), or a bundle holding {BUNDLE_FILE}");
+        }
+        None
+    };
+    inv.etcd = facts;
+    Ok(())
+}
+
+/// A bundle's recorded keys, when the only input is a bundle holding them.
+fn bundle_keys(paths: &[String]) -> anyhow::Result<Option<(PathBuf, EtcdKeys)>> {
+    let [p] = paths else { return Ok(None) };
+    let file = Path::new(p).join(BUNDLE_FILE);
+    if !file.is_file() {
+        return Ok(None);
+    }
+    let keys = etcd::baseline::read_keys_file(&file)?;
+    Ok(Some((file, keys)))
+}
+
+fn access_for(
+    endpoints: String,
+    cacert: Option<String>,
+    cert: Option<String>,
+    key: Option<String>,
+    prefix: &str,
+    apiserver: Option<&EtcdAccess>,
+    origin: String,
+) -> EtcdctlAccess {
+    let from_api = |f: fn(&EtcdAccess) -> &Option<String>| apiserver.and_then(|a| f(a).clone());
+    EtcdctlAccess {
+        endpoints,
+        cacert: cacert.or_else(|| from_api(|a| &a.cafile)),
+        cert: cert.or_else(|| from_api(|a| &a.certfile)),
+        key: key.or_else(|| from_api(|a| &a.keyfile)),
+        prefix: prefix.to_string(),
+        origin,
+    }
+}
+
+/// Endpoints, certificates and prefix: the flags, else karmada-apiserver's.
+fn target(
+    args: &EtcdArgs,
+    api: Option<&EtcdAccess>,
+) -> (EtcdctlAccess, Result<EtcdTarget, String>) {
+    let endpoints: Vec<String> = if args.etcd_endpoints.is_empty() {
+        api.and_then(|a| a.servers.as_deref())
+            .map(|s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        args.etcd_endpoints
+            .iter()
+            .map(|s| s.trim().to_string())
+            .collect()
+    };
+    let prefix = etcd::normalize_prefix(
+        args.etcd_prefix
+            .as_deref()
+            .or(api.map(|a| a.prefix.as_str()))
+            .unwrap_or("/registry"),
+    );
+    let mut used_api = Vec::new();
+    // The apiserver's certificates fit only its TLS endpoints: plain-http endpoints the
+    // user gave (a local etcd, a port-forward to an insecure listener) take none.
+    let tls = endpoints.iter().any(|e| !e.starts_with("http://"));
+    let mut pick =
+        |flag: &Option<PathBuf>, api_val: Option<&String>, api_flag: &str| -> Option<String> {
+            match flag {
+                Some(p) => Some(p.display().to_string()),
+                None if !tls => None,
+                None => {
+                    let v = api_val.cloned();
+                    if v.is_some() {
+                        used_api.push(api_flag.to_string());
+                    }
+                    v
+                }
+            }
+        };
+    let cacert = pick(
+        &args.etcd_cacert,
+        api.and_then(|a| a.cafile.as_ref()),
+        "--etcd-cafile",
+    );
+    let cert = pick(
+        &args.etcd_cert,
+        api.and_then(|a| a.certfile.as_ref()),
+        "--etcd-certfile",
+    );
+    let key = pick(
+        &args.etcd_key,
+        api.and_then(|a| a.keyfile.as_ref()),
+        "--etcd-keyfile",
+    );
+    if args.etcd_endpoints.is_empty() && !endpoints.is_empty() {
+        used_api.insert(0, "--etcd-servers".into());
+    }
+    let origin = match (used_api.is_empty(), api.and_then(|a| a.source.as_ref())) {
+        (false, Some(src)) => format!(
+            "the --etcd-* options given and {} of {src}",
+            used_api.join(", ")
+        ),
+        _ => "the --etcd-* options given".to_string(),
+    };
+    let access = EtcdctlAccess {
+        endpoints: endpoints.join(","),
+        cacert: cacert.clone(),
+        cert: cert.clone(),
+        key: key.clone(),
+        prefix: prefix.clone(),
+        origin,
+    };
+    if endpoints.is_empty() {
+        return (
+            access,
+            Err("no etcd endpoint: give --etcd-endpoints (the input has no karmada-apiserver with --etcd-servers)".into()),
+        );
+    }
+    // Paths taken from the apiserver are paths inside its container: usable here only
+    // when this machine has the same files.
+    for (path, given, api_flag, flag) in [
+        (&cacert, &args.etcd_cacert, "--etcd-cafile", "--etcd-cacert"),
+        (&cert, &args.etcd_cert, "--etcd-certfile", "--etcd-cert"),
+        (&key, &args.etcd_key, "--etcd-keyfile", "--etcd-key"),
+    ] {
+        if let (Some(p), None) = (path, given) {
+            if !Path::new(p).is_file() {
+                let from = api
+                    .and_then(|a| a.secret_note.as_deref())
+                    .and_then(|n| n.split(", ").find(|e| e.starts_with(&format!("{p}:"))))
+                    .and_then(|e| {
+                        e.split_once(" (")
+                            .map(|(k, s)| (k, s.trim_end_matches(')')))
+                    })
+                    .map(|(k, s)| format!(" (key {} of {s})", k.rsplit(':').next().unwrap_or(k)))
+                    .unwrap_or_default();
+                return (
+                    access,
+                    Err(format!(
+                        "karmada-apiserver's {api_flag} is {p}{from}, which is not a file on this machine: extract \
+                         it and give {flag} FILE"
+                    )),
+                );
+            }
+        }
+    }
+    let target = EtcdTarget {
+        endpoints,
+        cacert: cacert.map(PathBuf::from),
+        cert: cert.map(PathBuf::from),
+        key: key.map(PathBuf::from),
+        prefix,
+        timeout: Duration::from_secs(args.etcd_timeout.max(1)),
+    };
+    (access, Ok(target))
+}
+
+/// `collect`: read etcd when asked and write its key names to `<out>/etcd-keys.json`.
+/// An etcd that cannot be read is a warning (the bundle is still written, without it).
+pub fn collect_keys(
+    args: &EtcdArgs,
+    inv: &mut Inventory,
+    out: &Path,
+) -> anyhow::Result<Option<PathBuf>> {
+    if args.baseline.is_some() {
+        bail!("--baseline is for `check`; `collect` records the keys a later check compares with");
+    }
+    if !args.requested() {
+        return Ok(None);
+    }
+    attach(args, &[], inv)?;
+    let Some(EtcdRead::Read(keys)) = inv.etcd.as_ref().map(|f| &f.read) else {
+        return Ok(None);
+    };
+    std::fs::create_dir_all(out)?;
+    let text = serde_json::to_string_pretty(keys)?;
+    std::fs::write(out.join(BUNDLE_FILE), text + "\n")?;
+    Ok(Some(PathBuf::from(BUNDLE_FILE)))
+}
