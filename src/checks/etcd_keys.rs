@@ -160,6 +160,7 @@ impl EtcdKeysCheck {
         };
         let source = base.source.display().to_string();
         let evidence = vec![Evidence {
+            status: None,
             message: format!(
                 "baseline {source} ({what}): {} Cluster(s): {}",
                 base.clusters.len(),
