@@ -11,7 +11,7 @@
 use serde::Deserialize;
 
 use super::crd_removed::etcd_delete_remediation;
-use super::support::apiserver::EtcdAccess;
+use super::support::apiserver::{karmada_apiservers, EtcdAccess};
 use super::support::clusters::karmada_clusters;
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
 use crate::findings::Evidence;
@@ -105,11 +105,25 @@ impl EtcdKeysCheck {
             .about(crd)];
         }
         let a = &facts.access;
+        // Certificates not known to the read (a bundle records none) are the apiserver's,
+        // for TLS endpoints.
+        let api = karmada_apiservers(ctx.inv)
+            .first()
+            .map(EtcdAccess::from_apiserver)
+            .filter(|_| {
+                !a.endpoints
+                    .split(',')
+                    .all(|e| e.trim().starts_with("http://"))
+            });
+        let or_api = |mine: &Option<String>, f: fn(&EtcdAccess) -> &Option<String>| {
+            mine.clone()
+                .or_else(|| api.as_ref().and_then(|x| f(x).clone()))
+        };
         let access = EtcdAccess {
             servers: Some(a.endpoints.clone()),
-            cafile: a.cacert.clone(),
-            certfile: a.cert.clone(),
-            keyfile: a.key.clone(),
+            cafile: or_api(&a.cacert, |x| &x.cafile),
+            certfile: or_api(&a.cert, |x| &x.certfile),
+            keyfile: or_api(&a.key, |x| &x.keyfile),
             prefix: keys.prefix.clone(),
             secret_note: None,
             source: Some(a.origin.clone()),

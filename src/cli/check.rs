@@ -260,7 +260,7 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
     if let Err(code) = refuse_nothing_to_check(&inv) {
         return Ok(Err(code));
     }
-    super::etcd_args::attach(&args.etcd, &args.paths, &mut inv)?;
+    super::etcd_args::attach(&args.etcd, &mut inv)?;
     let mut decision = match args.phase {
         Some(p) => PhaseDecision {
             phase: p,

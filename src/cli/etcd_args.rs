@@ -11,7 +11,7 @@ use clap::Args;
 use crate::checks::support::apiserver::{karmada_apiservers, EtcdAccess};
 use crate::inventory::Inventory;
 use crate::sources::etcd::{
-    self, baseline::BUNDLE_FILE, EtcdFacts, EtcdKeys, EtcdRead, EtcdTarget, EtcdctlAccess,
+    self, baseline::BUNDLE_FILE, EtcdFacts, EtcdRead, EtcdTarget, EtcdctlAccess,
 };
 
 #[derive(Debug, Clone, Default, Args)]
@@ -59,7 +59,7 @@ impl EtcdArgs {
 /// Read etcd (when asked) or a bundle's recorded keys into `inv.etcd`, with the
 /// baseline. Errors (exit 2) only for a `--baseline` that cannot be used; an etcd that
 /// cannot be read makes the etcd rules unknown instead.
-pub fn attach(args: &EtcdArgs, paths: &[String], inv: &mut Inventory) -> anyhow::Result<()> {
+pub fn attach(args: &EtcdArgs, inv: &mut Inventory) -> anyhow::Result<()> {
     let baseline = args
         .baseline
         .as_deref()
@@ -100,27 +100,16 @@ pub fn attach(args: &EtcdArgs, paths: &[String], inv: &mut Inventory) -> anyhow:
             read,
             baseline,
         })
-    } else if let Some((file, keys)) = bundle_keys(paths)? {
-        eprintln!(
-            "karmada-preflight: etcd keys recorded in {} (revision {} of {})",
-            file.display(),
-            keys.revision,
-            keys.endpoint
-        );
-        let access = access_for(
-            keys.endpoint.clone(),
-            None,
-            None,
-            None,
-            &keys.prefix,
-            apiserver.as_ref(),
-            format!("etcd endpoint recorded in {}", file.display()),
-        );
-        Some(EtcdFacts {
-            access,
-            read: EtcdRead::Read(keys),
-            baseline,
-        })
+    } else if let Some(mut facts) = inv.etcd.take() {
+        // A bundle's recorded keys (loaded with the bundle).
+        if let EtcdRead::Read(k) = &facts.read {
+            eprintln!(
+                "karmada-preflight: etcd keys recorded in the bundle (revision {} of {})",
+                k.revision, k.endpoint
+            );
+        }
+        facts.baseline = baseline;
+        Some(facts)
     } else {
         if baseline.is_some() {
             bail!("--baseline compares etcd's keys: also give --etcd-endpoints (or --etcd), or a bundle holding {BUNDLE_FILE}");
@@ -129,37 +118,6 @@ pub fn attach(args: &EtcdArgs, paths: &[String], inv: &mut Inventory) -> anyhow:
     };
     inv.etcd = facts;
     Ok(())
-}
-
-/// A bundle's recorded keys, when the only input is a bundle holding them.
-fn bundle_keys(paths: &[String]) -> anyhow::Result<Option<(PathBuf, EtcdKeys)>> {
-    let [p] = paths else { return Ok(None) };
-    let file = Path::new(p).join(BUNDLE_FILE);
-    if !file.is_file() {
-        return Ok(None);
-    }
-    let keys = etcd::baseline::read_keys_file(&file)?;
-    Ok(Some((file, keys)))
-}
-
-fn access_for(
-    endpoints: String,
-    cacert: Option<String>,
-    cert: Option<String>,
-    key: Option<String>,
-    prefix: &str,
-    apiserver: Option<&EtcdAccess>,
-    origin: String,
-) -> EtcdctlAccess {
-    let from_api = |f: fn(&EtcdAccess) -> &Option<String>| apiserver.and_then(|a| f(a).clone());
-    EtcdctlAccess {
-        endpoints,
-        cacert: cacert.or_else(|| from_api(|a| &a.cafile)),
-        cert: cert.or_else(|| from_api(|a| &a.certfile)),
-        key: key.or_else(|| from_api(|a| &a.keyfile)),
-        prefix: prefix.to_string(),
-        origin,
-    }
 }
 
 /// Endpoints, certificates and prefix: the flags, else karmada-apiserver's.
@@ -298,7 +256,7 @@ pub fn collect_keys(
     if !args.requested() {
         return Ok(None);
     }
-    attach(args, &[], inv)?;
+    attach(args, inv)?;
     let Some(EtcdRead::Read(keys)) = inv.etcd.as_ref().map(|f| &f.read) else {
         return Ok(None);
     };

@@ -53,6 +53,10 @@ pub struct Example {
     /// Inline manifests (one or more YAML documents).
     #[serde(default)]
     pub yaml: Option<String>,
+    /// A pre-upgrade report or bundle, relative to the base, as `check --baseline` takes
+    /// it (the etcd rules compare etcd's Cluster keys with it).
+    #[serde(default)]
+    pub baseline: Option<String>,
     /// Every finding of this rule, exactly: order does not matter, the count does.
     pub expect: Vec<Expected>,
 }
@@ -172,7 +176,19 @@ pub fn run_example(
     if paths.is_empty() {
         return Err(ExampleError("an example needs `input` or `yaml`".into()));
     }
-    let inv = load_inputs(&paths, &Limits::default(), &catalog.kind_filter());
+    let mut inv = load_inputs(&paths, &Limits::default(), &catalog.kind_filter());
+    if let Some(b) = &ex.baseline {
+        let baseline = crate::sources::etcd::load_baseline(&base.join(b))
+            .map_err(|e| ExampleError(e.to_string()))?;
+        match inv.etcd.as_mut() {
+            Some(facts) => facts.baseline = Some(baseline),
+            None => {
+                return Err(ExampleError(
+                    "`baseline` needs an input bundle holding etcd-keys.json".into(),
+                ))
+            }
+        }
+    }
     let opts = RunOptions {
         phase: ex.phase,
         now,

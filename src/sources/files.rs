@@ -706,6 +706,16 @@ pub fn load_inputs(paths: &[String], limits: &Limits, filter: &KindFilter) -> In
             }
         }
     }
+    // A bundle collected with etcd flags records etcd's key names beside the objects.
+    for p in paths {
+        let keys = Path::new(p).join(crate::sources::etcd::baseline::BUNDLE_FILE);
+        if keys.is_file() {
+            match crate::sources::etcd::bundle_facts(&keys) {
+                Ok(facts) => inv.etcd = Some(facts),
+                Err(e) => inv.problems.push(file_problem(&keys, e.message)),
+            }
+        }
+    }
     let mut seen_sources = BTreeSet::new();
     for r in results.into_iter().flatten() {
         inv.skipped_objects += r.skipped;

@@ -114,6 +114,24 @@ pub struct EtcdFacts {
     pub baseline: Option<Baseline>,
 }
 
+/// The facts a bundle's `etcd-keys.json` records: what etcd held when it was collected.
+/// Certificate paths are not recorded; rules take them from karmada-apiserver's flags.
+pub fn bundle_facts(file: &std::path::Path) -> Result<EtcdFacts, BaselineError> {
+    let keys = baseline::read_keys_file(file)?;
+    Ok(EtcdFacts {
+        access: EtcdctlAccess {
+            endpoints: keys.endpoint.clone(),
+            cacert: None,
+            cert: None,
+            key: None,
+            prefix: keys.prefix.clone(),
+            origin: format!("the etcd endpoint recorded in {}", file.display()),
+        },
+        read: EtcdRead::Read(keys),
+        baseline: None,
+    })
+}
+
 /// Whether a key's last segment is a plain object name (DNS-1123 subdomain rules,
 /// loosely: what a Cluster name can be).
 fn plain_name(s: &str) -> bool {
