@@ -589,3 +589,77 @@ fn least_privilege_role_from_the_readme_is_enough_and_no_role_is_permission_deni
     let (_, report) = check_etcd(&etcd, "nobody", &args);
     unknown_because(&report, &etcd.endpoint, "permission denied");
 }
+
+/// `collect` with etcd flags records etcd's key names (never values, never key material)
+/// beside the live objects, and `check` of that bundle judges etcd the same offline.
+#[test]
+fn collect_records_key_names_and_the_bundle_checks_offline() {
+    let Some(etcd) = etcd_with_v0_10_keys() else {
+        return;
+    };
+    let v0_10 = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/karmada-v0.10.1");
+    let objects = fakeapi::load_objects_from_dir(&v0_10).unwrap();
+    let mut karmada = fakeapi::ClusterSpec::new("karmada", objects.clone());
+    karmada.context = "karmada-apiserver".into();
+    let mut host = fakeapi::ClusterSpec::new("host", objects);
+    host.context = "karmada-host".into();
+    let server = fakeapi::RunningServer::start_blocking(fakeapi::ServerConfig {
+        clusters: vec![karmada, host],
+        ..Default::default()
+    })
+    .expect("fake apiserver");
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&kc).unwrap();
+    let out = dir.path().join("bundle");
+
+    let before = etcd.writes();
+    let run = assert_cmd::Command::cargo_bin("karmada-preflight")
+        .unwrap()
+        .env_remove("KUBECONFIG")
+        .args(["collect", "--out", out.to_str().unwrap(), "--kubeconfig"])
+        .arg(&kc)
+        .args(["--etcd-endpoints", &etcd.endpoint])
+        .args(["--etcd-cacert", &etcd.pki.path("ca.crt")])
+        .args(["--etcd-cert", &etcd.pki.path("root.crt")])
+        .args(["--etcd-key", &etcd.pki.path("root.key")])
+        .timeout(Duration::from_secs(90))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        etcd.writes().grpc_writes,
+        before.grpc_writes,
+        "collect sent a write to etcd"
+    );
+
+    let recorded = std::fs::read_to_string(out.join("etcd-keys.json")).unwrap();
+    let keys: Value = serde_json::from_str(&recorded).unwrap();
+    assert_eq!(keys["clusterCrdKey"], true);
+    assert_eq!(
+        keys["clusters"],
+        serde_json::json!(["member1", "member2", "member3"])
+    );
+    assert_eq!(keys["endpoint"], etcd.endpoint.as_str());
+    assert!(!recorded.contains(VALUE_MARKER) && !recorded.contains("PRIVATE KEY"));
+
+    // Offline, from the bundle alone: the same action, the etcd endpoint it was read from.
+    let (_, report) = check(&[
+        out.to_str().unwrap(),
+        "--phase",
+        "pre",
+        "--rule",
+        "etcd-cluster-crd-key",
+    ]);
+    let f = only(&report, "etcd-cluster-crd-key");
+    assert_eq!(f["status"], "action", "{f:#}");
+    assert_eq!(f["location"]["cluster"], format!("etcd {}", etcd.endpoint));
+    assert!(f["message"]
+        .as_str()
+        .unwrap()
+        .contains("member1, member2, member3"));
+}

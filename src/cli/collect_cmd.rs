@@ -36,6 +36,9 @@ pub fn run(args: CollectArgs) -> anyhow::Result<i32> {
     if let Some(o) = filter.unknown(&catalog).first() {
         bail!("unknown rule {o:?} (see `karmada-preflight rules`)");
     }
+    if args.etcd.baseline.is_some() {
+        bail!("--baseline is for `check`; `collect` records the keys a later check compares with");
+    }
     if args.out.is_file() {
         bail!("--out {}: is a file, expected a folder", args.out.display());
     }
@@ -48,9 +51,13 @@ pub fn run(args: CollectArgs) -> anyhow::Result<i32> {
         return Ok(EXIT_ERROR);
     }
     let mut col = col;
-    let etcd_file = super::etcd_args::collect_keys(&args.etcd, &mut col.inv, &args.out)?;
     let mut written = snapshot::write(&col, &args.out, time::OffsetDateTime::now_utc())?;
-    written.extend(etcd_file);
+    // After the bundle: `write` wants an empty folder.
+    written.extend(super::etcd_args::collect_keys(
+        &args.etcd,
+        &mut col.inv,
+        &args.out,
+    )?);
     eprintln!(
         "karmada-preflight: wrote {} file(s) to {} ({} objects, {} requests in {:.1?}); secret values other than \
          certificates are redacted",
