@@ -3,11 +3,12 @@
 
 use super::catalog::{Catalog, Rule};
 use super::filter::RuleFilter;
+use super::member_gaps::{confine, gap_outcome, hits, split};
 use super::path::UpgradePlan;
 use super::phase::Phase;
-use crate::checks::{Ctx, Outcome, Read, Verdict};
-use crate::findings::{Evidence, Finding, Severity, Status};
-use crate::inventory::{Gap, Inventory};
+use crate::checks::{Ctx, Outcome, Verdict};
+use crate::findings::{Finding, Severity, Status};
+use crate::inventory::Inventory;
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -71,13 +72,21 @@ pub fn run_rules_on_path(
             ));
             continue;
         };
+        // A gap in karmada or the host leaves the whole rule unknown; gaps in members
+        // only their part of it (see member_gaps).
+        let mut member_gaps = Default::default();
         if !rule.check.handles_gaps() {
-            if let Some(o) = gap_outcome(&rule.check.reads(), &inv.gaps) {
+            let (members, rest) = split(hits(&rule.check.reads(), &inv.gaps));
+            if let Some(o) = gap_outcome(&rest) {
                 findings.push(finding(rule, o, Status::Unknown, None));
                 continue;
             }
+            member_gaps = members;
         }
-        let outcomes = rule.check.run(&ctx);
+        let mut outcomes = rule.check.run(&ctx);
+        if !member_gaps.is_empty() {
+            outcomes = confine(outcomes, &member_gaps);
+        }
         if outcomes.is_empty() {
             findings.push(finding(
                 rule,
@@ -106,43 +115,6 @@ pub fn run_rules_on_path(
         }
     }
     findings
-}
-
-/// The reads of a rule that could not be made, as one unknown outcome naming each
-/// (e.g. `cannot list secrets in karmada-system: forbidden`).
-fn gap_outcome(reads: &[Read], gaps: &[Gap]) -> Option<Outcome> {
-    let hit: Vec<&Gap> = gaps
-        .iter()
-        .filter(|g| {
-            reads
-                .iter()
-                .any(|r| r.kind == g.kind && r.scope.covers(&g.scope))
-        })
-        .collect();
-    if hit.is_empty() {
-        return None;
-    }
-    let mut reasons: Vec<String> = hit
-        .iter()
-        .map(|g| format!("{} ({})", g.reason, g.scope))
-        .collect();
-    reasons.dedup();
-    let mut o = Outcome::unknown(format!(
-        "could not read what this rule needs: {}",
-        reasons.join("; ")
-    ));
-    o.evidence = hit
-        .iter()
-        .map(|g| Evidence {
-            status: None,
-            message: format!(
-                "{}: {} {} in cluster {}",
-                g.scope, g.verb, g.kind, g.cluster
-            ),
-            location: None,
-        })
-        .collect();
-    Some(o)
 }
 
 fn finding(rule: &Rule, o: Outcome, status: Status, severity: Option<Severity>) -> Finding {

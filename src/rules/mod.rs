@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod engine;
 pub mod examples;
 pub mod filter;
+pub mod member_gaps;
 pub mod path;
 pub mod phase;
 pub mod spec;
