@@ -23,7 +23,7 @@ pub fn hits<'g>(reads: &[Read], gaps: &'g [Gap]) -> Vec<&'g Gap> {
 
 /// Gaps per member name (the rest: karmada and host gaps, which leave the whole rule
 /// unknown).
-pub fn split<'g>(hits: Vec<&'g Gap>) -> (BTreeMap<String, Vec<&'g Gap>>, Vec<&'g Gap>) {
+pub fn split(hits: Vec<&Gap>) -> (BTreeMap<String, Vec<&Gap>>, Vec<&Gap>) {
     let mut members: BTreeMap<String, Vec<&Gap>> = BTreeMap::new();
     let mut rest = Vec::new();
     for g in hits {
