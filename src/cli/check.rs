@@ -445,8 +445,8 @@ fn next_hop_findings(
     run_rules_on_path(catalog, inv, &opts, &next)
 }
 
-/// Collect from live clusters on a runtime of our own, reporting each cluster that
-/// could not be read on stderr. Errors only for what must be fixed before any request
+/// Collect from live clusters on a runtime of our own, reporting on stderr one line per
+/// kind of problem (see `live_summary`). Errors only for what must be fixed before any request
 /// (kubeconfig, contexts).
 pub fn run_live(plan: &Plan, opts: &LiveOptions) -> anyhow::Result<Collection> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -454,30 +454,8 @@ pub fn run_live(plan: &Plan, opts: &LiveOptions) -> anyhow::Result<Collection> {
         .build()
         .context("starting the async runtime")?;
     let col = rt.block_on(live::collect(plan, opts))?;
-    for c in &col.clusters {
-        match &c.error {
-            Some(e) => eprintln!("karmada-preflight: warning: {e}"),
-            None => eprintln!(
-                "karmada-preflight: read {} ({}): {} object(s), Kubernetes {}",
-                c.label,
-                c.scopes
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                c.objects,
-                c.git_version.as_deref().unwrap_or("?")
-            ),
-        }
-    }
-    for g in &col.inv.gaps {
-        if !col
-            .clusters
-            .iter()
-            .any(|c| c.label == g.cluster && c.error.is_some())
-        {
-            eprintln!("karmada-preflight: warning: {}: {}", g.scope, g.reason);
-        }
+    for line in super::live_summary::lines(&col) {
+        eprintln!("karmada-preflight: {line}");
     }
     Ok(col)
 }

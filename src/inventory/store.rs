@@ -61,6 +61,9 @@ pub struct InputSummary {
 pub struct LiveRead {
     /// Kubeconfig context (or proxy path) the reads went to.
     pub cluster: String,
+    /// `gitVersion` from its `/version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes_version: Option<String>,
     /// Requests sent for this cluster (retries not counted).
     pub requests: usize,
     pub millis: u64,

@@ -647,6 +647,7 @@ fn assemble(results: Vec<TargetResult>, plan: &Plan, missing: Vec<connect::Missi
                 bytes: 0,
                 live: Some(LiveRead {
                     cluster: r.target.label.clone(),
+                    kubernetes_version: r.git_version.clone(),
                     requests: r.requests,
                     millis: u64::try_from(r.elapsed.as_millis()).unwrap_or(u64::MAX),
                     gaps: r.gaps.len(),
