@@ -28,8 +28,12 @@ use crate::status;
 use crate::store::Store;
 use crate::tls::{ClientIdentity, Pki};
 
-/// A slow or silent client must not pin a task forever.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A slow or silent client must not pin a task forever; generous, because a test fleet of
+/// 2,000 clusters on a loaded machine can take seconds to get to a handshake, and a
+/// connection this server drops looks like a broken member to the client.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest wait for the next request on a kept-alive connection.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
 struct ClusterHandle {
     name: String,
@@ -338,8 +342,13 @@ async fn serve_connection(
         let peers = peers.clone();
         async move { Ok::<_, Infallible>(respond(&state, peers.as_deref(), &log, req, cert_user).await) }
     });
+    // hyper closes a kept-alive connection that sends no request within 30 s by default;
+    // a client reading 2,000 clusters through one concurrency bound can leave a member's
+    // connection idle longer, then reuse it as it closes ("peer closed connection"). A
+    // real apiserver keeps idle connections far longer.
     let _ = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
+        .header_read_timeout(IDLE_TIMEOUT)
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), svc)
         .await;
