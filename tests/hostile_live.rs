@@ -755,3 +755,68 @@ mod secrets_prop {
         }
     }
 }
+
+/// Terminal escapes from a server (a 403 message, `gitVersion`) or a file (its name)
+/// never reach the terminal raw: no ESC, BEL or carriage return on stderr, in the table
+/// or in markdown.
+#[test]
+fn escapes_from_servers_and_file_names_reach_no_output_raw() {
+    let raw = |s: &str| s.contains(['\u{1b}', '\u{7}', '\r']);
+    let evil = "\u{1b}[2J\u{1b}]0;pwned\u{7}\r\nall checks passed";
+    let server = EvilServer::start(move |t| {
+        if t == "/version" {
+            return Some(Reply::Json(
+                200,
+                json!({"gitVersion": format!("v1.25.0{evil}")}),
+            ));
+        }
+        is_list(t, "deployments").then(|| {
+            Reply::Json(
+                403,
+                json!({"kind": "Status", "code": 403, "reason": "Forbidden",
+                "message": format!("nope{evil}{}", "x".repeat(100_000))}),
+            )
+        })
+    });
+    let r = check_probe(&server, "Deployment", "apps/v1", &[]);
+    assert!(!raw(&r.stderr), "{:?}", r.stderr);
+    assert!(r.stderr.contains("\\u{1b}[2J"), "{}", r.stderr);
+    assert!(
+        r.stderr.len() < 20_000,
+        "{} bytes of stderr",
+        r.stderr.len()
+    );
+    assert!(!raw(&r.report.to_string()));
+
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    common::copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/karmada-v0.10.1"),
+        &input,
+    );
+    std::fs::write(input.join(format!("bad{evil}.yaml")), "a: [\n").unwrap();
+    for format in ["table", "markdown"] {
+        let out = Command::cargo_bin("karmada-preflight")
+            .unwrap()
+            .args([
+                "check",
+                input.to_str().unwrap(),
+                "-o",
+                format,
+                "--fail-on",
+                "never",
+            ])
+            .timeout(RUN_TIMEOUT)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(stdout.contains("bad"), "{format}: {stdout}");
+        assert!(
+            !raw(&stdout) && !raw(&stderr),
+            "{format}: {stdout:?} {stderr:?}"
+        );
+    }
+}

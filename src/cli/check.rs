@@ -14,6 +14,7 @@ use crate::rules::{
     path, phase, run_rules_on_path, Catalog, Phase, PhaseDecision, RunOptions, UpgradePlan,
 };
 use crate::sources::live::{self, Collection, LiveOptions, Plan};
+use crate::sources::safe_text::safe_text;
 use crate::sources::{load_inputs, Limits};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -239,7 +240,7 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
         let plan = rule_filter.live_plan(&catalog);
         let col = run_live(&plan, &args.live.options())?;
         if let Some(why) = col.nothing_read() {
-            eprintln!("karmada-preflight: error: {why}");
+            eprintln!("karmada-preflight: error: {}", safe_text(&why));
             return Ok(Err(EXIT_ERROR));
         }
         col.inv
@@ -389,7 +390,11 @@ pub fn refuse_nothing_to_check(inv: &crate::inventory::Inventory) -> Result<(), 
         }
     };
     for p in inv.problems.iter().take(10) {
-        eprintln!("karmada-preflight: {}: {}", p.location, p.message);
+        eprintln!(
+            "karmada-preflight: {}: {}",
+            p.location,
+            safe_text(&p.message)
+        );
     }
     if inv.problems.len() > 10 {
         eprintln!(
@@ -455,7 +460,8 @@ pub fn run_live(plan: &Plan, opts: &LiveOptions) -> anyhow::Result<Collection> {
         .context("starting the async runtime")?;
     let col = rt.block_on(live::collect(plan, opts))?;
     for line in super::live_summary::lines(&col) {
-        eprintln!("karmada-preflight: {line}");
+        // Server text (error messages, gitVersion) is made safe for the terminal.
+        eprintln!("karmada-preflight: {}", safe_text(&line));
     }
     Ok(col)
 }

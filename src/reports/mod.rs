@@ -10,6 +10,7 @@ pub mod table;
 pub mod text;
 pub mod yaml;
 
+use crate::sources::safe_text::{make_safe, safe_text};
 use serde::Serialize;
 
 use crate::findings::{Finding, Status, Summary};
@@ -130,10 +131,17 @@ impl Report {
         findings: Vec<Finding>,
         now: time::OffsetDateTime,
     ) -> Report {
+        // Server and file text is shown in terminals and markdown: made safe once here.
+        let mut findings = findings;
+        findings.iter_mut().for_each(make_finding_safe);
+        let mut inputs = inputs;
+        for i in &mut inputs {
+            make_safe(&mut i.source);
+        }
         Report {
             tool: ToolInfo::current(),
             phase: decision.phase,
-            phase_reason: decision.reason.clone(),
+            phase_reason: safe_text(&decision.reason).into_owned(),
             karmada_version: decision.karmada_version.clone(),
             generated_at: now
                 .format(&time::format_description::well_known::Rfc3339)
@@ -183,4 +191,29 @@ pub fn summarize(findings: &[Finding]) -> Summary {
         *s.entry(f.status).or_default() += 1;
     }
     s
+}
+
+/// Every string of a finding that can carry text from a server or a file.
+fn make_finding_safe(f: &mut Finding) {
+    make_safe(&mut f.message);
+    let location = |l: &mut Option<crate::inventory::Location>| {
+        if let Some(l) = l {
+            l.file
+                .iter_mut()
+                .chain(l.cluster.iter_mut())
+                .for_each(make_safe);
+            make_safe(&mut l.pointer);
+        }
+    };
+    if let Some(o) = &mut f.object {
+        make_safe(&mut o.name);
+        make_safe(&mut o.kind);
+        make_safe(&mut o.api_version);
+        o.namespace.iter_mut().for_each(make_safe);
+    }
+    location(&mut f.location);
+    for e in &mut f.evidence {
+        make_safe(&mut e.message);
+        location(&mut e.location);
+    }
 }

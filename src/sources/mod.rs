@@ -8,6 +8,7 @@ pub mod key_material;
 pub mod limits;
 pub mod live;
 pub mod safe_name;
+pub mod safe_text;
 pub mod yaml;
 
 pub use files::{load_inputs, InputSpec, KindFilter};
