@@ -3,6 +3,7 @@
 //! report a `fail` or `blocker` from that hop's pack. Run over every tagged release in
 //! fixtures/releases (v0.10.0 … v1.19.0-rc.0; v1.0.0 lives in fixtures/karmada-v1.0.0).
 //! The artifacts' images are `:latest`, so no image-version rule may fail on them either.
+//! The official Helm renders (v1.5, v1.9, v1.12, v1.16) are held to the same promise.
 
 mod common;
 
@@ -78,13 +79,46 @@ const RELEASES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// "rule status file:line: message" for every fail/blocker of `hop` in the report.
+/// The official Helm chart renders of four releases (hook ConfigMaps carry the webhooks and
+/// APIServices): the same promise holds for chart users.
+const HELM: &[(&str, &str, &str)] = &[
+    (
+        "v1.4",
+        "v1.5",
+        "fixtures/releases/v1.5.0/helm-template.yaml",
+    ),
+    (
+        "v1.8",
+        "v1.9",
+        "fixtures/releases/v1.9.0/helm-template.yaml",
+    ),
+    (
+        "v1.11",
+        "v1.12",
+        "fixtures/releases/v1.12.0/helm-template.yaml",
+    ),
+    (
+        "v1.15",
+        "v1.16",
+        "fixtures/releases/v1.16.0/helm-template.yaml",
+    ),
+];
+
+/// False alarms found by this guard in rules of other packs, reported and left to their
+/// owner (never silently tolerated: an entry that no longer fires fails the test too, so
+/// the list only shrinks). (hop, rule, why it fires).
+const KNOWN: &[(&str, &str, &str)] = &[];
+
+/// "rule status file:line: message" for every fail/blocker of `hop` in the report. A `fail`
+/// of severity info is a release note every run lists (what state cannot show), not an
+/// alarm about the manifests.
 fn false_alarms(report: &Value, hop: &str) -> Vec<String> {
     report["findings"]
         .as_array()
         .into_iter()
         .flatten()
         .filter(|f| f["hop"] == hop && (f["status"] == "fail" || f["status"] == "blocker"))
+        .filter(|f| f["severity"] != "info")
         .map(|f| {
             format!(
                 "{} {} {}:{}: {}",
@@ -102,7 +136,8 @@ fn false_alarms(report: &Value, hop: &str) -> Vec<String> {
 fn each_release_passes_the_hop_into_it() {
     let mut alarms = Vec::new();
     let mut evaluated = 0;
-    for (from, to, dir) in RELEASES {
+    let mut known_seen: Vec<&str> = Vec::new();
+    for (from, to, dir) in RELEASES.iter().chain(HELM) {
         let hop = format!("{from}->{to}");
         let (_, report) = check(&[dir, "--from", from, "--to", to, "--phase", "post"]);
         evaluated += report["findings"]
@@ -111,10 +146,20 @@ fn each_release_passes_the_hop_into_it() {
             .flatten()
             .filter(|f| f["hop"] == hop.as_str() && f["status"] != "skip")
             .count();
-        alarms.extend(
-            false_alarms(&report, &hop)
-                .into_iter()
-                .map(|a| format!("{hop} on {dir}: {a}")),
+        for a in false_alarms(&report, &hop) {
+            match KNOWN
+                .iter()
+                .find(|(h, rule, _)| *h == hop && a.starts_with(&format!("{rule} ")))
+            {
+                Some(k) => known_seen.push(k.1),
+                None => alarms.push(format!("{hop} on {dir}: {a}")),
+            }
+        }
+    }
+    for (hop, rule, why) in KNOWN {
+        assert!(
+            known_seen.contains(rule),
+            "{hop} {rule} no longer false-alarms ({why}): remove it from KNOWN"
         );
     }
     assert!(
