@@ -19,15 +19,35 @@ struct Expect {
     #[serde(default)]
     equals: Option<String>,
     /// The value's file name, keeping whatever directory the installer mounts
-    /// certificates in.
+    /// certificates in. Several: any of them (later releases mount the front-proxy pair as
+    /// a `kubernetes.io/tls` Secret, `front-proxy-client/tls.crt`); the first is what a fix writes.
     #[serde(default)]
-    ends_with: Option<String>,
+    ends_with: Option<OneOrMany>,
     /// The comma-separated value must include this item.
     #[serde(default)]
     list_contains: Option<String>,
     /// Used when the flag is missing and no directory can be inferred.
     #[serde(default)]
     default: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn all(&self) -> &[String] {
+        match self {
+            OneOrMany::One(s) => std::slice::from_ref(s),
+            OneOrMany::Many(v) => v,
+        }
+    }
+    fn first(&self) -> &str {
+        self.all().first().map(String::as_str).unwrap_or("")
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,11 +64,16 @@ struct ApiserverFlags {
 pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
     let p: Params = params::decode(params)?;
     for (i, e) in p.expect.iter().enumerate() {
-        let n = [&e.equals, &e.ends_with, &e.list_contains]
-            .iter()
-            .filter(|x| x.is_some())
-            .count();
-        if n != 1 || !e.flag.starts_with("--") {
+        let n = [
+            e.equals.is_some(),
+            e.ends_with.is_some(),
+            e.list_contains.is_some(),
+        ]
+        .iter()
+        .filter(|x| **x)
+        .count();
+        let empty_list = e.ends_with.as_ref().is_some_and(|w| w.all().is_empty());
+        if n != 1 || empty_list || !e.flag.starts_with("--") {
             return Err(CompileError {
                 pointer: format!("/expect/{i}"),
                 message: "each expectation needs a `--flag` and exactly one of equals, endsWith, listContains".into(),
@@ -70,7 +95,7 @@ impl Expect {
         if let Some(v) = &self.equals {
             format!("{}={v}", self.flag)
         } else if let Some(v) = &self.ends_with {
-            format!("{}=…/{v}", self.flag)
+            format!("{}=…/{}", self.flag, v.all().join(" or …/"))
         } else {
             format!(
                 "{} including {}",
@@ -84,7 +109,9 @@ impl Expect {
         if let Some(want) = &self.equals {
             v == want
         } else if let Some(want) = &self.ends_with {
-            v == want || v.ends_with(&format!("/{want}"))
+            want.all()
+                .iter()
+                .any(|w| v == w || v.ends_with(&format!("/{w}")))
         } else if let Some(item) = &self.list_contains {
             v.split(',').any(|x| x.trim() == item)
         } else {
@@ -102,7 +129,7 @@ impl Expect {
             let dir = current
                 .and_then(|c| c.rsplit_once('/').map(|(d, _)| d.to_string()))
                 .unwrap_or_else(|| cert_dir.to_string());
-            return format!("{dir}/{file}");
+            return format!("{dir}/{}", file.first());
         }
         let item = self.list_contains.clone().unwrap_or_default();
         match current {
