@@ -192,3 +192,36 @@ fn the_guard_catches_a_release_checked_against_the_wrong_hop() {
         "{alarms:?}"
     );
 }
+
+/// What a user of the official manifests sees first: no flags at all. The tool picks the
+/// path from what it detects (often a range, as the images are `:latest`), and whatever it
+/// picks, the release's own manifests must not fail or block (v0.9.0 is excluded: the default
+/// path from it is two hops, which KP1009 rightly blocks).
+#[test]
+fn each_release_checked_with_no_flags_has_no_fail_or_blocker() {
+    let mut alarms = Vec::new();
+    for (_, _, dir) in RELEASES {
+        let (code, report) = check(&[dir]);
+        let found: Vec<String> = report["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["status"] == "fail" || f["status"] == "blocker")
+            .filter(|f| f["severity"] != "info")
+            .map(|f| {
+                format!(
+                    "{dir}: {} {} {}:{}",
+                    f["rule"].as_str().unwrap_or("?"),
+                    f["status"].as_str().unwrap_or("?"),
+                    f["location"]["file"].as_str().unwrap_or("-"),
+                    f["location"]["line"].as_u64().unwrap_or(0)
+                )
+            })
+            .collect();
+        if code != 0 && found.is_empty() {
+            alarms.push(format!("{dir}: exit {code} with no fail or blocker"));
+        }
+        alarms.extend(found);
+    }
+    assert!(alarms.is_empty(), "false alarms:\n{}", alarms.join("\n"));
+}

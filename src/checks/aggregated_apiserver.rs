@@ -452,8 +452,28 @@ impl AggregatedApiserver {
                     } else if ctx
                         .inv
                         .get("Secret", &ScopeSel::Host, obj.namespace(), &name)
-                        .is_none()
+                        .is_some()
                     {
+                        // Present: nothing to say.
+                    } else if let Some(t) = ctx
+                        .inv
+                        .of_kind("Secret", &ScopeSel::Host)
+                        .find(|s| s.name().contains("${"))
+                    {
+                        // The official artifacts/deploy (v1.x) ship Secret templates such as
+                        // `${component}-config` that hack/deploy-karmada.sh instantiates per
+                        // component: absence from such input is no evidence of absence.
+                        unknowns.push((
+                            obj,
+                            ptr,
+                            format!(
+                                "Secret {}/{name} it mounts is not in the input, which holds the \
+                                 installer's Secret template {} instead; cannot tell whether it exists",
+                                obj.namespace().unwrap_or("default"),
+                                t.name()
+                            ),
+                        ));
+                    } else {
                         problems.push((
                             obj,
                             ptr,
