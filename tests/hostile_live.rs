@@ -20,6 +20,8 @@ use serde_json::{json, Value};
 
 mod common;
 
+use common::Run;
+
 /// A process timeout (a hang guard), not a speed assertion.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -231,25 +233,8 @@ fn rules_dir(dir: &Path, kind: &str, api_version: &str) -> PathBuf {
     rules
 }
 
-struct Run {
-    code: i32,
-    report: Value,
-    stderr: String,
-}
-
 fn run(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("karmada-preflight")
-        .unwrap()
-        .args(args)
-        .env_remove("KUBECONFIG")
-        .timeout(RUN_TIMEOUT)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        report: serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::run_bounded(args, RUN_TIMEOUT)
 }
 
 /// `command` (check, collect) against the evil server with only the two rules of

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 mod common;
 
-use assert_cmd::Command;
+use common::Run;
+
 use fakeapi::{load_objects_from_dir, ClusterSpec, RunningServer, ServerConfig};
 use serde_json::Value;
 
@@ -111,25 +112,8 @@ fn serve_clusters(clusters: Vec<ClusterSpec>, members: Vec<String>) -> Served {
     }
 }
 
-struct Run {
-    code: i32,
-    report: Value,
-    stderr: String,
-}
-
 fn cli(args: &[String]) -> Run {
-    let out = Command::cargo_bin("karmada-preflight")
-        .unwrap()
-        .args(args)
-        .env_remove("KUBECONFIG")
-        .timeout(RUN_TIMEOUT)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        report: serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::run_bounded(args, RUN_TIMEOUT)
 }
 
 fn strings(v: &[&str]) -> Vec<String> {

@@ -113,3 +113,27 @@ pub fn finding_keys(report: &Value, skip: &[&str]) -> BTreeSet<String> {
         })
         .collect()
 }
+
+/// One run of the binary, its exit code, JSON report (`Null` when stdout is not one) and
+/// stderr. `KUBECONFIG` is removed so a developer's own clusters are never read; `timeout`
+/// ends a hung run (live tests against misbehaving servers fail, never hang CI).
+pub struct Run {
+    pub code: i32,
+    pub report: Value,
+    pub stderr: String,
+}
+
+pub fn run_bounded<S: AsRef<std::ffi::OsStr>>(args: &[S], timeout: std::time::Duration) -> Run {
+    let out = Command::cargo_bin("karmada-preflight")
+        .unwrap()
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .timeout(timeout)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        report: serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
