@@ -189,3 +189,19 @@ fn a_missing_apiservice_is_reported_by_cluster_apiservice_only() {
         .unwrap()
         .contains("cluster-apiservice reports it"));
 }
+
+#[test]
+fn the_phase_line_names_the_image_the_version_was_read_from_once() {
+    let out = Command::cargo_bin("karmada-preflight")
+        .unwrap()
+        .args(["check", "fixtures/releases/v1.16.0/helm-template.yaml"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let phase = text.lines().next().unwrap_or_default();
+    assert!(
+        phase.contains("Karmada v1.16.0 detected from the image docker.io/karmada/karmada-"),
+        "{phase}"
+    );
+    assert!(!phase.contains("the the"), "{phase}");
+}

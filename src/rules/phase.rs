@@ -179,7 +179,7 @@ fn from_image_tags(inv: &Inventory) -> Option<DetectedVersion> {
         return Some(DetectedVersion::exact(
             *first,
             VersionBasis::ImageTags,
-            format!("the {first_where}"),
+            first_where.clone(),
         ));
     }
     // Components disagree: never pick one of them as "the" version.
