@@ -1,6 +1,6 @@
 //! Offline throughput and memory benchmark (`cargo bench --bench offline`).
 //!
-//! For each corpus (10k and 100k objects, irrelevant and relevant mixes; see
+//! For each corpus (10k, 100k and 1M objects, irrelevant and relevant mixes; see
 //! `corpus.rs`) it times, each in a fresh child process so peak RSS is per run:
 //! * `parse`: the baseline — walk the same files, read them on all cores the way the
 //!   loader does (one shared work index, one thread per core) and run saphyr-parser's
@@ -11,7 +11,7 @@
 //! It prints objects/s, MB/s, check/parse ratio, peak RSS (VmHWM) and CPU use (cpu
 //! seconds / wall seconds: ~2.0 on two cores means both were busy).
 //!
-//! Options (after `--`): `--sizes 10000,100000`, `--mixes irrelevant,relevant`,
+//! Options (after `--`): `--sizes 10000,100000,1000000`, `--mixes irrelevant,relevant`,
 //! `--runs 3` (median reported), `gen DIR N [--relevant]` (write a corpus and exit).
 
 mod corpus;
@@ -222,6 +222,14 @@ fn spawn(mode: &str, dir: &Path) -> Option<Sample> {
     })
 }
 
+/// The 1, 5 and 15 minute load averages, as `uptime` prints them.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 fn median(mut v: Vec<Sample>) -> Sample {
     v.sort_by(|a, b| a.secs.total_cmp(&b.secs));
     v.get(v.len() / 2).copied().unwrap_or_default()
@@ -229,7 +237,7 @@ fn median(mut v: Vec<Sample>) -> Sample {
 
 fn run_all(args: &[String]) -> i32 {
     let sizes: Vec<usize> = opt(args, "--sizes")
-        .unwrap_or("10000,100000")
+        .unwrap_or("10000,100000,1000000")
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
@@ -259,6 +267,8 @@ fn run_all(args: &[String]) -> i32 {
         .map(|n| n.get())
         .unwrap_or(1);
     println!("offline benchmark: {cores} core(s), {cpu}; median of {runs} run(s) each");
+    // Figures taken on a busy machine are not comparable: say how busy it was.
+    println!("load average before: {}", load_average());
     println!(
         "{:<10} {:>8} {:>7} | {:>8} {:>9} {:>7} {:>8} {:>4} | {:>8} {:>9} {:>7} {:>8} {:>4} | {:>5}",
         "mix", "objects", "MB", "parse s", "obj/s", "MB/s", "RSS MiB", "cpu", "check s", "obj/s", "MB/s", "RSS MiB", "cpu", "b/a"
@@ -306,6 +316,7 @@ fn run_all(args: &[String]) -> i32 {
             }
         }
     }
+    println!("load average after: {}", load_average());
     if let (Some(lo), Some(hi)) = (rss_irrelevant.iter().min(), rss_irrelevant.iter().max()) {
         if lo.0 != hi.0 {
             println!(
