@@ -239,3 +239,77 @@ fn a_v1_2_install_going_to_v1_12_meets_every_pack_with_its_hop() {
         );
     }
 }
+
+/// What no input can show (karmadactl flags, metric labels, changed defaults) is listed for
+/// each old hop as `info`, with its changelog line, in the report and in PLAN.md under its hop.
+#[test]
+fn every_old_hop_lists_its_release_notes_as_info_in_the_report_and_the_plan() {
+    let plan_dir = tempfile::tempdir().unwrap();
+    let fix_dir = plan_dir.path().join("fix");
+    let (_, r) = check(&[
+        &deploy("v0.9.0"),
+        "--from",
+        "v0.9",
+        "--to",
+        "v1.12",
+        "--phase",
+        "pre",
+        "--fix-dir",
+        fix_dir.to_str().unwrap(),
+    ]);
+    let plan = std::fs::read_to_string(fix_dir.join("PLAN.md")).unwrap();
+    // (hop, rule, id, how many notes, a note that must be among them, its changelog)
+    #[rustfmt::skip]
+    let hops = [
+        ("v0.9->v0.10", "release-notes-v0.10", "KP0999", 2, "they are annotations now", "CHANGELOG-0.10.md"),
+        ("v0.10->v1.0", "release-notes-v1.0", "KP1099", 2, "ReplicaSchedulingPolicy API is removed", "CHANGELOG-1.0.md"),
+        ("v1.0->v1.1", "release-notes-v1.1", "KP1199", 2, "ApplyPolicySucceed event is now of type Normal", "CHANGELOG-1.1.md"),
+        ("v1.1->v1.2", "release-notes-v1.2", "KP1299", 3, "clusters/proxy permission", "CHANGELOG-1.2.md"),
+        ("v1.2->v1.3", "release-notes-v1.3", "KP1399", 5, "promote takes the member cluster as -C", "CHANGELOG-1.3.md"),
+        ("v1.3->v1.4", "release-notes-v1.4", "KP1499", 5, "TaintManagerEviction event is renamed", "CHANGELOG-1.4.md"),
+        ("v1.4->v1.5", "release-notes-v1.5", "KP1599", 3, "--cluster-context", "CHANGELOG-1.5.md"),
+        ("v1.5->v1.6", "release-notes-v1.6", "KP1699", 3, "defaults to kube-*", "CHANGELOG-1.6.md"),
+        ("v1.6->v1.7", "release-notes-v1.7", "KP1799", 5, "resource_match_policy_duration_seconds", "CHANGELOG-1.7.md"),
+        ("v1.7->v1.8", "release-notes-v1.8", "KP1899", 5, "VersionTLS13", "CHANGELOG-1.8.md"),
+        ("v1.8->v1.9", "release-notes-v1.9", "KP1999", 2, "unjoin --force", "CHANGELOG-1.9.md"),
+        ("v1.9->v1.10", "release-notes-v1.10", "KP2099", 4, "no longer takes --cluster-zone", "CHANGELOG-1.10.md"),
+        ("v1.10->v1.11", "release-notes-v1.11", "KP2199", 4, "--host-as-* are renamed --karmada-as-*", "CHANGELOG-1.11.md"),
+        ("v1.11->v1.12", "release-notes-v1.12", "KP2299", 6, "unique controller names", "CHANGELOG-1.12.md"),
+    ];
+    let mut order = Vec::new();
+    for f in r["findings"].as_array().unwrap() {
+        let rule = f["rule"].as_str().unwrap_or("");
+        if rule.starts_with("release-notes-") && !order.contains(&rule) {
+            order.push(rule);
+        }
+    }
+    assert_eq!(order, hops.map(|h| h.1), "notes in hop order");
+    for (hop, rule, id, count, needle, changelog) in hops {
+        let notes = common::findings(&r, rule);
+        assert_eq!(notes.len(), count, "{rule}: {notes:#?}");
+        for n in &notes {
+            assert_eq!(n["id"], id);
+            assert_eq!(n["hop"], hop);
+            assert_eq!(n["status"], "fail");
+            assert_eq!(n["severity"], "info");
+            let source = n["evidence"][0]["message"].as_str().unwrap();
+            assert!(
+                source.starts_with("release note: ") && source.contains(changelog)
+                    || source.contains("upgrading/"),
+                "{rule}: {source}"
+            );
+            // PLAN.md lists the note under its hop, as a step to read before it.
+            let entry = format!(
+                "### [ ] {rule} ({id}, {hop}) — fail\n\n{}\n",
+                n["message"].as_str().unwrap()
+            );
+            assert!(plan.contains(&entry), "PLAN.md lacks {entry}");
+        }
+        assert!(
+            notes
+                .iter()
+                .any(|n| n["message"].as_str().unwrap().contains(needle)),
+            "{rule} has no note about {needle}: {notes:#?}"
+        );
+    }
+}

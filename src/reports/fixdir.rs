@@ -212,8 +212,14 @@ fn push_commands(plan: &mut String, commands: &[String]) {
 }
 
 fn push_fix(plan: &mut String, f: &Finding, commands: &[String]) {
+    // The hop tells which upgrade of a multi-hop path the step (or release note) is for.
+    let hop = f
+        .hop
+        .as_deref()
+        .map(|h| format!(", {h}"))
+        .unwrap_or_default();
     plan.push_str(&format!(
-        "\n### [ ] {} ({}) — {}\n\n{}\n",
+        "\n### [ ] {} ({}{hop}) — {}\n\n{}\n",
         f.rule, f.id, f.status, f.message
     ));
     if let Some(loc) = &f.location {
