@@ -460,13 +460,13 @@ fn the_fix_dir_plan_follows_the_guide_and_marks_what_is_done() {
     let order = [
         "Scale karmada-apiserver to 0",
         "etcdctl --endpoints=https://etcd-client.karmada-system.svc.cluster.local:2379",
-        "apiserver-front-proxy-flags (KP1003)",
+        "apiserver-front-proxy-flags (KP1003, v0.10->v1.0)",
         "Scale karmada-apiserver back up",
         "--replicas=1",
-        "cluster-apiservice (KP1002)",
-        "agent-impersonate-rbac (KP1010)",
+        "cluster-apiservice (KP1002, v0.10->v1.0)",
+        "agent-impersonate-rbac (KP1010, v0.10->v1.0)",
         "## 9. Verify",
-        "cluster-impersonator-secret (KP1015)",
+        "cluster-impersonator-secret (KP1015, v0.10->v1.0)",
     ];
     for w in order.windows(2) {
         assert!(
