@@ -8,9 +8,9 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use karmada_preflight::reports::yaml::to_yaml;
 use karmada_preflight::sources::yaml::parse_documents;
 use karmada_preflight::sources::Limits;
+use karmada_preflight::text::to_yaml;
 use serde_json::Value;
 
 /// RFC 6902, the operations the fixes use.

@@ -6,7 +6,9 @@ mod common;
 
 use common::preflight;
 use karmada_preflight::inventory::Inventory;
-use karmada_preflight::rules::{run_rules_on_path, Catalog, Phase, RunOptions, UpgradePlan};
+use karmada_preflight::rules::path::CatalogPlan;
+use karmada_preflight::rules::{run_rules_on_path, Catalog, RunOptions};
+use karmada_preflight::upgrade::{Phase, UpgradePlan};
 use serde_json::Value;
 
 #[test]

@@ -2,8 +2,9 @@
 //! position it records lies inside the file; well-formed documents round-trip.
 
 use karmada_preflight::inventory::Origin;
-use karmada_preflight::sources::yaml::{parse_documents, Pos};
+use karmada_preflight::sources::yaml::parse_documents;
 use karmada_preflight::sources::{load_inputs, Limits};
+use karmada_preflight::text::Pos;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 

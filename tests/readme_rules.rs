@@ -7,7 +7,7 @@ use karmada_preflight::rules::Catalog;
 fn every_bundled_rule_is_in_the_readme_table() {
     let readme = std::fs::read_to_string("README.md").unwrap();
     let cat = Catalog::embedded().unwrap();
-    let phase = |c: Option<karmada_preflight::rules::Consequence>| {
+    let phase = |c: Option<karmada_preflight::findings::Consequence>| {
         c.map(|c| {
             serde_json::to_value(c)
                 .unwrap()

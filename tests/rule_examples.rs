@@ -13,7 +13,7 @@ use karmada_preflight::rules::Catalog;
 const EXEMPT: &[(&str, &str)] = &[
     (
         "waiver-expired",
-        "its findings come from the waiver file after the rules ran (findings::suppress); \
+        "its findings come from the waiver file after the rules ran (engine::suppress); \
          tests/reports.rs covers expired and valid waivers",
     ),
     (

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use base64::Engine as _;
 use karmada_preflight::findings::{Finding, Severity, Status};
-use karmada_preflight::rules::{run_rules, Catalog, Phase, RunOptions};
+use karmada_preflight::rules::{run_rules, Catalog, RunOptions};
 use karmada_preflight::sources::{load_inputs, Limits};
+use karmada_preflight::upgrade::Phase;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose,

@@ -3,8 +3,9 @@
 //! Kubernetes versions, and a snapshot bundle with one directory per member cluster.
 
 use karmada_preflight::findings::{Finding, Severity, Status};
-use karmada_preflight::rules::{run_rules, Catalog, Phase, RunOptions};
+use karmada_preflight::rules::{run_rules, Catalog, RunOptions};
 use karmada_preflight::sources::{load_inputs, Limits};
+use karmada_preflight::upgrade::Phase;
 
 const OURS: [&str; 6] = [
     "agent-impersonate-rbac",

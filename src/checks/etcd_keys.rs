@@ -16,8 +16,8 @@ use super::support::clusters::karmada_clusters;
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
 use crate::findings::Evidence;
 use crate::inventory::{Location, ObjectRef, Scope, ScopeSel};
-use crate::rules::Phase;
 use crate::sources::etcd::{EtcdFacts, EtcdKeys, EtcdRead, CLUSTERS_DIR, CRD_KEY};
+use crate::upgrade::Phase;
 
 const CRD: &str = "clusters.cluster.karmada.io";
 

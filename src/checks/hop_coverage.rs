@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::{Check, CompileError, Ctx, Outcome, Read};
-use crate::rules::path::hop_label;
+use crate::upgrade::path::hop_label;
 
 struct HopCoverage;
 
@@ -26,11 +26,11 @@ impl Check for HopCoverage {
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome> {
         if let Some(v) = &ctx.plan.beyond {
-            let (a, b) = crate::rules::path::newest_known();
+            let (a, b) = crate::upgrade::path::newest_known();
             return vec![Outcome::unknown(format!(
                 "the installation runs Karmada {v}, newer than v{a}.{b}, the newest release these rules \
                  know: nothing about it was checked (known releases: {})",
-                crate::rules::path::known_releases_list()
+                crate::upgrade::path::known_releases_list()
             ))];
         }
         ctx.plan

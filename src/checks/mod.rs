@@ -39,7 +39,7 @@ pub mod workload_ready;
 pub use outcome::{Outcome, Verdict};
 
 use crate::inventory::Inventory;
-use crate::rules::Phase;
+use crate::upgrade::Phase;
 
 /// Where a check reads a kind from; used to filter offline input and to plan live
 /// collection.
@@ -67,7 +67,7 @@ pub struct Ctx<'a> {
     pub phase: Phase,
     pub now: time::OffsetDateTime,
     /// The upgrade path of this run (read by the `upgrade-path` rule).
-    pub plan: &'a crate::rules::UpgradePlan,
+    pub plan: &'a crate::upgrade::UpgradePlan,
 }
 
 pub trait Check: Send + Sync {

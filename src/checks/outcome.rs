@@ -1,8 +1,8 @@
 //! What a check says about one subject, before the phase turns it into a status.
 
+use crate::findings::Consequence;
 use crate::findings::{Evidence, Remediation, Severity};
 use crate::inventory::{Location, Object, ObjectRef};
-use crate::rules::Consequence;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {

@@ -9,9 +9,10 @@ use serde_json::{json, Map, Value};
 
 use super::support::naming::fix_file;
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
+use crate::findings::Consequence;
 use crate::findings::{Manifest, ManifestKind, Remediation};
 use crate::inventory::{Object, ObjectRef, Scope, ScopeSel};
-use crate::rules::{Consequence, Phase};
+use crate::upgrade::Phase;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

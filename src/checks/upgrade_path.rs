@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::{Check, CompileError, Ctx, Outcome, Read};
-use crate::rules::path::hop_label;
+use crate::upgrade::path::hop_label;
 
 struct UpgradePath;
 

@@ -1,5 +1,5 @@
 //! Template `version-path`: which Karmada version is installed (image tags first, then
-//! structural fingerprints — the same order as phase detection, `rules::phase`) and whether the
+//! structural fingerprints — the same order as phase detection, `upgrade::phase`) and whether the
 //! hop `from -> to` is one supported step. Karmada upgrades one minor at a time, so v0.9
 //! or older must go through v0.10 first.
 
@@ -11,7 +11,7 @@ use crate::findings::{Evidence, Remediation};
 use crate::inventory::workload::{find_component, Component};
 use crate::inventory::{Object, ScopeSel};
 use crate::k8s::{ImageRef, KarmadaVersion};
-use crate::rules::{phase, Phase};
+use crate::upgrade::{phase, Phase};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,5 +1,5 @@
 //! Template `waiver-expired`: the waivers are not part of the inventory, so the real
-//! outcome comes from `findings::suppress::apply`, which replaces this placeholder after
+//! outcome comes from `engine::suppress::apply`, which replaces this placeholder after
 //! the rules ran. Running the rule through the catalog keeps it listed by `rules` and
 //! `explain`, and subject to `--rule`, like every other rule.
 

@@ -8,14 +8,14 @@ use clap::{Args, ValueEnum};
 use super::live_args::LiveArgs;
 use super::output::{emit, OutputSpec};
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
-use crate::findings::suppress;
+use crate::engine::suppress;
 use crate::reports::{fixdir, Report};
-use crate::rules::{
-    path, phase, run_rules_on_path, Catalog, Phase, PhaseDecision, RunOptions, UpgradePlan,
-};
+use crate::rules::path::CatalogPlan;
+use crate::rules::{run_rules_on_path, Catalog, RunOptions};
 use crate::sources::live::{self, Collection, LiveOptions, Plan};
 use crate::sources::safe_text::safe_text;
 use crate::sources::{load_inputs, Limits};
+use crate::upgrade::{path, phase, Phase, PhaseDecision, UpgradePlan};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
@@ -139,7 +139,7 @@ pub fn load_catalog(dirs: &[PathBuf]) -> anyhow::Result<Catalog> {
     Ok(cat)
 }
 
-/// Annotations and the waiver file (see `findings::suppress`); a waiver file that cannot
+/// Annotations and the waiver file (see `engine::suppress`); a waiver file that cannot
 /// be read is an error of the run.
 fn apply_suppressions(
     findings: Vec<crate::findings::Finding>,

@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 use super::check::{build_report, CheckArgs};
 use super::{EXIT_FINDINGS, EXIT_OK};
-use crate::rules::Phase;
+use crate::upgrade::Phase;
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {

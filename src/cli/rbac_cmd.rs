@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 
 use super::check::load_catalog;
 use super::EXIT_OK;
-use crate::reports::yaml::to_yaml;
 use crate::sources::live::plan::known;
+use crate::text::to_yaml;
 
 #[derive(Debug, Args)]
 pub struct RbacArgs {

@@ -23,7 +23,7 @@ pub struct ExplainArgs {
     pub rules_dirs: Vec<std::path::PathBuf>,
 }
 
-fn phase_str(c: Option<crate::rules::Consequence>) -> String {
+fn phase_str(c: Option<crate::findings::Consequence>) -> String {
     c.map(|c| {
         serde_json::to_value(c)
             .ok()
@@ -35,7 +35,7 @@ fn phase_str(c: Option<crate::rules::Consequence>) -> String {
 
 /// A rule's severity: what a violation means once the upgrade is done (the post phase),
 /// which is also the level SARIF reports by default; `-` for pre-only rules.
-fn severity(post: Option<crate::rules::Consequence>) -> String {
+fn severity(post: Option<crate::findings::Consequence>) -> String {
     post.map(|c| c.severity().to_string())
         .unwrap_or_else(|| "-".into())
 }
@@ -57,7 +57,7 @@ pub fn list(args: RulesArgs) -> anyhow::Result<i32> {
                 .collect();
             // Per hop: how many rules and which release notes they come from, so a hop
             // with no rules is visible as such (0) rather than absent.
-            let known: Vec<String> = crate::rules::path::KNOWN_RELEASES
+            let known: Vec<String> = crate::upgrade::path::KNOWN_RELEASES
                 .iter()
                 .map(|(a, b)| format!("v{a}.{b}"))
                 .collect();

@@ -2,7 +2,6 @@
 
 pub mod finding;
 pub mod remediation;
-pub mod suppress;
 
-pub use finding::{Evidence, Finding, Severity, Status, Summary};
+pub use finding::{Consequence, Evidence, Finding, Severity, Status, Summary};
 pub use remediation::{FixStep, Manifest, ManifestKind, Remediation};

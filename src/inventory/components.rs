@@ -18,7 +18,7 @@ use super::object::Object;
 use super::store::ScopeSel;
 use super::workload::{Component, ContainerRef, Flag, TypeProblem, WORKLOAD_KINDS};
 use crate::k8s::KarmadaVersion;
-use crate::sources::yaml::escape_segment;
+use crate::text::escape_segment;
 
 /// Components whose image tag is the Karmada release.
 pub const VERSIONED: &[Component] = &[

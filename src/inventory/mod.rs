@@ -2,6 +2,7 @@
 //! about the input itself.
 
 pub mod components;
+pub mod etcd;
 pub mod fingerprint;
 pub mod karmada;
 pub mod object;

@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::sources::yaml::{Pos, SpanIndex};
+use crate::text::{Pos, SpanIndex};
 
 /// Which API server an object belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -95,7 +95,7 @@ pub struct Inventory {
     components: std::sync::OnceLock<ComponentIndex>,
     /// What etcd held (key names only), when it was asked for (`--etcd-*`, a bundle's
     /// `etcd-keys.json`); `None`: etcd was not read, and the etcd rules say so.
-    pub etcd: Option<crate::sources::etcd::EtcdFacts>,
+    pub etcd: Option<crate::inventory::etcd::EtcdFacts>,
 }
 
 /// Why a read is missing.

@@ -7,9 +7,9 @@ use crate::sources::safe_name;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::yaml::to_yaml;
 use super::Report;
 use crate::findings::{Finding, FixStep, ManifestKind, Status};
+use crate::text::to_yaml;
 
 fn needs_fix(f: &Finding) -> bool {
     matches!(f.status, Status::Fail | Status::Action | Status::Blocker)
@@ -445,7 +445,8 @@ mod tests {
     use super::*;
     use crate::findings::Remediation;
     use crate::reports::RuleInfo;
-    use crate::rules::{GuideStep, Phase, PhaseDecision};
+    use crate::rules::GuideStep;
+    use crate::upgrade::{Phase, PhaseDecision};
 
     fn rule(name: &str, guide: Option<GuideStep>) -> RuleInfo {
         RuleInfo {

@@ -13,9 +13,11 @@ pub mod yaml;
 use crate::sources::safe_text::{make_safe, safe_text};
 use serde::Serialize;
 
+use crate::findings::Consequence;
 use crate::findings::{Finding, Status, Summary};
 use crate::inventory::{InputSummary, Inventory};
-use crate::rules::{Catalog, Consequence, GuideStep, Phase, PhaseDecision};
+use crate::rules::{Catalog, GuideStep};
+use crate::upgrade::{Phase, PhaseDecision};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ToolInfo {

@@ -21,9 +21,9 @@
 use serde_json::{json, Map, Value};
 
 use super::{Report, RuleInfo};
+use crate::findings::Consequence;
 use crate::findings::{Finding, Severity, Status};
 use crate::inventory::Location;
-use crate::rules::Consequence;
 
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The tool has no home page of its own yet; the upgrade guide it implements is the most
@@ -279,7 +279,7 @@ fn result(report: &Report, f: &Finding) -> Value {
 mod tests {
     use super::*;
     use crate::inventory::{ObjectRef, Scope};
-    use crate::rules::{Phase, PhaseDecision};
+    use crate::upgrade::{Phase, PhaseDecision};
 
     #[test]
     fn live_findings_have_logical_locations_only() {

@@ -5,8 +5,9 @@ use std::path::Path;
 
 use super::spec::RuleSpec;
 use crate::checks::{self, Check};
-use crate::sources::yaml::{parse_documents, Pos};
+use crate::sources::yaml::parse_documents;
 use crate::sources::Limits;
+use crate::text::Pos;
 
 include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
@@ -132,7 +133,7 @@ impl Catalog {
             // `hop` defaults from the pack name (`karmada-v1.0-to-v1.1` -> `v1.0->v1.1`), so
             // every pack rule is placed on upgrade paths and labelled in reports.
             if spec.hop.is_none() {
-                spec.hop = super::path::hop_of_pack(&spec.pack);
+                spec.hop = crate::upgrade::path::hop_of_pack(&spec.pack);
             }
             if let Some(prev) = self
                 .rules

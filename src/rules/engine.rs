@@ -4,11 +4,11 @@
 use super::catalog::{Catalog, Rule};
 use super::filter::RuleFilter;
 use super::member_gaps::{confine, gap_outcome, hits, split};
-use super::path::UpgradePlan;
-use super::phase::Phase;
+use super::path::CatalogPlan;
 use crate::checks::{Ctx, Outcome, Verdict};
 use crate::findings::{Finding, Severity, Status};
 use crate::inventory::Inventory;
+use crate::upgrade::{Phase, UpgradePlan};
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -44,7 +44,7 @@ pub fn run_rules_on_path(
     let mut on_path: Vec<(usize, &Rule)> = catalog
         .rules
         .iter()
-        .filter_map(|r| plan.position(&r.spec).map(|i| (i, r)))
+        .filter_map(|r| plan.position_of(&r.spec).map(|i| (i, r)))
         .collect();
     // Stable: within a hop, catalog order is kept.
     on_path.sort_by_key(|(i, _)| *i);
@@ -103,8 +103,8 @@ pub fn run_rules_on_path(
                 Verdict::Violation => {
                     match (o.severity_cap, o.consequence.unwrap_or(consequence)) {
                         (Some(cap), _) if cap < Severity::Error => (Status::Fail, Some(cap)),
-                        (_, super::Consequence::Action) => (Status::Action, None),
-                        (_, super::Consequence::Blocker) => {
+                        (_, crate::findings::Consequence::Action) => (Status::Action, None),
+                        (_, crate::findings::Consequence::Blocker) => {
                             (Status::Blocker, Some(Severity::Error))
                         }
                         (_, c) => (Status::Fail, Some(c.severity())),

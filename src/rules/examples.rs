@@ -25,10 +25,11 @@ use serde::Deserialize;
 
 use super::catalog::{Catalog, Rule};
 use super::engine::{run_rules_on_path, RunOptions};
-use super::path::{parse_hop, UpgradePlan};
-use super::phase::Phase;
+use super::path::CatalogPlan;
 use crate::findings::{Finding, Status};
 use crate::sources::{load_inputs, Limits};
+use crate::upgrade::path::{parse_hop, UpgradePlan};
+use crate::upgrade::Phase;
 
 /// The file name inline `yaml:` takes in locations.
 pub const INLINE_NAME: &str = "example";

@@ -1,5 +1,5 @@
-//! Rules: YAML files that instantiate check templates, the catalog that loads them, the
-//! phase they are judged in, and the engine that runs them.
+//! Rules: YAML files that instantiate check templates, the catalog that loads them, and
+//! the engine that runs them in a phase (`upgrade::Phase`) on an upgrade path.
 
 pub mod catalog;
 pub mod engine;
@@ -7,12 +7,9 @@ pub mod examples;
 pub mod filter;
 pub mod member_gaps;
 pub mod path;
-pub mod phase;
 pub mod spec;
 
 pub use catalog::{Catalog, Rule, RuleLoadError};
 pub use engine::{run_rules, run_rules_on_path, RunOptions};
 pub use filter::RuleFilter;
-pub use path::UpgradePlan;
-pub use phase::{Phase, PhaseDecision};
-pub use spec::{Consequence, GuideStep, RuleSpec};
+pub use spec::{GuideStep, RuleSpec};

@@ -2,30 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::findings::Severity;
-
-/// What a violation means in a phase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Consequence {
-    /// A step of the upgrade still to do (pre phase).
-    Action,
-    /// Must be fixed before the upgrade starts (pre phase).
-    Blocker,
-    Error,
-    Warning,
-    Info,
-}
-
-impl Consequence {
-    pub fn severity(&self) -> Severity {
-        match self {
-            Consequence::Warning => Severity::Warning,
-            Consequence::Info => Severity::Info,
-            _ => Severity::Error,
-        }
-    }
-}
+use crate::findings::Consequence;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

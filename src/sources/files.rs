@@ -12,10 +12,11 @@ use serde_json::Value;
 
 use super::helm;
 use super::limits::Limits;
-use super::yaml::{parse_documents_keeping, ParsedDoc, Pos};
+use super::yaml::{parse_documents_keeping, ParsedDoc};
 use crate::inventory::{
     InputProblem, InputSummary, Inventory, Location, Object, ObjectRef, Origin, Scope,
 };
+use crate::text::{Pos, SpanIndex};
 
 /// One thing to read and the scope its objects belong to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -504,7 +505,7 @@ fn add_document(doc: ParsedDoc, ctx: &FileCtx<'_>, res: &mut FileResult) {
 /// it is the chart's `karmada-version` record.
 fn add_configmap(
     value: Value,
-    spans: super::yaml::SpanIndex,
+    spans: SpanIndex,
     start: Pos,
     ctx: &FileCtx<'_>,
     res: &mut FileResult,
@@ -557,8 +558,8 @@ fn add_configmap(
 }
 
 enum Lazy<'a> {
-    Whole(super::yaml::SpanIndex),
-    Sub(&'a super::yaml::SpanIndex, String),
+    Whole(SpanIndex),
+    Sub(&'a SpanIndex, String),
 }
 
 fn add_object(

@@ -14,7 +14,8 @@
 use serde_json::Value;
 
 use super::limits::Limits;
-use super::yaml::{escape_segment, parse_documents, Pos, SpanIndex};
+use super::yaml::parse_documents;
+use crate::text::{escape_segment, Pos, SpanIndex};
 
 /// Deepest nesting followed: `<release>-config` holds `<release>-static-resources`, which
 /// holds the APIService (v1.0 chart layout). Nothing deeper exists in any chart version.

@@ -2,27 +2,16 @@
 //! report (its `etcd` section, else its `objects.clusters`), a `collect` bundle (its
 //! `etcd-keys.json`), or such an `etcd-keys.json` itself.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
-use super::EtcdKeys;
+use super::{Baseline, EtcdKeys};
 
 /// The file `collect` writes at the top of a bundle when it read etcd: key names only.
 pub const BUNDLE_FILE: &str = "etcd-keys.json";
 /// Larger than any honest report: a baseline is read whole into memory.
 const MAX_BASELINE_BYTES: u64 = 256 << 20;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Baseline {
-    /// The file the names were read from.
-    pub source: PathBuf,
-    /// What the names are: etcd keys, or Clusters the API served (a report without an
-    /// etcd section).
-    pub from_etcd: bool,
-    pub clusters: Vec<String>,
-    pub cluster_crd_key: Option<bool>,
-}
 
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {message}")]

@@ -12,16 +12,12 @@ mod client;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-pub use baseline::{load_baseline, Baseline, BaselineError};
+pub use crate::inventory::etcd::{
+    Baseline, EtcdFacts, EtcdKeys, EtcdRead, EtcdctlAccess, CLUSTERS_DIR, CRD_KEY,
+};
+pub use baseline::{load_baseline, BaselineError};
 pub use client::read;
 
-/// The group/resource path of the Cluster CRD under the apiserver's `--etcd-prefix`.
-pub const CRD_KEY: &str =
-    "/apiextensions.k8s.io/customresourcedefinitions/clusters.cluster.karmada.io";
-/// Where Cluster objects live under the prefix (cluster-scoped: `<prefix><this><name>`).
-pub const CLUSTERS_DIR: &str = "/cluster.karmada.io/clusters/";
 /// Cluster names read at most; past it the read is incomplete and says so.
 pub const MAX_CLUSTER_KEYS: usize = 100_000;
 /// The default bound for the whole etcd read.
@@ -57,61 +53,6 @@ pub fn normalize_prefix(p: &str) -> String {
     } else {
         format!("/{t}")
     }
-}
-
-/// What etcd held, as key names only. This is what reports and bundles record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EtcdKeys {
-    /// The endpoint that answered.
-    pub endpoint: String,
-    pub prefix: String,
-    /// The etcd revision every range was read at (one consistent view).
-    pub revision: i64,
-    /// Whether `<prefix>/apiextensions.k8s.io/customresourcedefinitions/clusters.cluster.karmada.io` exists.
-    pub cluster_crd_key: bool,
-    /// Names of the keys under `<prefix>/cluster.karmada.io/clusters/`, sorted. A name
-    /// that is not a plain object name (a `/`, control characters, not UTF-8) is kept
-    /// escaped so it can be reported but never mistaken for a real Cluster.
-    pub clusters: Vec<String>,
-    /// How many keys etcd counted under the Cluster prefix; more than `clusters.len()`
-    /// when the listing stopped at [`MAX_CLUSTER_KEYS`].
-    pub cluster_count: u64,
-}
-
-impl EtcdKeys {
-    pub fn complete(&self) -> bool {
-        self.cluster_count as usize <= self.clusters.len()
-    }
-}
-
-/// Paths and endpoints as the user would type them into `etcdctl`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EtcdctlAccess {
-    pub endpoints: String,
-    pub cacert: Option<String>,
-    pub cert: Option<String>,
-    pub key: Option<String>,
-    pub prefix: String,
-    /// Where they came from (`--etcd-* flags`, the karmada-apiserver Deployment, ...).
-    pub origin: String,
-}
-
-/// The outcome of trying to read etcd.
-#[derive(Debug, Clone)]
-pub enum EtcdRead {
-    Read(EtcdKeys),
-    /// Nothing could be read; the reason names each endpoint tried and its cause.
-    Failed(String),
-}
-
-/// Everything the etcd rules see.
-#[derive(Debug, Clone)]
-pub struct EtcdFacts {
-    pub access: EtcdctlAccess,
-    pub read: EtcdRead,
-    /// The pre-upgrade keys to compare with (`--baseline`).
-    pub baseline: Option<Baseline>,
 }
 
 /// The facts a bundle's `etcd-keys.json` records: what etcd held when it was collected.

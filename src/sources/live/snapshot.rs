@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 
 use super::collect::Collection;
 use crate::inventory::{Gap, Inventory, Scope};
-use crate::reports::yaml::to_yaml;
 use crate::sources::safe_name::{self, UnsafeName};
+use crate::text::to_yaml;
 
 pub const MANIFEST_FILE: &str = "collected.yaml";
 pub const MANIFEST_KIND: &str = "CollectManifest";

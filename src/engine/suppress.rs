@@ -19,11 +19,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status};
 use crate::inventory::{InputProblem, Inventory, Location, Object, ObjectRef};
 use crate::rules::Catalog;
-use crate::sources::yaml::{parse_documents, Pos};
+use crate::sources::yaml::parse_documents;
 use crate::sources::Limits;
+use crate::text::Pos;
 
 pub const IGNORE_ANNOTATION: &str = "preflight.karmada.io/ignore";
 /// Name looked for when `--waivers` is not given.

@@ -1,0 +1,410 @@
+//! YAML/JSON documents to `serde_json::Value` plus a JSON-pointer → position index.
+//!
+//! We drive saphyr's event parser ourselves instead of using a ready-made tree so that
+//! one pass gives the value, the position of every field, and hard limits on depth,
+//! document size and alias expansion (a billion-laughs document must fail fast, not
+//! after it has been expanded). `builder` turns events into one document, `scalars` types
+//! plain scalars, `placeholders` keeps `{{ name }}` templates parseable, `positions` keeps
+//! positions inside the text.
+
+mod builder;
+mod placeholders;
+mod positions;
+mod scalars;
+
+use saphyr_parser::{Event, Parser, ScanError, Span};
+use serde_json::Value;
+
+use super::limits::Limits;
+use crate::text::{Pos, SpanIndex};
+use builder::DocBuilder;
+pub use builder::KeepKind;
+use placeholders::protect_placeholders;
+use positions::{clamp_doc_to_end, clamp_to_text};
+
+/// One parsed document.
+#[derive(Debug, Clone)]
+pub struct ParsedDoc {
+    pub value: Value,
+    pub spans: SpanIndex,
+    /// Position of the document's first node.
+    pub start: Pos,
+    /// 0-based index among the documents of the file.
+    pub index: usize,
+    /// The document's `kind` was refused by the caller's filter, so only its top-level
+    /// scalars (`apiVersion`, `kind`, ...) were built; `value` is not the whole object.
+    pub kind_skipped: bool,
+}
+
+/// Something wrong with the text itself, at a position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxProblem {
+    pub pos: Pos,
+    pub message: String,
+    /// True when the rest of the file could not be read (a scanner error is fatal in
+    /// YAML: nothing after it can be trusted).
+    pub fatal: bool,
+    /// Duplicate keys are accepted by lenient YAML readers but rejected by kubectl; the
+    /// document is still usable, so this is a warning rather than an error.
+    pub warning: bool,
+}
+
+/// Outcome of parsing one file's text.
+#[derive(Debug, Default)]
+pub struct ParseOutcome {
+    pub problems: Vec<SyntaxProblem>,
+    pub documents: usize,
+}
+
+/// Parse every document in `src`, handing each non-empty one to `on_doc` as soon as it
+/// is complete (so callers can drop documents they do not need and keep memory flat).
+pub fn parse_documents(src: &str, limits: &Limits, on_doc: impl FnMut(ParsedDoc)) -> ParseOutcome {
+    parse_documents_keeping(src, limits, None, on_doc)
+}
+
+/// [`parse_documents`], but a document whose root mapping has a `kind` that `keep`
+/// refuses is not built: once its `kind` is seen, nested values and positions are no
+/// longer recorded (`ParsedDoc::kind_skipped`). The limits (size, depth, aliases) and the
+/// duplicate-key warnings still apply to it, so problems are reported the same way.
+/// Most input in a big repository is of kinds no rule reads; this is what keeps the
+/// loader close to the bare parser's speed on it.
+pub fn parse_documents_keeping(
+    src: &str,
+    limits: &Limits,
+    keep: Option<KeepKind<'_>>,
+    mut on_doc: impl FnMut(ParsedDoc),
+) -> ParseOutcome {
+    let mut out = ParseOutcome::default();
+    let protected = protect_placeholders(src);
+    let templated = matches!(protected, std::borrow::Cow::Owned(_));
+    let mut parser = Parser::new_from_str(&protected);
+    let mut doc: Option<DocBuilder> = None;
+    let mut index = 0usize;
+    // Computed once, and only for a file whose last document reaches its end.
+    let mut end: Option<Pos> = None;
+    loop {
+        let next: Option<Result<(Event, Span), ScanError>> = parser.next_event();
+        match next {
+            None => break,
+            Some(Err(e)) => {
+                let m = e.marker();
+                out.problems.push(SyntaxProblem {
+                    pos: Pos {
+                        line: m.line().max(1) as u32,
+                        column: (m.col() + 1) as u32,
+                    },
+                    message: format!("YAML syntax error: {}", e.info()),
+                    fatal: true,
+                    warning: false,
+                });
+                break;
+            }
+            Some(Ok((ev, span))) => match ev {
+                Event::StreamEnd => break,
+                Event::StreamStart | Event::Nothing => {}
+                Event::DocumentStart(_) => {
+                    doc = Some(DocBuilder::new(limits, keep, span.start.index()))
+                }
+                Event::DocumentEnd => {
+                    if let Some(b) = doc.take() {
+                        out.problems.extend(b.warnings);
+                        if let Some(p) = b.aborted {
+                            out.problems.push(p);
+                        } else if let Some(value) = b.root {
+                            if !value.is_null() {
+                                out.documents += 1;
+                                let mut spans = b.spans;
+                                let mut start = b.start.unwrap_or(Pos { line: 1, column: 1 });
+                                // A document ending before the last quarter of the text
+                                // (in characters, at most its bytes) is not at its end.
+                                if span.start.index() >= src.len() / 4 {
+                                    clamp_doc_to_end(src, &mut end, &mut spans, &mut start);
+                                }
+                                on_doc(ParsedDoc {
+                                    value,
+                                    spans,
+                                    start,
+                                    index,
+                                    kind_skipped: b.skipping,
+                                });
+                            }
+                        }
+                    }
+                    index += 1;
+                }
+                other => {
+                    let b = doc
+                        .get_or_insert_with(|| DocBuilder::new(limits, keep, span.start.index()));
+                    b.templated = templated;
+                    b.event(other, span);
+                }
+            },
+        }
+    }
+    for p in &mut out.problems {
+        p.pos = clamp_to_text(src, p.pos);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> (Vec<ParsedDoc>, ParseOutcome) {
+        let mut docs = Vec::new();
+        let out = parse_documents(src, &Limits::default(), |d| docs.push(d));
+        (docs, out)
+    }
+
+    #[test]
+    fn records_positions_by_pointer() {
+        let (docs, out) = parse("a: 1\nb:\n  c:\n    - x\n    - --flag=y\n");
+        assert!(out.problems.is_empty());
+        let d = &docs[0];
+        assert_eq!(d.value["b"]["c"][1], "--flag=y");
+        assert_eq!(d.spans.exact("/b/c/1"), Some(Pos { line: 5, column: 7 }));
+        assert_eq!(d.spans.exact("/b"), Some(Pos { line: 2, column: 1 }));
+        assert_eq!(
+            d.spans.resolve("/b/c/9/zz"),
+            Some(Pos { line: 3, column: 3 })
+        );
+    }
+
+    #[test]
+    fn placeholders_become_strings() {
+        let (docs, _) = parse("spec:\n  type: {{service_type}}\n  caBundle: {{caBundle}}\n");
+        assert_eq!(docs[0].value["spec"]["type"], "{{service_type}}");
+        assert_eq!(docs[0].value["spec"]["caBundle"], "{{caBundle}}");
+    }
+
+    #[test]
+    fn placeholders_inside_scalars_keep_the_file_parseable() {
+        let (docs, out) = parse("a:\n  subPath: {{member_cluster_name}}-kubeconfig\n  b: x\n");
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert_eq!(
+            docs[0].value["a"]["subPath"],
+            "{{member_cluster_name}}-kubeconfig"
+        );
+        assert_eq!(
+            docs[0].spans.exact("/a/b"),
+            Some(Pos { line: 3, column: 3 })
+        );
+    }
+
+    #[test]
+    fn multi_document_skips_empty_ones() {
+        let (docs, _) = parse("---\na: 1\n---\n---\n# only a comment\n---\nb: 2\n");
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].value["b"], 2);
+        assert_eq!(docs[1].start.line, 7);
+    }
+
+    #[test]
+    fn scalars_resolve_like_kubernetes() {
+        let (docs, _) = parse("a: yes\nb: '10'\nc: 10\nd: 1.5\ne: ~\nf: v1.21\ng: 0x1F\n");
+        let v = &docs[0].value;
+        assert_eq!(v["a"], true);
+        assert_eq!(v["b"], "10");
+        assert_eq!(v["c"], 10);
+        assert_eq!(v["d"], 1.5);
+        assert!(v["e"].is_null());
+        assert_eq!(v["f"], "v1.21");
+        assert_eq!(v["g"], 31);
+    }
+
+    #[test]
+    fn merge_keys_and_aliases() {
+        let (docs, _) = parse("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\n");
+        assert_eq!(docs[0].value["other"]["x"], 1);
+        assert_eq!(docs[0].value["other"]["y"], 3);
+    }
+
+    #[test]
+    fn duplicate_keys_warn() {
+        let (docs, out) = parse("a: 1\nb: 2\na: 3\n");
+        assert_eq!(docs[0].value["a"], 3);
+        assert_eq!(out.problems.len(), 1);
+        assert!(out.problems[0].warning);
+        assert_eq!(out.problems[0].pos.line, 3);
+    }
+
+    #[test]
+    fn alias_bomb_is_cut_short() {
+        let mut src = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            src.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let (docs, out) = parse(&src);
+        assert!(docs.is_empty());
+        assert!(
+            out.problems[0].message.contains("alias expansion"),
+            "{:?}",
+            out.problems
+        );
+    }
+
+    fn only_problem(src: &str) -> String {
+        let (docs, out) = parse(src);
+        assert!(docs.is_empty(), "built a document");
+        assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+        out.problems[0].message.clone()
+    }
+
+    #[test]
+    fn alias_expansion_is_bounded_by_bytes_not_nodes() {
+        // 1,000 aliases of one 64 KiB string: few nodes, 64 MB once expanded.
+        let mut src = format!("a: &big \"{}\"\nb:\n", "x".repeat(64 * 1024));
+        for _ in 0..1000 {
+            src.push_str("- *big\n");
+        }
+        assert!(only_problem(&src).contains("alias expansion exceeds 33554432 bytes"));
+    }
+
+    #[test]
+    fn nested_anchors_without_aliases_are_bounded() {
+        // Each anchor keeps a copy of its value: 200 nested anchors, 200 copies of 256 KiB.
+        let mut src = String::from("a: ");
+        for i in 0..200 {
+            src.push_str(&format!("&a{i} {{k: "));
+        }
+        src.push_str(&format!("\"{}\"", "x".repeat(256 * 1024)));
+        src.push_str(&"}".repeat(200));
+        src.push('\n');
+        assert!(only_problem(&src).contains("anchors hold more than"));
+    }
+
+    #[test]
+    fn a_huge_key_is_refused_before_it_is_copied_into_every_pointer() {
+        let src = format!("? \"{}\"\n: [1, 2, 3]\n", "k".repeat(100 * 1024));
+        assert!(only_problem(&src).contains("a mapping key of 102400 bytes"));
+        // Keys as long as Kubernetes allows are fine.
+        let (docs, out) = parse(&format!("{}: [1]\n", "k".repeat(316)));
+        assert!(out.problems.is_empty() && docs.len() == 1);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let src = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        let (docs, out) = parse(&src);
+        assert!(docs.is_empty());
+        assert!(!out.problems.is_empty());
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let (docs, out) = parse("a: 1\n---\nb: [1, 2\nc: 3\n");
+        assert_eq!(docs.len(), 1);
+        assert!(out.problems[0].fatal);
+        assert!(out.problems[0].pos.line >= 3);
+    }
+
+    fn parse_keeping(src: &str, keep: &dyn Fn(&str) -> bool) -> (Vec<ParsedDoc>, ParseOutcome) {
+        let mut docs = Vec::new();
+        let out = parse_documents_keeping(src, &Limits::default(), Some(keep), |d| docs.push(d));
+        (docs, out)
+    }
+
+    #[test]
+    fn unwanted_kinds_keep_only_top_level_scalars() {
+        let src = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  a: b\n---\n\
+                   apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n";
+        let (docs, out) = parse_keeping(src, &|k| k == "Deployment");
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert!(docs[0].kind_skipped);
+        assert_eq!(docs[0].value["apiVersion"], "v1");
+        assert!(docs[0].value["data"].is_null());
+        assert!(!docs[1].kind_skipped);
+        assert_eq!(docs[1].value["metadata"]["name"], "d");
+        assert_eq!(
+            docs[1].spans.exact("/metadata/name"),
+            Some(Pos {
+                line: 10,
+                column: 3
+            })
+        );
+    }
+
+    #[test]
+    fn unwanted_kinds_still_get_limits_and_duplicate_key_warnings() {
+        let (_, out) = parse_keeping(
+            "kind: Secret\ndata:\n  a: 1\n  b: [x, {c: 1, c: 2}]\n  a: 3\n",
+            &|_| false,
+        );
+        let lines: Vec<u32> = out
+            .problems
+            .iter()
+            .filter(|p| p.warning)
+            .map(|p| p.pos.line)
+            .collect();
+        assert_eq!(lines, vec![4, 5], "{:?}", out.problems);
+        let mut bomb = String::from("kind: Secret\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let p = i - 1;
+            bomb.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        }
+        let (docs, out) = parse_keeping(&bomb, &|_| false);
+        assert!(docs.is_empty());
+        assert!(
+            out.problems[0].message.contains("alias expansion"),
+            "{:?}",
+            out.problems
+        );
+        let limits = Limits {
+            max_depth: 3,
+            ..Limits::default()
+        };
+        let out = parse_documents_keeping(
+            "kind: Secret\nx: [[[[[1]]]]]\n",
+            &limits,
+            Some(&|_| false),
+            |_| {},
+        );
+        assert!(
+            out.problems[0].message.contains("nesting deeper"),
+            "{:?}",
+            out.problems
+        );
+    }
+
+    #[test]
+    fn a_second_kind_that_is_wanted_fails_the_document() {
+        let (docs, out) = parse_keeping("kind: Secret\nspec: {a: 1}\nkind: Deployment\n", &|k| {
+            k == "Deployment"
+        });
+        assert!(docs.is_empty());
+        assert_eq!(out.problems[0].pos.line, 3);
+        assert!(out.problems[0].message.contains("two `kind` keys"));
+    }
+
+    #[test]
+    fn lists_are_always_built() {
+        let (docs, _) = parse_keeping("kind: List\nitems:\n- kind: Secret\n", &|_| false);
+        assert!(!docs[0].kind_skipped);
+        assert_eq!(docs[0].value["items"][0]["kind"], "Secret");
+    }
+
+    #[test]
+    fn positions_at_the_end_of_a_text_without_final_break_stay_inside() {
+        // saphyr puts the empty key of the trailing `?` on line 5, after the text.
+        let (docs, _) = parse("\n\n?\n  ");
+        let end = Pos { line: 4, column: 3 };
+        assert_eq!(docs[0].spans.exact("/"), Some(end));
+        assert!(docs[0].spans.iter().all(|(_, p)| p <= end));
+        let (docs, _) = parse("a:\r\n  b: \r\n");
+        assert!(docs[0].spans.iter().all(|(_, p)| p.line <= 3));
+    }
+
+    #[test]
+    fn subtree_rebases_list_items() {
+        let (docs, _) = parse("kind: List\nitems:\n- kind: A\n  metadata:\n    name: x\n");
+        let sub = docs[0].spans.subtree("/items/0");
+        assert_eq!(
+            sub.exact("/metadata/name"),
+            Some(Pos { line: 5, column: 5 })
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! Positions from saphyr, kept inside the text they point into.
+
+use saphyr_parser::Span;
+
+use crate::text::{Pos, SpanIndex};
+
+/// saphyr's lines count from 1 and its columns from 0; ours both count from 1.
+pub(super) fn pos_of(span: &Span) -> Pos {
+    Pos {
+        line: span.start.line().min(u32::MAX as usize) as u32,
+        column: (span.start.col() + 1).min(u32::MAX as usize) as u32,
+    }
+}
+
+/// saphyr can report an error past the text: one line after the last when the text has
+/// no final line break, or a column past the end of its line (seen on directives full
+/// of control characters). Findings must point inside the file, so such positions are
+/// moved to the end of the line (or of the last line). Lines break at `\n`, `\r\n` and
+/// `\r`, as in YAML. Only problems go through here, so the extra pass is rare.
+pub(super) fn clamp_to_text(src: &str, pos: Pos) -> Pos {
+    let (mut line, mut len, mut target_len) = (1u32, 0u32, None);
+    let mut chars = src.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() == Some(&'\n') {
+            continue;
+        }
+        if c == '\n' || c == '\r' {
+            if line == pos.line {
+                target_len = Some(len);
+            }
+            line = line.saturating_add(1);
+            len = 0;
+        } else {
+            len = len.saturating_add(1);
+        }
+    }
+    // Not found before the last line: it is the last line, or past it (the text's end).
+    let (line, len) = target_len.map_or((line, len), |l| (pos.line, l));
+    Pos {
+        line,
+        column: pos.column.clamp(1, len.saturating_add(1)),
+    }
+}
+
+/// The last position inside `src`: its last line (YAML breaks lines at `\n`, `\r\n` and
+/// `\r`) and the column just after that line's last character.
+pub(super) fn text_end(src: &str) -> Pos {
+    let bytes = src.as_bytes();
+    let mut line = 1u32;
+    let mut last_break_end = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
+                line = line.saturating_add(1);
+                i += 2;
+                last_break_end = i;
+                continue;
+            }
+            b'\n' | b'\r' => {
+                line = line.saturating_add(1);
+                last_break_end = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let len = src[last_break_end..]
+        .chars()
+        .count()
+        .min(u32::MAX as usize - 1) as u32;
+    Pos {
+        line,
+        column: len + 1,
+    }
+}
+
+/// saphyr acts as if the text ended with a line break: events at the end of a text
+/// without one (the empty key of a trailing `?`, a closing mapping) sit on a line after
+/// the last. Only positions of the document that ends the text can be there; move them
+/// to the text's end so every recorded position points inside the file.
+pub(super) fn clamp_doc_to_end(
+    src: &str,
+    end: &mut Option<Pos>,
+    spans: &mut SpanIndex,
+    start: &mut Pos,
+) {
+    let end = *end.get_or_insert_with(|| text_end(src));
+    let past = |p: &Pos| *p > end;
+    if past(start) {
+        *start = end;
+    }
+    spans.clamp_to(end);
+}

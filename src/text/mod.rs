@@ -1,0 +1,9 @@
+//! The lowest layer: plain text helpers every other layer may use and that use nothing
+//! of this crate. Positions in a file (`Pos`, `SpanIndex`, JSON-pointer escaping) and the
+//! YAML writer (reports print YAML, `collect --out` bundles and fix files are YAML).
+
+pub mod pos;
+pub mod yaml_writer;
+
+pub use pos::{escape_segment, push_escaped, Pos, SpanIndex};
+pub use yaml_writer::to_yaml;
