@@ -119,7 +119,7 @@ impl EtcdKeysCheck {
             mine.clone()
                 .or_else(|| api.as_ref().and_then(|x| f(x).clone()))
         };
-        let access = EtcdAccess {
+        let mut access = EtcdAccess {
             servers: Some(a.endpoints.clone()),
             cafile: or_api(&a.cacert, |x| &x.cafile),
             certfile: or_api(&a.cert, |x| &x.certfile),
@@ -128,6 +128,20 @@ impl EtcdKeysCheck {
             secret_note: None,
             source: Some(a.origin.clone()),
         };
+        // Paths in the apiserver's container: say which Secret keys they are, so the
+        // operator knows what to extract before running etcdctl elsewhere.
+        if let Some(x) = api.as_ref().filter(|x| {
+            x.secret_note.is_some()
+                && [
+                    (&access.cafile, &x.cafile),
+                    (&access.certfile, &x.certfile),
+                    (&access.keyfile, &x.keyfile),
+                ]
+                .iter()
+                .any(|(mine, theirs)| mine.is_some() && mine == theirs)
+        }) {
+            access.secret_note = x.secret_note.clone();
+        }
         let after = match ctx.phase {
             Phase::Pre => {
                 "keep this report: after the upgrade, `check --baseline` compares these keys"

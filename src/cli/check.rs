@@ -261,7 +261,8 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
     if let Err(code) = refuse_nothing_to_check(&inv) {
         return Ok(Err(code));
     }
-    super::etcd_args::attach(&args.etcd, &mut inv)?;
+    let live_opts = live_mode.then(|| args.live.options());
+    super::etcd_args::attach(&args.etcd, live_opts.as_ref(), &mut inv)?;
     let mut decision = match args.phase {
         Some(p) => PhaseDecision {
             phase: p,

@@ -55,6 +55,7 @@ pub fn run(args: CollectArgs) -> anyhow::Result<i32> {
     // After the bundle: `write` wants an empty folder.
     written.extend(super::etcd_args::collect_keys(
         &args.etcd,
+        Some(&args.live.options()),
         &mut col.inv,
         &args.out,
     )?);

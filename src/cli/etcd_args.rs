@@ -1,6 +1,7 @@
 //! `--etcd-*` and `--baseline`: where the etcd rules read etcd from, and what they
 //! compare it with. Endpoints and certificate paths not given are taken from the
-//! karmada-apiserver workload's own `--etcd-*` flags in the input.
+//! karmada-apiserver workload's own `--etcd-*` flags in the input; the files those flags
+//! name are read from the Secret the workload mounts them from (`secret_certs`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,10 +10,21 @@ use anyhow::bail;
 use clap::Args;
 
 use crate::checks::support::apiserver::{karmada_apiservers, EtcdAccess};
+use crate::inventory::workload::ContainerRef;
 use crate::inventory::Inventory;
 use crate::sources::etcd::{
-    self, baseline::BUNDLE_FILE, EtcdFacts, EtcdRead, EtcdTarget, EtcdctlAccess,
+    self, baseline::BUNDLE_FILE, EtcdFacts, EtcdRead, EtcdTarget, EtcdUser, EtcdctlAccess,
 };
+use crate::sources::live::LiveOptions;
+
+mod secret_certs;
+use secret_certs::Want;
+
+/// Where the password of `--etcd-user` may come from besides `--etcd-password-file`.
+/// Never a flag: a flag's value is visible to every user of the machine (`ps`).
+pub const PASSWORD_ENV: &str = "ETCD_PASSWORD";
+/// A password file is one line; anything larger is the wrong file.
+const MAX_PASSWORD_BYTES: u64 = 4096;
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct EtcdArgs {
@@ -30,6 +42,16 @@ pub struct EtcdArgs {
     /// etcd client key (PEM, read into memory only); default: karmada-apiserver's --etcd-keyfile.
     #[arg(long, value_name = "FILE")]
     pub etcd_key: Option<PathBuf>,
+    /// etcd user, for etcd with auth enabled and a password user (with client-certificate
+    /// auth etcd takes the user from the certificate's CN instead). The password comes from
+    /// --etcd-password-file or the ETCD_PASSWORD environment variable, never from a flag.
+    /// karmada-apiserver's client certificate is then not used: give --etcd-cert and
+    /// --etcd-key too if etcd also requires a client certificate.
+    #[arg(long, value_name = "NAME")]
+    pub etcd_user: Option<String>,
+    /// File holding the password of --etcd-user (its first line).
+    #[arg(long, value_name = "FILE", requires = "etcd_user")]
+    pub etcd_password_file: Option<PathBuf>,
     /// karmada-apiserver's --etcd-prefix, when not in the input (default /registry).
     #[arg(long, value_name = "PREFIX")]
     pub etcd_prefix: Option<String>,
@@ -53,25 +75,74 @@ impl EtcdArgs {
             || self.etcd_cert.is_some()
             || self.etcd_key.is_some()
             || self.etcd_prefix.is_some()
+            || self.etcd_user.is_some()
+    }
+
+    /// `--etcd-user` with its password (file, else `ETCD_PASSWORD`); errors name the file
+    /// or variable, never the password.
+    fn user(&self) -> anyhow::Result<Option<EtcdUser>> {
+        let Some(name) = self.etcd_user.clone() else {
+            return Ok(None);
+        };
+        let password = match &self.etcd_password_file {
+            Some(f) => {
+                let meta = std::fs::metadata(f)
+                    .map_err(|e| anyhow::anyhow!("--etcd-password-file {}: {e}", f.display()))?;
+                if meta.len() > MAX_PASSWORD_BYTES {
+                    bail!(
+                        "--etcd-password-file {}: larger than {MAX_PASSWORD_BYTES} bytes, not a password file",
+                        f.display()
+                    );
+                }
+                let text = std::fs::read_to_string(f).map_err(|e| {
+                    anyhow::anyhow!("--etcd-password-file {}: {e}", f.display())
+                })?;
+                // The first line: `echo pw > file` adds a newline that is not part of it.
+                text.lines().next().unwrap_or("").to_string()
+            }
+            None => match std::env::var(PASSWORD_ENV) {
+                Ok(p) => p,
+                Err(_) => bail!(
+                    "--etcd-user {name} needs its password: give --etcd-password-file FILE or set {PASSWORD_ENV} \
+                     (never a flag value, which other users of the machine can see)"
+                ),
+            },
+        };
+        if password.is_empty() {
+            bail!(
+                "--etcd-user {name}: the password is empty ({})",
+                match &self.etcd_password_file {
+                    Some(f) => format!("--etcd-password-file {}", f.display()),
+                    None => PASSWORD_ENV.to_string(),
+                }
+            );
+        }
+        Ok(Some(EtcdUser { name, password }))
     }
 }
 
 /// Read etcd (when asked) or a bundle's recorded keys into `inv.etcd`, with the
-/// baseline. Errors (exit 2) only for a `--baseline` that cannot be used; an etcd that
-/// cannot be read makes the etcd rules unknown instead.
-pub fn attach(args: &EtcdArgs, inv: &mut Inventory) -> anyhow::Result<()> {
+/// baseline. `live` is the live run the inventory came from, if any: the host Secret the
+/// apiserver's etcd certificates come from is then read from it. Errors (exit 2) only for
+/// a `--baseline` or `--etcd-user` that cannot be used; an etcd that cannot be read makes
+/// the etcd rules unknown instead.
+pub fn attach(
+    args: &EtcdArgs,
+    live: Option<&LiveOptions>,
+    inv: &mut Inventory,
+) -> anyhow::Result<()> {
     let baseline = args
         .baseline
         .as_deref()
         .map(etcd::load_baseline)
         .transpose()?;
-    let apiserver = karmada_apiservers(inv)
-        .first()
-        .map(EtcdAccess::from_apiserver);
+    let user = args.user()?;
     let facts = if args.requested() {
-        let (access, target) = target(args, apiserver.as_ref());
+        let apiservers = karmada_apiservers(inv);
+        let container = apiservers.first();
+        let (access, target) = target(args, container, inv, live);
         let target = match target {
-            Ok(t) => t,
+            Ok(t) => EtcdTarget { user, ..t },
             Err(reason) => {
                 eprintln!("karmada-preflight: warning: etcd not read: {reason}");
                 inv.etcd = Some(EtcdFacts {
@@ -120,11 +191,16 @@ pub fn attach(args: &EtcdArgs, inv: &mut Inventory) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Endpoints, certificates and prefix: the flags, else karmada-apiserver's.
+/// Endpoints, certificates and prefix: the flags, else karmada-apiserver's (`container`),
+/// whose certificate files are read from the Secret it mounts them from.
 fn target(
     args: &EtcdArgs,
-    api: Option<&EtcdAccess>,
+    container: Option<&ContainerRef<'_>>,
+    inv: &Inventory,
+    live: Option<&LiveOptions>,
 ) -> (EtcdctlAccess, Result<EtcdTarget, String>) {
+    let apiserver = container.map(|c| EtcdAccess::from_apiserver(c));
+    let api = apiserver.as_ref();
     let endpoints: Vec<String> = if args.etcd_endpoints.is_empty() {
         api.and_then(|a| a.servers.as_deref())
             .map(|s| {
@@ -151,11 +227,15 @@ fn target(
     // The apiserver's certificates fit only its TLS endpoints: plain-http endpoints the
     // user gave (a local etcd, a port-forward to an insecure listener) take none.
     let tls = endpoints.iter().any(|e| !e.starts_with("http://"));
+    // A password user (`--etcd-user`) is who the checker is: the apiserver's client
+    // certificate, which would be a second identity, is used only when given explicitly.
+    let password_user = args.etcd_user.is_some();
     let mut pick =
         |flag: &Option<PathBuf>, api_val: Option<&String>, api_flag: &str| -> Option<String> {
             match flag {
                 Some(p) => Some(p.display().to_string()),
                 None if !tls => None,
+                None if password_user && api_flag != "--etcd-cafile" => None,
                 None => {
                     let v = api_val.cloned();
                     if v.is_some() {
@@ -190,7 +270,7 @@ fn target(
         ),
         _ => "the --etcd-* options given".to_string(),
     };
-    let access = EtcdctlAccess {
+    let mut access = EtcdctlAccess {
         endpoints: endpoints.join(","),
         cacert: cacert.clone(),
         cert: cert.clone(),
@@ -204,39 +284,38 @@ fn target(
             Err("no etcd endpoint: give --etcd-endpoints (the input has no karmada-apiserver with --etcd-servers)".into()),
         );
     }
-    // Paths taken from the apiserver are paths inside its container: usable here only
-    // when this machine has the same files.
-    for (path, given, api_flag, flag) in [
+    // Paths taken from the apiserver are paths inside its container: used as files when
+    // this machine has the same files, else read from the Secret the container mounts.
+    let wanted = [
         (&cacert, &args.etcd_cacert, "--etcd-cafile", "--etcd-cacert"),
         (&cert, &args.etcd_cert, "--etcd-certfile", "--etcd-cert"),
         (&key, &args.etcd_key, "--etcd-keyfile", "--etcd-key"),
-    ] {
-        if let (Some(p), None) = (path, given) {
-            if !Path::new(p).is_file() {
-                let from = api
-                    .and_then(|a| a.secret_note.as_deref())
-                    .and_then(|n| n.split(", ").find(|e| e.starts_with(&format!("{p}:"))))
-                    .and_then(|e| {
-                        e.split_once(" (")
-                            .map(|(k, s)| (k, s.trim_end_matches(')')))
-                    })
-                    .map(|(k, s)| format!(" (key {} of {s})", k.rsplit(':').next().unwrap_or(k)))
-                    .unwrap_or_default();
-                return (
-                    access,
-                    Err(format!(
-                        "karmada-apiserver's {api_flag} is {p}{from}, which is not a file on this machine: extract \
-                         it and give {flag} FILE"
-                    )),
-                );
+    ]
+    .map(|(path, given, api_flag, flag)| match (path, given) {
+        (None, _) => None,
+        (Some(p), Some(_)) => Some(Want::File(PathBuf::from(p))),
+        (Some(p), None) if Path::new(p).is_file() => Some(Want::File(PathBuf::from(p))),
+        (Some(p), None) => Some(Want::InPod {
+            path: p.clone(),
+            api_flag,
+            flag,
+        }),
+    });
+    let [cacert, cert, key] = match secret_certs::resolve(container, inv, live, wanted) {
+        Ok((pems, note)) => {
+            if let Some(note) = note {
+                access.origin.push_str(&format!("; {note}"));
             }
+            pems
         }
-    }
+        Err(reason) => return (access, Err(reason)),
+    };
     let target = EtcdTarget {
         endpoints,
-        cacert: cacert.map(PathBuf::from),
-        cert: cert.map(PathBuf::from),
-        key: key.map(PathBuf::from),
+        cacert,
+        cert,
+        key,
+        user: None,
         prefix,
         timeout: Duration::from_secs(args.etcd_timeout.max(1)),
     };
@@ -247,13 +326,14 @@ fn target(
 /// An etcd that cannot be read is a warning (the bundle is still written, without it).
 pub fn collect_keys(
     args: &EtcdArgs,
+    live: Option<&LiveOptions>,
     inv: &mut Inventory,
     out: &Path,
 ) -> anyhow::Result<Option<PathBuf>> {
     if !args.requested() {
         return Ok(None);
     }
-    attach(args, inv)?;
+    attach(args, live, inv)?;
     let Some(EtcdRead::Read(keys)) = inv.etcd.as_ref().map(|f| &f.read) else {
         return Ok(None);
     };

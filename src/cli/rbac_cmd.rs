@@ -120,6 +120,13 @@ pub fn run(args: RbacArgs) -> anyhow::Result<i32> {
                 );
             }
         }
+        if scope == "host" && !kinds.contains("Secret") {
+            // etcd_args reads that one Secret at run time, outside the plan.
+            out.push_str(
+                "# with check --etcd-endpoints and no --etcd-cert/--etcd-key: also get the Secret \
+                 karmada-apiserver mounts its etcd certificates from (get secrets in karmada-system)\n",
+            );
+        }
         for k in unknown {
             out.push_str(&format!(
                 "# kind {k}: resource unknown without discovery; add it by hand\n"

@@ -6,8 +6,10 @@ use tonic::Code;
 
 use etcd_client::{Certificate, Client, ConnectOptions, GetOptions, Identity, TlsOptions};
 
-use super::{cluster_name, EtcdKeys, EtcdRead, EtcdTarget, MAX_CLUSTER_KEYS};
+use super::{cluster_name, EtcdKeys, EtcdRead, EtcdTarget, Pem, MAX_CLUSTER_KEYS};
 
+/// Larger than any certificate chain or key: a wrong file or Secret key is refused.
+const MAX_PEM_BYTES: usize = 1 << 20;
 /// Keys asked for per range request while listing Clusters.
 const PAGE: i64 = 500;
 
@@ -55,24 +57,33 @@ async fn read_all(t: &EtcdTarget) -> EtcdRead {
     EtcdRead::Failed(causes.join("; "))
 }
 
-/// The client TLS material, read into memory only. Paths are named in errors; contents never are.
+/// The client TLS material, read into memory only. Files and Secrets are named in errors;
+/// contents never are.
 fn tls_options(t: &EtcdTarget) -> Result<Option<TlsOptions>, String> {
     let https = t.endpoints.iter().any(|e| e.starts_with("https://"));
     if !https && t.cacert.is_none() && t.cert.is_none() {
         return Ok(None);
     }
-    let read = |p: &std::path::Path, what: &str| {
-        // Certificates and keys are small; a bound keeps a wrong path (a device, a huge
-        // file) from being read whole.
-        let meta =
-            std::fs::metadata(p).map_err(|e| format!("cannot read {what} {}: {e}", p.display()))?;
-        if meta.len() > 1 << 20 {
-            return Err(format!(
-                "{what} {} is larger than 1 MiB: not a PEM file",
-                p.display()
-            ));
+    let read = |pem: &Pem, what: &str| -> Result<Vec<u8>, String> {
+        match pem {
+            Pem::Secret { bytes, origin } if bytes.len() > MAX_PEM_BYTES => Err(format!(
+                "{what}: {origin} is larger than 1 MiB: not a PEM certificate or key"
+            )),
+            Pem::Secret { bytes, .. } => Ok(bytes.clone()),
+            Pem::File(p) => {
+                // Certificates and keys are small; a bound keeps a wrong path (a device, a
+                // huge file) from being read whole.
+                let meta = std::fs::metadata(p)
+                    .map_err(|e| format!("cannot read {what} {}: {e}", p.display()))?;
+                if meta.len() > MAX_PEM_BYTES as u64 {
+                    return Err(format!(
+                        "{what} {} is larger than 1 MiB: not a PEM file",
+                        p.display()
+                    ));
+                }
+                std::fs::read(p).map_err(|e| format!("cannot read {what} {}: {e}", p.display()))
+            }
         }
-        std::fs::read(p).map_err(|e| format!("cannot read {what} {}: {e}", p.display()))
     };
     let mut tls = TlsOptions::new();
     if let Some(ca) = &t.cacert {
@@ -102,6 +113,10 @@ async fn read_one(
         .with_timeout(left);
     if let Some(tls) = tls {
         opts = opts.with_tls(tls);
+    }
+    if let Some(u) = &t.user {
+        // etcd-client authenticates at connect and sends the token with every request.
+        opts = opts.with_user(u.name.clone(), u.password.clone());
     }
     let mut client = Client::connect([ep], Some(opts))
         .await
@@ -200,6 +215,8 @@ fn cause(e: &etcd_client::Error) -> String {
         etcd_client::Error::GRpcStatus(s) => match s.code() {
             Code::PermissionDenied => "permission denied",
             Code::Unauthenticated => "authentication refused",
+            // etcd answers a wrong user or password with InvalidArgument.
+            _ if lower.contains("authentication failed") => "authentication refused",
             Code::DeadlineExceeded => "timed out",
             _ if tls_failure(&lower) => "TLS refused",
             Code::Unavailable => "unreachable",

@@ -23,13 +23,62 @@ pub const MAX_CLUSTER_KEYS: usize = 100_000;
 /// The default bound for the whole etcd read.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// Client TLS material: a file named on the command line, or a Secret key's bytes held in
+/// memory only (read from the live host cluster, or from input that still has them).
+#[derive(Clone)]
+pub enum Pem {
+    File(PathBuf),
+    Secret {
+        /// `key KEY of Secret NS/NAME`: what errors name, never the bytes.
+        origin: String,
+        bytes: Vec<u8>,
+    },
+}
+
+impl Pem {
+    /// How errors name it.
+    pub fn describe(&self) -> String {
+        match self {
+            Pem::File(p) => p.display().to_string(),
+            Pem::Secret { origin, .. } => origin.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Pem {
+    // Never print key material, even in a debug dump.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pem::File(p) => write!(f, "File({})", p.display()),
+            Pem::Secret { origin, bytes } => {
+                write!(f, "Secret({origin}, <{} bytes redacted>)", bytes.len())
+            }
+        }
+    }
+}
+
+/// etcd user/password authentication (`--etcd-user`, password from a file or
+/// `ETCD_PASSWORD`). The password is never printed.
+#[derive(Clone)]
+pub struct EtcdUser {
+    pub name: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for EtcdUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EtcdUser({}, <password redacted>)", self.name)
+    }
+}
+
 /// Where and how to reach etcd.
 #[derive(Debug, Clone)]
 pub struct EtcdTarget {
     pub endpoints: Vec<String>,
-    pub cacert: Option<PathBuf>,
-    pub cert: Option<PathBuf>,
-    pub key: Option<PathBuf>,
+    pub cacert: Option<Pem>,
+    pub cert: Option<Pem>,
+    pub key: Option<Pem>,
+    pub user: Option<EtcdUser>,
     /// The apiserver's `--etcd-prefix` (`/registry` by default), without a trailing `/`.
     pub prefix: String,
     /// Bound for the whole read, every endpoint included.

@@ -4,7 +4,8 @@
 //! One concept per file: `connect` (kubeconfig, contexts, proxy URLs), `plan` (which
 //! kinds per scope), `discovery` (kind -> resource), `request` (one GET with timeout,
 //! retries and the concurrency bound), `collect` (the run), `errors`, `redact` (secret
-//! values never kept), `snapshot` (the `collect --out` bundle).
+//! values never kept), `secret` (the one Secret whose key stays in memory for etcd),
+//! `snapshot` (the `collect --out` bundle).
 
 pub mod collect;
 pub mod connect;
@@ -14,6 +15,7 @@ pub mod errors;
 pub mod plan;
 pub mod redact;
 pub mod request;
+pub mod secret;
 pub mod snapshot;
 
 pub use collect::{collect, ClusterReport, Collection, LiveOptions};
