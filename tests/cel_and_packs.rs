@@ -281,3 +281,128 @@ fn pack_v1_11_to_v1_12() {
         .iter()
         .all(|s| s.0 == "pass"));
 }
+
+// ---------------------------------------------------------------------------------------
+// `cel` rules with `fix_patch`: the fix is a JSON patch of the object that failed.
+
+/// `check INPUT --from FROM --to TO --phase pre`: the report before the hop.
+fn before(input: &str, from: &str, to: &str) -> Value {
+    check(&[input, "--from", from, "--to", to, "--phase", "pre"]).1
+}
+
+/// The patch of one field: `test` its current value, then `replace` it.
+fn test_then_replace(ptr: &str, old: &str, new: &str) -> Value {
+    serde_json::json!([
+        {"op": "test", "path": ptr, "value": old},
+        {"op": "replace", "path": ptr, "value": new}
+    ])
+}
+
+/// The remediation of the one finding of `rule` with `status`: (summary, commands, the
+/// patch file name and its operations).
+fn cel_fix(r: &Value, rule: &str, status: &str) -> (String, Vec<String>, String, Value) {
+    let f: Vec<&Value> = findings(r, rule)
+        .into_iter()
+        .filter(|f| f["status"] == status)
+        .collect();
+    assert_eq!(f.len(), 1, "{rule}: {f:#?}");
+    let rem = &f[0]["remediation"];
+    let commands = rem["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    let m = &rem["manifests"][0];
+    (
+        rem["summary"].as_str().unwrap().to_string(),
+        commands,
+        m["fileName"].as_str().unwrap().to_string(),
+        m["content"].clone(),
+    )
+}
+
+#[test]
+fn an_affinity_name_v1_6_rejects_is_renamed_by_a_patch_at_its_exact_pointer() {
+    let r = before("fixtures/packs/v1.5-to-v1.6/fail", "v1.5", "v1.6");
+    // Too long: cut at 32 characters, back to the last letter (no trailing dash).
+    let (summary, commands, file, ops) = cel_fix(&r, "affinity-name-length", "action");
+    let ptr = "/spec/placement/clusterAffinities/0/affinityName";
+    assert_eq!(
+        ops,
+        test_then_replace(
+            ptr,
+            "primary-clusters-in-the-eu-west-region",
+            "primary-clusters-in-the-eu-west"
+        )
+    );
+    assert!(summary.contains("PropagationPolicy/nginx"), "{summary}");
+    assert_eq!(
+        commands,
+        [format!(
+            "kubectl --context karmada-host -n default patch propagationpolicy nginx --type=json --patch-file {file}"
+        )]
+    );
+    // Not a qualified name: the space becomes a dash.
+    let (_, _, _, ops) = cel_fix(&r, "cluster-affinity-name-length", "action");
+    assert_eq!(
+        ops,
+        test_then_replace(ptr, "backup clusters", "backup-clusters")
+    );
+}
+
+#[test]
+fn a_service_type_the_input_cannot_correct_gets_a_skeleton_patch_to_edit() {
+    let r = before(
+        "fixtures/packs/v1.11-to-v1.12/operator-fail",
+        "v1.11",
+        "v1.12",
+    );
+    let (_, commands, file, ops) = cel_fix(&r, "operator-apiserver-service-type", "blocker");
+    let ptr = "/spec/components/karmadaAPIServer/serviceType";
+    // ExternalName has no obvious replacement: the patch keeps it, for the user to choose.
+    assert_eq!(ops, test_then_replace(ptr, "ExternalName", "ExternalName"));
+    assert_eq!(commands.len(), 2, "{commands:?}");
+    assert!(
+        commands[0].starts_with(&format!("# {file} holds the current value"))
+            && commands[0].contains("edit the `value`"),
+        "{commands:?}"
+    );
+    assert!(commands[1].contains("patch karmada karmada-demo --type=json"));
+}
+
+#[test]
+fn k8s_gcr_io_images_are_patched_to_the_same_image_on_registry_k8s_io() {
+    let r = before("fixtures/releases/v1.4.0/artifacts/deploy", "v1.4", "v1.5");
+    let (_, _, _, ops) = cel_fix(&r, "k8s-gcr-io-etcd-image", "action");
+    let ptr = "/spec/template/spec/containers/0/image";
+    assert_eq!(
+        ops,
+        test_then_replace(
+            ptr,
+            "k8s.gcr.io/etcd:3.5.3-0",
+            "registry.k8s.io/etcd:3.5.3-0"
+        )
+    );
+}
+
+#[test]
+fn the_operator_chart_rule_reports_the_operator_deployment_only() {
+    // The failing fixture also holds karmada-controller-manager: no pass about it.
+    let dir = "fixtures/packs/v1.17-to-v1.18/fail";
+    let r = before(dir, "v1.17", "v1.18");
+    let f = findings(&r, "operator-chart-from-v1.17.3");
+    let op = format!("{dir}/karmada-operator.yaml");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["status"], "blocker");
+    assert_eq!(at(f[0]), (op.clone(), line_of(&op, "containers:")));
+    // An install without karmada-operator: one skip, not a pass per Deployment.
+    let r = before(
+        "fixtures/releases/v1.17.0/artifacts/deploy",
+        "v1.17",
+        "v1.18",
+    );
+    let f = findings(&r, "operator-chart-from-v1.17.3");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["status"], "skip");
+}

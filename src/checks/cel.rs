@@ -22,9 +22,12 @@ use kube_cel::cel::objects::{Key, Map};
 use kube_cel::cel::{Context, Program, Value as CelValue};
 use kube_cel::KubeCelExt;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
+use super::support::patch::patch_fix;
+use super::support::pointer::{unescape, walk};
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
+use crate::findings::{FixStep, ManifestKind, Remediation};
 use crate::inventory::{Object, ScopeSel};
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
@@ -90,6 +93,168 @@ struct Params {
     /// JSON pointer inside the object that findings point at (default: the object).
     #[serde(default)]
     at: Option<String>,
+    /// CEL over `object`: only objects for which it is true are checked (and reported),
+    /// so a rule about one component does not pass every other Deployment.
+    #[serde(default)]
+    select: Option<String>,
+    /// The JSON patch that fixes a failing object (see `FixPatchSpec`).
+    #[serde(default)]
+    fix_patch: Option<FixPatchSpec>,
+}
+
+/// What `fix_patch` does to each field it reaches.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum FixOp {
+    #[default]
+    Replace,
+    Remove,
+}
+
+/// A JSON patch of the object that failed, computed from it. Each field `path` reaches
+/// (`*` = every array item or map key) that `when` accepts is first `test`ed with its
+/// current value (so the patch refuses an object changed since), then replaced by `value`
+/// or removed. `when` and `value` are CEL over `object`, `field` (the field's current
+/// value) and `key` (its last pointer segment). Where `value` is not given, fails, or is
+/// null, the new value is not determinable from the input: the patch replaces the field
+/// with its current value, a skeleton to edit (applied unedited it changes nothing).
+/// The current value is written into the patch: never point `fix_patch` at key material.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixPatchSpec {
+    path: String,
+    #[serde(default)]
+    when: Option<String>,
+    #[serde(default)]
+    op: FixOp,
+    #[serde(default)]
+    value: Option<String>,
+    /// What the patch does, for the remediation summary.
+    hint: String,
+}
+
+struct FixPatch {
+    segments: Vec<String>,
+    when: Option<Program>,
+    op: FixOp,
+    value: Option<Program>,
+    hint: String,
+}
+
+impl FixPatch {
+    fn compile(spec: &FixPatchSpec) -> Result<FixPatch, CompileError> {
+        let err = |pointer: &str, message: String| CompileError {
+            pointer: format!("/fix_patch{pointer}"),
+            message,
+        };
+        let Some(rest) = spec.path.strip_prefix('/') else {
+            return Err(err(
+                "/path",
+                "`path` is a JSON pointer such as /spec/x/*/y".into(),
+            ));
+        };
+        let program =
+            |field: &str, src: &Option<String>| -> Result<Option<Program>, CompileError> {
+                src.as_deref()
+                    .map(|s| parse(s).map_err(|e| err(field, format!("CEL syntax error: {e}"))))
+                    .transpose()
+            };
+        if spec.op == FixOp::Remove && spec.value.is_some() {
+            return Err(err("/value", "a `remove` patch takes no value".into()));
+        }
+        Ok(FixPatch {
+            segments: rest.split('/').map(String::from).collect(),
+            when: program("/when", &spec.when)?,
+            op: spec.op,
+            value: program("/value", &spec.value)?,
+            hint: spec.hint.trim().to_string(),
+        })
+    }
+
+    /// The remediation for object `o` (in scope `c`, which holds `object`), or None when
+    /// no field needs changing.
+    fn remediation(&self, c: &Context<'_>, o: &Object) -> Option<Remediation> {
+        let segs: Vec<&str> = self.segments.iter().map(String::as_str).collect();
+        let mut fields = Vec::new();
+        walk(&o.value, &segs, String::new(), &mut fields);
+        // Removing array items shifts the later ones: remove from the end.
+        if self.op == FixOp::Remove {
+            fields.reverse();
+        }
+        let mut ops = Vec::new();
+        let mut skeleton = false;
+        for (pointer, current) in fields {
+            let mut f = c.new_inner_scope();
+            f.add_variable_from_value("field", to_cel(current));
+            let key = pointer.rsplit('/').next().unwrap_or("");
+            f.add_variable_from_value("key", CelValue::String(Arc::new(unescape(key))));
+            if let Some(w) = &self.when {
+                if !matches!(eval(w, &f), Ok(CelValue::Bool(true))) {
+                    continue;
+                }
+            }
+            ops.push(json!({"op": "test", "path": pointer, "value": current}));
+            match self.op {
+                FixOp::Remove => ops.push(json!({"op": "remove", "path": pointer})),
+                FixOp::Replace => {
+                    let new = self
+                        .value
+                        .as_ref()
+                        .and_then(|p| eval(p, &f).ok())
+                        .and_then(|v| from_cel(&v))
+                        .filter(|v| !v.is_null());
+                    skeleton |= new.is_none();
+                    let value = new.unwrap_or_else(|| current.clone());
+                    ops.push(json!({"op": "replace", "path": pointer, "value": value}));
+                }
+            }
+        }
+        if ops.is_empty() {
+            return None;
+        }
+        let (command, manifest) = patch_fix(
+            &o.r,
+            ManifestKind::JsonPatch,
+            "patch.json",
+            Value::Array(ops),
+        );
+        let mut steps = Vec::new();
+        if skeleton {
+            steps.push(FixStep::Note(format!(
+                "{} holds the current value where the new one cannot be computed from the input: \
+                 edit the `value` of those `replace` operations before running",
+                manifest.file_name
+            )));
+        }
+        steps.push(FixStep::Run(command));
+        Some(Remediation {
+            manifests: vec![manifest],
+            ..Remediation::from_steps(format!("In {}: {}", o.r, self.hint), steps)
+        })
+    }
+}
+
+/// CEL back to JSON, for computed patch values; None for what JSON cannot hold.
+fn from_cel(v: &CelValue) -> Option<Value> {
+    Some(match v {
+        CelValue::Null => Value::Null,
+        CelValue::Bool(b) => Value::Bool(*b),
+        CelValue::Int(i) => Value::from(*i),
+        CelValue::UInt(u) => Value::from(*u),
+        CelValue::Float(f) => serde_json::Number::from_f64(*f).map(Value::Number)?,
+        CelValue::String(s) => Value::String(s.to_string()),
+        CelValue::List(items) => Value::Array(items.iter().map(from_cel).collect::<Option<_>>()?),
+        CelValue::Map(m) => Value::Object(
+            m.map
+                .iter()
+                .map(|(k, v)| match k {
+                    Key::String(k) => Some((k.to_string(), from_cel(v)?)),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?,
+        ),
+        _ => return None,
+    })
 }
 
 /// A message: literal text and compiled placeholders, in order.
@@ -105,6 +270,8 @@ struct CelCheck {
     message: Vec<Part>,
     inventory: Vec<&'static str>,
     at: String,
+    select: Option<Program>,
+    fix_patch: Option<FixPatch>,
 }
 
 /// Parse CEL, turning both parse errors and a (never expected) parser panic into text.
@@ -188,7 +355,15 @@ pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
             return Err(err("/at", "`at` is a JSON pointer such as /spec".into()));
         }
     }
+    let select = p
+        .select
+        .as_deref()
+        .map(|s| parse(s).map_err(|e| err("/select", format!("CEL syntax error: {e}"))))
+        .transpose()?;
+    let fix_patch = p.fix_patch.as_ref().map(FixPatch::compile).transpose()?;
     Ok(Box::new(CelCheck {
+        select,
+        fix_patch,
         inventory: p.inventory.iter().map(|k| intern(k)).collect(),
         source: p.expression.trim().to_string(),
         at: p.at.clone().unwrap_or_default(),
@@ -338,22 +513,36 @@ impl Check for CelCheck {
         }
         subjects
             .into_iter()
-            .map(|o| {
+            .filter_map(|o| {
                 let mut c = root.new_inner_scope();
                 c.add_variable_from_value("object", to_cel(&o.value));
-                match eval(&self.expression, &c) {
+                if let Some(select) = &self.select {
+                    // Not selected, or cannot tell: not this rule's object. An error in
+                    // `select` on an object it should reach shows as no finding for it,
+                    // so rule examples (which expect its findings) catch it.
+                    if !matches!(eval(select, &c), Ok(CelValue::Bool(true))) {
+                        return None;
+                    }
+                }
+                let outcome = match eval(&self.expression, &c) {
                     Ok(CelValue::Bool(true)) => {
                         Outcome::pass(format!("{} satisfies: {}", o.r, self.source))
                     }
-                    Ok(CelValue::Bool(false)) => Outcome::violation(self.render(&c, o)),
+                    Ok(CelValue::Bool(false)) => {
+                        let v = Outcome::violation(self.render(&c, o));
+                        match self.fix_patch.as_ref().and_then(|f| f.remediation(&c, o)) {
+                            Some(r) => v.with_remediation(r),
+                            None => v,
+                        }
+                    }
                     Ok(other) => Outcome::unknown(format!(
                         "the expression returned {} for {}, expected true or false",
                         display(&other),
                         o.r
                     )),
                     Err(e) => Outcome::unknown(format!("CEL evaluation error on {}: {e}", o.r)),
-                }
-                .at(o, &self.at)
+                };
+                Some(outcome.at(o, &self.at))
             })
             .collect()
     }
@@ -382,6 +571,94 @@ mod tests {
         .err()
         .unwrap();
         assert!(e.message.contains("inventory"));
+    }
+
+    fn policy(value: Value) -> Object {
+        use crate::inventory::{ObjectRef, Origin, Scope};
+        Object {
+            r: ObjectRef::new(
+                Scope::Pool,
+                "policy.karmada.io/v1alpha1",
+                "PropagationPolicy",
+                Some("default"),
+                "p",
+            ),
+            value,
+            origin: Origin::Live {
+                cluster: "t".into(),
+            },
+        }
+    }
+
+    fn patch_of(spec: Value, object: Value) -> (Value, Vec<String>) {
+        let spec: FixPatchSpec = serde_json::from_value(spec).unwrap();
+        let fix = FixPatch::compile(&spec).unwrap();
+        let mut root = Context::default();
+        root.register_all();
+        root.add_variable_from_value("object", to_cel(&object));
+        let r = fix.remediation(&root, &policy(object)).unwrap();
+        (r.manifests[0].content.clone(), r.commands)
+    }
+
+    #[test]
+    fn removals_run_from_the_last_item_so_indices_stay_right() {
+        let (ops, commands) = patch_of(
+            json!({"path": "/spec/t/*/operator", "op": "remove", "when": "field in ['Lt', 'Gt']",
+                   "hint": "drop them"}),
+            json!({"spec": {"t": [{"operator": "Lt"}, {"operator": "Exists"}, {"operator": "Gt"}]}}),
+        );
+        assert_eq!(
+            ops,
+            json!([
+                {"op": "test", "path": "/spec/t/2/operator", "value": "Gt"},
+                {"op": "remove", "path": "/spec/t/2/operator"},
+                {"op": "test", "path": "/spec/t/0/operator", "value": "Lt"},
+                {"op": "remove", "path": "/spec/t/0/operator"}
+            ])
+        );
+        assert_eq!(
+            commands.len(),
+            1,
+            "a computed patch needs no editing: {commands:?}"
+        );
+    }
+
+    #[test]
+    fn map_keys_are_escaped_and_an_uncomputable_value_is_a_skeleton() {
+        let (ops, commands) = patch_of(
+            json!({"path": "/metadata/labels/*", "when": "key.startsWith('a.io/')",
+                   "value": "field == 'x' ? 'y' : null", "hint": "relabel"}),
+            json!({"metadata": {"labels": {"a.io/k": "x", "a.io/m": "z", "b": "x"}}}),
+        );
+        assert_eq!(
+            ops,
+            json!([
+                {"op": "test", "path": "/metadata/labels/a.io~1k", "value": "x"},
+                {"op": "replace", "path": "/metadata/labels/a.io~1k", "value": "y"},
+                {"op": "test", "path": "/metadata/labels/a.io~1m", "value": "z"},
+                {"op": "replace", "path": "/metadata/labels/a.io~1m", "value": "z"}
+            ])
+        );
+        assert!(commands[0].contains("edit the `value`"), "{commands:?}");
+    }
+
+    #[test]
+    fn select_and_fix_patch_compile_or_name_the_bad_field() {
+        let check = compile(&json!({
+            "match": {"kind": "PropagationPolicy"},
+            "select": "object.metadata.name == 'mine'",
+            "expression": "false",
+            "fix_patch": {"path": "/x", "value": "1", "hint": "h"}
+        }));
+        assert!(check.is_ok());
+        let e = compile(&json!({
+            "match": {"kind": "PropagationPolicy"},
+            "expression": "true",
+            "fix_patch": {"path": "x", "hint": "h"}
+        }))
+        .err()
+        .unwrap();
+        assert_eq!(e.pointer, "/fix_patch/path");
     }
 
     #[test]

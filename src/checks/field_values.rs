@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::support::patch::patch_fix;
+use super::support::pointer::walk;
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
 use crate::findings::{FixStep, ManifestKind, Remediation};
 use crate::inventory::{Object, ScopeSel};
@@ -116,46 +117,6 @@ pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
         .map(|k| &*Box::leak(k.clone().into_boxed_str()))
         .collect();
     Ok(Box::new(FieldValues { p, kinds }))
-}
-
-/// Unescape one JSON-pointer segment (`~1` is `/`, `~0` is `~`).
-fn unescape(seg: &str) -> String {
-    seg.replace("~1", "/").replace("~0", "~")
-}
-
-fn escape(seg: &str) -> String {
-    seg.replace('~', "~0").replace('/', "~1")
-}
-
-/// Every concrete pointer under `v` matching `pattern` segments, with its value.
-fn walk<'a>(v: &'a Value, pattern: &[&str], at: String, out: &mut Vec<(String, &'a Value)>) {
-    let Some((first, rest)) = pattern.split_first() else {
-        out.push((at, v));
-        return;
-    };
-    match (v, *first) {
-        (Value::Object(m), "*") => {
-            for (k, child) in m {
-                walk(child, rest, format!("{at}/{}", escape(k)), out);
-            }
-        }
-        (Value::Array(a), "*") => {
-            for (i, child) in a.iter().enumerate() {
-                walk(child, rest, format!("{at}/{i}"), out);
-            }
-        }
-        (Value::Object(m), seg) => {
-            if let Some(child) = m.get(&unescape(seg)) {
-                walk(child, rest, format!("{at}/{seg}"), out);
-            }
-        }
-        (Value::Array(a), seg) => {
-            if let Some(child) = seg.parse::<usize>().ok().and_then(|i| a.get(i)) {
-                walk(child, rest, format!("{at}/{seg}"), out);
-            }
-        }
-        _ => {}
-    }
 }
 
 fn squash(s: &str) -> String {
@@ -286,24 +247,6 @@ impl Check for FieldValues {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wildcards_reach_every_item_and_escaped_keys() {
-        let v = json!({"spec": {"t": [{"op": "Lt"}, {"op": "Exists"}]},
-                       "metadata": {"labels": {"a.io/x": "1"}}});
-        let mut out = Vec::new();
-        walk(&v, &["spec", "t", "*", "op"], String::new(), &mut out);
-        assert_eq!(out.len(), 2);
-        assert_eq!(out[0].0, "/spec/t/0/op");
-        let mut out = Vec::new();
-        walk(
-            &v,
-            &["metadata", "labels", "a.io~1x"],
-            String::new(),
-            &mut out,
-        );
-        assert_eq!(out[0].0, "/metadata/labels/a.io~1x");
-    }
 
     #[test]
     fn lua_matches_ignore_whitespace() {

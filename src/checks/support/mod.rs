@@ -6,4 +6,5 @@ pub mod components;
 pub mod front_proxy;
 pub mod naming;
 pub mod patch;
+pub mod pointer;
 pub mod secret;
