@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: run the real binary and read its JSON report.
 #![allow(dead_code)]
 
+pub mod served;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -124,10 +126,20 @@ pub struct Run {
 }
 
 pub fn run_bounded<S: AsRef<std::ffi::OsStr>>(args: &[S], timeout: std::time::Duration) -> Run {
+    run_bounded_env(args, &[], timeout)
+}
+
+/// [`run_bounded`] with extra environment variables (a pod's, for `--in-cluster`).
+pub fn run_bounded_env<S: AsRef<std::ffi::OsStr>>(
+    args: &[S],
+    env: &[(&str, &std::ffi::OsStr)],
+    timeout: std::time::Duration,
+) -> Run {
     let out = Command::cargo_bin("karmada-preflight")
         .unwrap()
         .args(args)
         .env_remove("KUBECONFIG")
+        .envs(env.iter().copied())
         .timeout(timeout)
         .output()
         .unwrap();
