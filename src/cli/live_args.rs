@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::sources::live::in_cluster::InClusterScope;
 use crate::sources::live::{ConnectOptions, LiveOptions};
 
 #[derive(Debug, Clone, Args)]
@@ -36,6 +37,13 @@ pub struct LiveArgs {
     /// entries win.
     #[arg(long)]
     pub members_from_kubeconfig: bool,
+    /// Read the cluster this pod runs in with its service account (token, CA and
+    /// namespace in /var/run/secrets/kubernetes.io/serviceaccount,
+    /// KUBERNETES_SERVICE_HOST/PORT) as the host cluster, or with `=karmada` as
+    /// karmada-apiserver. Other scopes still come from --kubeconfig or KUBECONFIG when
+    /// given (a pod's ~/.kube/config is not read).
+    #[arg(long, value_name = "SCOPE", value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "host")]
+    pub in_cluster: Option<InClusterScope>,
     /// Do not verify API server certificates. Only for test clusters.
     #[arg(long)]
     pub insecure_skip_tls_verify: bool,
@@ -61,6 +69,7 @@ impl LiveArgs {
             || !self.members.is_empty()
             || self.members_via_proxy
             || self.members_from_kubeconfig
+            || self.in_cluster.is_some()
     }
 
     pub fn options(&self) -> LiveOptions {
@@ -73,6 +82,7 @@ impl LiveArgs {
                 members_via_proxy: self.members_via_proxy,
                 members_from_kubeconfig: self.members_from_kubeconfig,
                 insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+                in_cluster: self.in_cluster,
             },
             concurrency: self.concurrency,
             request_timeout: self.request_timeout,

@@ -16,6 +16,7 @@ use super::connect::{self, ConnectOptions, Target};
 use super::counted::Counted;
 use super::discovery::{self, ApiResource, NotServed};
 use super::errors::ReqError;
+use super::in_cluster;
 use super::plan::Plan;
 use super::redact::redact;
 use super::request::{Getter, Limiter, Pages, StatsSnapshot};
@@ -473,7 +474,7 @@ async fn run_targets(
 /// unreadable kubeconfig, an unknown context); cluster failures are in the result.
 pub async fn collect(plan: &Plan, opts: &LiveOptions) -> anyhow::Result<Collection> {
     let started = Instant::now();
-    let kc = connect::load_kubeconfig(opts.connect.kubeconfig.as_ref())?;
+    let kc = connect::kubeconfig_for(&opts.connect)?;
     let (chosen, missing) = connect::choose(&kc, &opts.connect)?;
     let mut plan = plan.clone();
     if opts.connect.members_via_proxy {
@@ -493,6 +494,18 @@ pub async fn collect(plan: &Plan, opts: &LiveOptions) -> anyhow::Result<Collecti
             .push(scope.clone());
     }
     let mut targets = Vec::new();
+    if let Some(which) = opts.connect.in_cluster {
+        let scope = which.scope();
+        targets.push((
+            Target {
+                label: in_cluster::LABEL.to_string(),
+                scopes: vec![scope.clone()],
+                config: in_cluster::config(opts.request_timeout)?,
+                via_proxy: false,
+            },
+            plan.kinds_for(&scope).clone(),
+        ));
+    }
     for ctx in order {
         let scopes = by_context.remove(&ctx).unwrap_or_default();
         let config = connect::config_for(

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
+use super::in_cluster::InClusterScope;
 use crate::inventory::Scope;
 
 /// The contexts `karmada-init`, `hack/local-up-karmada.sh` and the Helm chart write.
@@ -28,6 +29,9 @@ pub struct ConnectOptions {
     /// Every other context in the kubeconfig is a member named after its context.
     pub members_from_kubeconfig: bool,
     pub insecure_skip_tls_verify: bool,
+    /// The pod's own cluster (service account) serves this scope (`--in-cluster`); a
+    /// kubeconfig is then read only when `--kubeconfig` or `KUBECONFIG` names one.
+    pub in_cluster: Option<InClusterScope>,
 }
 
 /// A cluster to read and the scopes it stands for (one context may serve several, and
@@ -49,6 +53,17 @@ pub struct Target {
 pub struct Missing {
     pub scope: Scope,
     pub reason: String,
+}
+
+/// The kubeconfig for a run: as kubectl finds it, except that an `--in-cluster` run
+/// without `--kubeconfig` or `KUBECONFIG` uses none (a pod has no ~/.kube/config, and one
+/// left in an image should not silently add clusters).
+pub fn kubeconfig_for(opts: &ConnectOptions) -> anyhow::Result<Kubeconfig> {
+    let from_env = std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty());
+    if opts.in_cluster.is_some() && opts.kubeconfig.is_none() && !from_env {
+        return Ok(Kubeconfig::default());
+    }
+    load_kubeconfig(opts.kubeconfig.as_ref())
 }
 
 pub fn load_kubeconfig(path: Option<&PathBuf>) -> anyhow::Result<Kubeconfig> {
@@ -99,7 +114,20 @@ pub fn choose(
         }
         Ok(())
     };
+    let in_cluster = opts.in_cluster.map(InClusterScope::scope);
+    match (opts.in_cluster, &opts.karmada_context, &opts.host_context) {
+        (Some(InClusterScope::Karmada), Some(_), _) => {
+            bail!(
+                "--in-cluster=karmada and --karmada-context both name karmada-apiserver; give one"
+            )
+        }
+        (Some(InClusterScope::Host), _, Some(_)) => {
+            bail!("--in-cluster (host) and --host-context both name the host cluster; give one")
+        }
+        _ => {}
+    }
     let karmada = match &opts.karmada_context {
+        _ if in_cluster == Some(Scope::Karmada) => None,
         Some(c) => {
             check(c, "--karmada-context")?;
             Some(c.clone())
@@ -109,6 +137,13 @@ pub fn choose(
     };
     match karmada {
         Some(c) => chosen.push((Scope::Karmada, c)),
+        None if in_cluster == Some(Scope::Karmada) => {}
+        None if in_cluster.is_some() => missing.push(Missing {
+            scope: Scope::Karmada,
+            reason: "no context for karmada-apiserver: --in-cluster reads the host; pass \
+                     --kubeconfig with a karmada-apiserver context (or --karmada-context)"
+                .into(),
+        }),
         None => missing.push(Missing {
             scope: Scope::Karmada,
             reason:
@@ -118,6 +153,7 @@ pub fn choose(
         }),
     }
     match &opts.host_context {
+        _ if in_cluster == Some(Scope::Host) => {}
         Some(c) => {
             check(c, "--host-context")?;
             chosen.push((Scope::Host, c.clone()));

@@ -1,7 +1,7 @@
 //! Live input: read what the active rules need from karmada-apiserver, the host cluster
 //! and member clusters, with GET requests only.
 //!
-//! One concept per file: `connect` (kubeconfig, contexts, proxy URLs), `plan` (which
+//! One concept per file: `connect` (kubeconfig, contexts, proxy URLs), `in_cluster` (the pod's service account), `plan` (which
 //! kinds per scope), `discovery` (kind -> resource), `request` (one GET with timeout,
 //! retries and the concurrency bound), `collect` (the run), `errors`, `redact` (secret
 //! values never kept), `secret` (the one Secret whose key stays in memory for etcd),
@@ -12,6 +12,7 @@ pub mod connect;
 pub mod counted;
 pub mod discovery;
 pub mod errors;
+pub mod in_cluster;
 pub mod plan;
 pub mod redact;
 pub mod request;

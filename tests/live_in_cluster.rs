@@ -1,0 +1,277 @@
+//! `check --in-cluster` as the deploy/ CronJob runs it: a pod in the host cluster, with
+//! the environment the kubelet gives every pod (`KUBERNETES_SERVICE_HOST`,
+//! `KUBERNETES_SERVICE_PORT`, a service-account directory holding `token`, `ca.crt`,
+//! `namespace`), and karmada-apiserver and the members in a mounted kubeconfig. The host
+//! is the loopback fake API server over TLS, accepting only the service account's bearer
+//! token. The service-account directory is a temp dir named by
+//! `KARMADA_PREFLIGHT_SERVICE_ACCOUNT_DIR` (docs/live.md), everything else as in a pod.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+mod common;
+
+use common::served::{serve_clusters, specs, Served, HOST};
+use common::Run;
+use serde_json::Value;
+
+/// The pod's service-account token (the fake host accepts exactly this one).
+const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.preflight-sa-token.c2lnbmF0dXJl";
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
+}
+
+/// The MCS install of issue 14 with its host cluster behind a bearer token.
+fn serve_with_token_host() -> Served {
+    let (mut clusters, members) = specs(&fixture("live-mcs"));
+    for c in &mut clusters {
+        if c.name == HOST {
+            c.bearer_token = Some(TOKEN.to_string());
+        }
+    }
+    serve_clusters(clusters, members)
+}
+
+/// What the kubelet mounts and sets: the service-account files (token as given) and the
+/// two variables pointing at the host's API server.
+struct Pod {
+    sa_dir: tempfile::TempDir,
+    host: String,
+    port: String,
+}
+
+impl Pod {
+    fn new(served: &Served, token: &str) -> Pod {
+        let sa_dir = tempfile::tempdir().unwrap();
+        std::fs::write(sa_dir.path().join("token"), token).unwrap();
+        std::fs::write(sa_dir.path().join("ca.crt"), served.server.ca_pem()).unwrap();
+        std::fs::write(sa_dir.path().join("namespace"), "karmada-preflight").unwrap();
+        let addr = served.server.endpoint(HOST).expect("host endpoint");
+        Pod {
+            sa_dir,
+            host: addr.ip().to_string(),
+            port: addr.port().to_string(),
+        }
+    }
+
+    fn run(&self, args: &[String]) -> Run {
+        let env: [(&str, &OsStr); 3] = [
+            ("KUBERNETES_SERVICE_HOST", OsStr::new(&self.host)),
+            ("KUBERNETES_SERVICE_PORT", OsStr::new(&self.port)),
+            (
+                "KARMADA_PREFLIGHT_SERVICE_ACCOUNT_DIR",
+                self.sa_dir.path().as_os_str(),
+            ),
+        ];
+        common::run_bounded_env(args, &env, Duration::from_secs(90))
+    }
+}
+
+/// The CronJob's kubeconfig: karmada-apiserver and the members, never the host (the pod
+/// reaches that with its service account).
+fn mounted_kubeconfig(served: &Served) -> PathBuf {
+    let mut names = vec!["karmada"];
+    names.extend(served.members.iter().map(String::as_str));
+    let path = served.dir.path().join("karmada.kubeconfig");
+    std::fs::write(&path, served.server.kubeconfig_yaml_only(&names)).unwrap();
+    path
+}
+
+fn check_args(extra: &[String]) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "check",
+        "--in-cluster",
+        "-o",
+        "json",
+        "--fail-on",
+        "never",
+        "--phase",
+        "pre",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    a.extend_from_slice(extra);
+    a
+}
+
+fn finding<'a>(report: &'a Value, rule: &str, name: &str) -> &'a Value {
+    let f: Vec<&Value> = common::findings(report, rule)
+        .into_iter()
+        .filter(|f| f["object"]["name"] == name)
+        .collect();
+    assert_eq!(f.len(), 1, "{rule} about {name}: {f:#?}");
+    f[0]
+}
+
+/// The token never leaves the pod: not in the report, not on stderr.
+fn assert_token_not_shown(run: &Run) {
+    assert!(
+        !run.stderr.contains(TOKEN),
+        "token on stderr: {}",
+        run.stderr
+    );
+    assert!(
+        !run.report.to_string().contains(TOKEN),
+        "token in the report"
+    );
+}
+
+#[test]
+fn the_cronjob_pod_reads_the_host_with_its_service_account_and_finds_what_offline_finds() {
+    let served = serve_with_token_host();
+    let pod = Pod::new(&served, TOKEN);
+    let kubeconfig = mounted_kubeconfig(&served);
+    let run = pod.run(&check_args(&served.live_flags_with(&kubeconfig)));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_token_not_shown(&run);
+
+    // Host rules judged from the in-cluster read, as offline from the same files.
+    let flags = finding(
+        &run.report,
+        "apiserver-front-proxy-flags",
+        "karmada-apiserver",
+    );
+    assert_eq!(flags["status"], "action", "{flags}");
+    assert_eq!(flags["object"]["scope"], "host", "{flags}");
+    let edge = finding(&run.report, "mcs-member-version", "edge");
+    assert_eq!(edge["status"], "blocker", "{edge}");
+
+    let offline = common::run_bounded(
+        &[
+            "check",
+            "-o",
+            "json",
+            "--fail-on",
+            "never",
+            "--phase",
+            "pre",
+            fixture("live-mcs").to_str().unwrap(),
+        ],
+        Duration::from_secs(90),
+    );
+    let skip = [
+        "input-valid",
+        "cluster-api-served",
+        "aggregated-apiserver-ready",
+    ];
+    assert_eq!(
+        common::finding_keys(&run.report, &skip),
+        common::finding_keys(&offline.report, &skip)
+    );
+
+    // The host input is the in-cluster server, read with the token (the fake server
+    // accepts nothing else there), and only with GETs.
+    let host_input = run.report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["scope"] == "host")
+        .expect("a host input");
+    assert_eq!(host_input["live"]["cluster"], "in-cluster", "{host_input}");
+    assert_eq!(host_input["live"]["gaps"], 0, "{host_input}");
+    let host_requests: Vec<_> = served
+        .server
+        .request_log()
+        .into_iter()
+        .filter(|r| r.cluster == HOST)
+        .collect();
+    assert!(!host_requests.is_empty());
+    for r in &host_requests {
+        assert_eq!(r.method, "GET", "{r:?}");
+        assert_eq!(r.user.as_deref(), Some("fakeapi-token-user"), "{r:?}");
+    }
+}
+
+#[test]
+fn in_cluster_alone_judges_the_host_and_says_why_karmada_apiserver_is_unknown() {
+    let served = serve_with_token_host();
+    let pod = Pod::new(&served, TOKEN);
+    let run = pod.run(&check_args(&[]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let flags = finding(
+        &run.report,
+        "apiserver-front-proxy-flags",
+        "karmada-apiserver",
+    );
+    assert_eq!(flags["status"], "action", "{flags}");
+    let crd = common::only(&run.report, "cluster-crd-removed");
+    assert_eq!(crd["status"], "unknown", "{crd}");
+    assert!(
+        crd["message"]
+            .as_str()
+            .unwrap()
+            .contains("--in-cluster reads the host"),
+        "{crd}"
+    );
+    // No kubeconfig was read: only the in-cluster server was asked anything.
+    let clusters: std::collections::BTreeSet<String> = served
+        .server
+        .request_log()
+        .into_iter()
+        .map(|r| r.cluster)
+        .collect();
+    assert_eq!(clusters, [HOST.to_string()].into_iter().collect());
+}
+
+#[test]
+fn a_wrong_token_makes_the_host_rules_unknown_naming_the_in_cluster_server() {
+    let served = serve_with_token_host();
+    let pod = Pod::new(&served, "not-the-service-account-token");
+    let kubeconfig = mounted_kubeconfig(&served);
+    let run = pod.run(&check_args(&served.live_flags_with(&kubeconfig)));
+    assert_eq!(run.code, 0, "karmada-apiserver was read: {}", run.stderr);
+    let flags = common::only(&run.report, "apiserver-front-proxy-flags");
+    assert_eq!(flags["status"], "unknown", "{flags}");
+    let msg = flags["message"].as_str().unwrap();
+    assert!(msg.contains("in-cluster") && msg.contains("401"), "{flags}");
+    assert!(!run
+        .report
+        .to_string()
+        .contains("not-the-service-account-token"));
+    // The karmada side still judged.
+    let edge = finding(&run.report, "mcs-member-version", "edge");
+    assert_eq!(edge["status"], "blocker", "{edge}");
+}
+
+#[test]
+fn a_wrong_token_with_nothing_else_to_read_exits_2_naming_the_cluster() {
+    let served = serve_with_token_host();
+    let pod = Pod::new(&served, "not-the-service-account-token");
+    let run = pod.run(&check_args(&[]));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no cluster could be read") && run.stderr.contains("in-cluster"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("not-the-service-account-token"));
+}
+
+#[test]
+fn outside_a_pod_in_cluster_says_what_is_missing() {
+    let served = serve_with_token_host();
+    let mut pod = Pod::new(&served, TOKEN);
+    pod.host = String::new();
+    let run = pod.run(&check_args(&[]));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--in-cluster: KUBERNETES_SERVICE_HOST is not set"),
+        "{}",
+        run.stderr
+    );
+    let pod = Pod::new(&served, TOKEN);
+    std::fs::remove_file(pod.sa_dir.path().join("token")).unwrap();
+    let run = pod.run(&check_args(&[]));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--in-cluster: service-account token") && run.stderr.contains("token"),
+        "{}",
+        run.stderr
+    );
+}
