@@ -6,79 +6,20 @@
 //! token. The service-account directory is a temp dir named by
 //! `KARMADA_PREFLIGHT_SERVICE_ACCOUNT_DIR` (docs/live.md), everything else as in a pod.
 
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod common;
 
-use common::served::{serve_clusters, specs, Served, HOST};
+use common::pod::{mounted_kubeconfig, serve_with_token_host, Pod, TOKEN};
+use common::served::HOST;
 use common::Run;
 use serde_json::Value;
-
-/// The pod's service-account token (the fake host accepts exactly this one).
-const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.preflight-sa-token.c2lnbmF0dXJl";
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(rel)
-}
-
-/// The MCS install of issue 14 with its host cluster behind a bearer token.
-fn serve_with_token_host() -> Served {
-    let (mut clusters, members) = specs(&fixture("live-mcs"));
-    for c in &mut clusters {
-        if c.name == HOST {
-            c.bearer_token = Some(TOKEN.to_string());
-        }
-    }
-    serve_clusters(clusters, members)
-}
-
-/// What the kubelet mounts and sets: the service-account files (token as given) and the
-/// two variables pointing at the host's API server.
-struct Pod {
-    sa_dir: tempfile::TempDir,
-    host: String,
-    port: String,
-}
-
-impl Pod {
-    fn new(served: &Served, token: &str) -> Pod {
-        let sa_dir = tempfile::tempdir().unwrap();
-        std::fs::write(sa_dir.path().join("token"), token).unwrap();
-        std::fs::write(sa_dir.path().join("ca.crt"), served.server.ca_pem()).unwrap();
-        std::fs::write(sa_dir.path().join("namespace"), "karmada-preflight").unwrap();
-        let addr = served.server.endpoint(HOST).expect("host endpoint");
-        Pod {
-            sa_dir,
-            host: addr.ip().to_string(),
-            port: addr.port().to_string(),
-        }
-    }
-
-    fn run(&self, args: &[String]) -> Run {
-        let env: [(&str, &OsStr); 3] = [
-            ("KUBERNETES_SERVICE_HOST", OsStr::new(&self.host)),
-            ("KUBERNETES_SERVICE_PORT", OsStr::new(&self.port)),
-            (
-                "KARMADA_PREFLIGHT_SERVICE_ACCOUNT_DIR",
-                self.sa_dir.path().as_os_str(),
-            ),
-        ];
-        common::run_bounded_env(args, &env, Duration::from_secs(90))
-    }
-}
-
-/// The CronJob's kubeconfig: karmada-apiserver and the members, never the host (the pod
-/// reaches that with its service account).
-fn mounted_kubeconfig(served: &Served) -> PathBuf {
-    let mut names = vec!["karmada"];
-    names.extend(served.members.iter().map(String::as_str));
-    let path = served.dir.path().join("karmada.kubeconfig");
-    std::fs::write(&path, served.server.kubeconfig_yaml_only(&names)).unwrap();
-    path
 }
 
 fn check_args(extra: &[String]) -> Vec<String> {

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: run the real binary and read its JSON report.
 #![allow(dead_code)]
 
+pub mod pod;
 pub mod served;
 
 use std::collections::BTreeSet;
@@ -122,6 +123,7 @@ pub fn finding_keys(report: &Value, skip: &[&str]) -> BTreeSet<String> {
 pub struct Run {
     pub code: i32,
     pub report: Value,
+    pub stdout: String,
     pub stderr: String,
 }
 
@@ -146,6 +148,7 @@ pub fn run_bounded_env<S: AsRef<std::ffi::OsStr>>(
     Run {
         code: out.status.code().unwrap_or(-1),
         report: serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
