@@ -27,6 +27,7 @@ fn one_forbidden_member_of_2000_is_unknown_and_the_others_keep_their_findings() 
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kubeconfig");
     server.write_kubeconfig(&kc).unwrap();
+    let markdown = dir.path().join("report.md");
 
     let out = Command::cargo_bin("karmada-preflight")
         .unwrap()
@@ -43,6 +44,7 @@ fn one_forbidden_member_of_2000_is_unknown_and_the_others_keep_their_findings() 
             "never",
         ])
         .args(["-o", "json"])
+        .arg(format!("-o=markdown={}", markdown.display()))
         .env_remove("KUBECONFIG")
         .timeout(FLEET_RUN_TIMEOUT)
         .output()
@@ -108,5 +110,32 @@ fn one_forbidden_member_of_2000_is_unknown_and_the_others_keep_their_findings() 
     let good = &of("member-0001")["live"];
     assert_eq!(good["gaps"], 0, "{good}");
     assert!(good["requests"].as_u64().unwrap() >= 3, "{good}");
+
+    // The markdown report has the same read, per cluster, and names the member whose
+    // reads failed before its 2,002 rows.
+    let md = std::fs::read_to_string(&markdown).unwrap();
+    assert!(
+        md.contains(&format!(
+            "Clusters read live: {}; 1 with failed reads (their rules are unknown for them): `{FORBIDDEN}`.",
+            MEMBERS + 2
+        )),
+        "{}",
+        &md[..md.len().min(3000)]
+    );
+    let row = |name: &str| -> Vec<String> {
+        let prefix = format!("| `{name}` | member/{name} |");
+        let line = md
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no markdown row for {name}"));
+        line.split('|').map(|c| c.trim().to_string()).collect()
+    };
+    // | cluster | scope | Kubernetes | objects | requests | time | gaps | not served |
+    let (bad_row, good_row) = (row(FORBIDDEN), row("member-0001"));
+    assert_eq!(bad_row[7], bad["gaps"].to_string(), "{bad_row:?}");
+    assert_eq!(good_row[5], good["requests"].to_string(), "{good_row:?}");
+    assert_eq!(good_row[7], "0", "{good_row:?}");
+    let rows = md.lines().filter(|l| l.starts_with("| `member-")).count();
+    assert_eq!(rows, MEMBERS);
     drop(server);
 }

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use super::{Report, RuleInfo};
 use crate::findings::{Finding, Status};
+use crate::inventory::InputSummary;
 
 /// Escape what would break a table cell or start markup in inline text.
 fn inline(s: &str) -> String {
@@ -96,19 +97,26 @@ pub fn render(report: &Report) -> String {
     }
 
     let _ = writeln!(o, "\n## Inputs\n");
-    let _ = writeln!(
-        o,
-        "| Source | Scope | Documents | Objects |\n|---|---|---|---|"
-    );
-    for i in &report.inputs {
+    let (live, files): (Vec<&InputSummary>, Vec<&InputSummary>) =
+        report.inputs.iter().partition(|i| i.live.is_some());
+    if !files.is_empty() || live.is_empty() {
         let _ = writeln!(
             o,
-            "| `{}` | {} | {} | {} |",
-            inline(&i.source),
-            i.scope,
-            i.documents,
-            i.objects
+            "| Source | Scope | Documents | Objects |\n|---|---|---|---|"
         );
+        for i in &files {
+            let _ = writeln!(
+                o,
+                "| `{}` | {} | {} | {} |",
+                inline(&i.source),
+                i.scope,
+                i.documents,
+                i.objects
+            );
+        }
+    }
+    if !live.is_empty() {
+        live_reads(&mut o, &live, !files.is_empty());
     }
 
     // Rules in catalog order (the order `rules` lists them), then any finding whose rule
@@ -127,6 +135,74 @@ pub fn render(report: &Report) -> String {
         rule_section(&mut o, None, name, &fs);
     }
     o
+}
+
+/// The per-cluster read of a live run: one row per cluster and scope it served, after a
+/// line naming the clusters with failed reads (at fleet scale the table is long).
+fn live_reads(o: &mut String, live: &[&InputSummary], after_files: bool) {
+    if after_files {
+        o.push('\n');
+    }
+    let with_gaps: Vec<&str> = live
+        .iter()
+        .filter_map(|i| i.live.as_ref())
+        .filter(|l| l.gaps > 0)
+        .map(|l| l.cluster.as_str())
+        .collect();
+    let _ = write!(o, "Clusters read live: {}; ", live.len());
+    if with_gaps.is_empty() {
+        let _ = writeln!(o, "every read succeeded.\n");
+    } else {
+        let shown: Vec<String> = with_gaps
+            .iter()
+            .take(10)
+            .map(|c| format!("`{}`", inline(c)))
+            .collect();
+        let more = with_gaps.len().saturating_sub(shown.len());
+        let _ = writeln!(
+            o,
+            "{} with failed reads (their rules are unknown for them): {}{}.\n",
+            with_gaps.len(),
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+    let _ = writeln!(
+        o,
+        "| Cluster | Scope | Kubernetes | Objects | Requests | Time | Gaps | Not served (read as none) |\n|---|---|---|---|---|---|---|---|"
+    );
+    for i in live {
+        let Some(l) = &i.live else { continue };
+        let _ = writeln!(
+            o,
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
+            inline(&l.cluster),
+            i.scope,
+            inline(l.kubernetes_version.as_deref().unwrap_or("-")),
+            i.objects,
+            l.requests,
+            duration(l.millis),
+            l.gaps,
+            if l.not_served.is_empty() {
+                "-".to_string()
+            } else {
+                inline(&l.not_served.join(", "))
+            }
+        );
+    }
+}
+
+/// `850 ms`, `2.4 s`, `3 min 5 s`.
+fn duration(millis: u64) -> String {
+    match millis {
+        0..=999 => format!("{millis} ms"),
+        1000..=59_999 => format!("{:.1} s", millis as f64 / 1000.0),
+        _ => format!("{} min {} s", millis / 60_000, (millis % 60_000) / 1000),
+    }
 }
 
 fn rule_section(o: &mut String, info: Option<&RuleInfo>, name: &str, findings: &[&Finding]) {
@@ -209,5 +285,17 @@ fn rule_section(o: &mut String, info: Option<&RuleInfo>, name: &str, findings: &
             }
             let _ = writeln!(o, "\n</details>");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+
+    #[test]
+    fn read_times_in_units_a_person_reads() {
+        assert_eq!(duration(850), "850 ms");
+        assert_eq!(duration(2_449), "2.4 s");
+        assert_eq!(duration(185_000), "3 min 5 s");
     }
 }

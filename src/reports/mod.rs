@@ -139,6 +139,12 @@ impl Report {
         let mut inputs = inputs;
         for i in &mut inputs {
             make_safe(&mut i.source);
+            // A server chooses its own gitVersion; the markdown shows it.
+            if let Some(live) = &mut i.live {
+                make_safe(&mut live.cluster);
+                live.kubernetes_version.iter_mut().for_each(make_safe);
+                live.not_served.iter_mut().for_each(make_safe);
+            }
         }
         Report {
             tool: ToolInfo::current(),
