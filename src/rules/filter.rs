@@ -49,7 +49,12 @@ impl RuleFilter {
                 ReadScope::Host => &mut plan.host,
                 ReadScope::Member => &mut plan.member,
             };
-            set.insert(r.kind.to_string());
+            // `*` (a cel rule matching by apiVersion alone) is no kind a server lists:
+            // such a rule judges the objects the other reads bring, and discovery must not
+            // report a kind `*` as not served (that would read as "none exist").
+            if r.kind != "*" {
+                set.insert(r.kind.to_string());
+            }
         }
         plan
     }
@@ -63,6 +68,20 @@ pub fn names(spec: &RuleSpec, given: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_live_plan_lists_kinds_never_a_wildcard() {
+        let cat = Catalog::embedded().expect("bundled rules compile");
+        assert!(
+            cat.kinds_read().contains("*"),
+            "a cel rule matching by apiVersion"
+        );
+        let plan = RuleFilter::new(&[]).live_plan(&cat);
+        for kinds in [&plan.karmada, &plan.host, &plan.member] {
+            assert!(!kinds.contains("*"), "{kinds:?}");
+        }
+        assert!(plan.karmada.contains("PropagationPolicy"));
+    }
 
     #[test]
     fn ids_and_names_match_in_any_case_and_typos_are_reported() {
