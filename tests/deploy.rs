@@ -55,7 +55,10 @@ fn manifests() -> BTreeMap<String, Vec<Value>> {
 }
 
 fn of_kind<'a>(all: &'a BTreeMap<String, Vec<Value>>, kind: &str) -> Vec<&'a Value> {
-    all.values().flatten().filter(|d| d["kind"] == kind).collect()
+    all.values()
+        .flatten()
+        .filter(|d| d["kind"] == kind)
+        .collect()
 }
 
 fn cronjob(all: &BTreeMap<String, Vec<Value>>) -> &Value {
@@ -191,8 +194,9 @@ fn the_cronjob_runs_check_in_cluster_with_arguments_the_cli_accepts() {
     }
     for format in [Format::Markdown, Format::Json] {
         assert!(
-            outs.iter().any(|(f, p)| *f == format
-                && p.as_deref().is_some_and(|p| p.starts_with("/reports/"))),
+            outs.iter()
+                .any(|(f, p)| *f == format
+                    && p.as_deref().is_some_and(|p| p.starts_with("/reports/"))),
             "{format:?} not written to /reports: {outs:?}"
         );
     }
@@ -217,7 +221,11 @@ fn the_cronjob_pod_is_non_root_read_only_and_cannot_escalate() {
     assert_eq!(sc["readOnlyRootFilesystem"], true, "{sc}");
     assert_eq!(sc["allowPrivilegeEscalation"], false, "{sc}");
     assert_eq!(sc["privileged"], false, "{sc}");
-    assert_eq!(sc["capabilities"]["drop"], serde_json::json!(["ALL"]), "{sc}");
+    assert_eq!(
+        sc["capabilities"]["drop"],
+        serde_json::json!(["ALL"]),
+        "{sc}"
+    );
     assert_eq!(job["spec"]["concurrencyPolicy"], "Forbid");
     // The kubeconfig Secret is mounted read-only.
     let kc = container(job)["volumeMounts"]
@@ -246,8 +254,11 @@ fn the_cronjob_arguments_write_markdown_and_json_to_stdout_and_the_reports_volum
     .unwrap();
     let reports = tempfile::tempdir().unwrap();
     let moved = |a: String| {
-        a.replace("/etc/karmada-preflight/", &format!("{}/", secret.path().display()))
-            .replace("/reports/", &format!("{}/", reports.path().display()))
+        a.replace(
+            "/etc/karmada-preflight/",
+            &format!("{}/", secret.path().display()),
+        )
+        .replace("/reports/", &format!("{}/", reports.path().display()))
     };
     let args: Vec<String> = strings(&c["args"]).into_iter().map(moved).collect();
     let run = pod.run(&args);

@@ -16,7 +16,7 @@ use std::time::Duration;
 mod common;
 
 use common::served::{serve, serve_clusters, Served};
-use common::Run;
+use common::{Run, LIVE_ONLY};
 
 use fakeapi::ClusterSpec;
 use serde_json::Value;
@@ -28,14 +28,6 @@ fn fixture(rel: &str) -> PathBuf {
         .join("fixtures")
         .join(rel)
 }
-
-/// Rules whose subject is the input itself, or that only a live run (or a bundle's
-/// manifest) can judge: plain files cannot say whether an API answers.
-const LIVE_ONLY: &[&str] = &[
-    "input-valid",
-    "cluster-api-served",
-    "aggregated-apiserver-ready",
-];
 
 fn cli(args: &[String]) -> Run {
     common::run_bounded(args, RUN_TIMEOUT)
@@ -50,15 +42,7 @@ fn live_flags(s: &Served) -> Vec<String> {
 }
 
 fn check(input: Vec<String>, phase: &str) -> Run {
-    let mut args = strings(&[
-        "check",
-        "-o",
-        "json",
-        "--fail-on",
-        "never",
-        "--phase",
-        phase,
-    ]);
+    let mut args = common::check_json_args(phase);
     args.extend(input);
     let run = cli(&args);
     assert_eq!(run.code, 0, "{:?}: {}", args, run.stderr);

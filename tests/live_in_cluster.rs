@@ -23,19 +23,8 @@ fn fixture(rel: &str) -> PathBuf {
 }
 
 fn check_args(extra: &[String]) -> Vec<String> {
-    let mut a: Vec<String> = [
-        "check",
-        "--in-cluster",
-        "-o",
-        "json",
-        "--fail-on",
-        "never",
-        "--phase",
-        "pre",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut a = common::check_json_args("pre");
+    a.insert(1, "--in-cluster".into());
     a.extend_from_slice(extra);
     a
 }
@@ -82,27 +71,13 @@ fn the_cronjob_pod_reads_the_host_with_its_service_account_and_finds_what_offlin
     let edge = finding(&run.report, "mcs-member-version", "edge");
     assert_eq!(edge["status"], "blocker", "{edge}");
 
-    let offline = common::run_bounded(
-        &[
-            "check",
-            "-o",
-            "json",
-            "--fail-on",
-            "never",
-            "--phase",
-            "pre",
-            fixture("live-mcs").to_str().unwrap(),
-        ],
-        Duration::from_secs(90),
-    );
-    let skip = [
-        "input-valid",
-        "cluster-api-served",
-        "aggregated-apiserver-ready",
-    ];
+    let mut offline_args = common::check_json_args("pre");
+    offline_args.push(fixture("live-mcs").display().to_string());
+    let offline = common::run_bounded(&offline_args, Duration::from_secs(90));
+    let skip = common::LIVE_ONLY;
     assert_eq!(
-        common::finding_keys(&run.report, &skip),
-        common::finding_keys(&offline.report, &skip)
+        common::finding_keys(&run.report, skip),
+        common::finding_keys(&offline.report, skip)
     );
 
     // The host input is the in-cluster server, read with the token (the fake server

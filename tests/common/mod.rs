@@ -117,6 +117,32 @@ pub fn finding_keys(report: &Value, skip: &[&str]) -> BTreeSet<String> {
         .collect()
 }
 
+/// `check -o json --fail-on never --phase PHASE`: a run whose report is compared, not
+/// gated.
+pub fn check_json_args(phase: &str) -> Vec<String> {
+    [
+        "check",
+        "-o",
+        "json",
+        "--fail-on",
+        "never",
+        "--phase",
+        phase,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// Rules whose subject is the input itself, or that only a live run (or a bundle's
+/// manifest) can judge: plain files cannot say whether an API answers. Left out when
+/// live and offline findings are compared.
+pub const LIVE_ONLY: &[&str] = &[
+    "input-valid",
+    "cluster-api-served",
+    "aggregated-apiserver-ready",
+];
+
 /// One run of the binary, its exit code, JSON report (`Null` when stdout is not one) and
 /// stderr. `KUBECONFIG` is removed so a developer's own clusters are never read; `timeout`
 /// ends a hung run (live tests against misbehaving servers fail, never hang CI).
