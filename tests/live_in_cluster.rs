@@ -11,8 +11,8 @@ use std::time::Duration;
 
 mod common;
 
-use common::pod::{mounted_kubeconfig, serve_with_token_host, Pod, TOKEN};
-use common::served::HOST;
+use common::pod::{mounted_kubeconfig, serve_with_token_host, serve_with_token_on, Pod, TOKEN};
+use common::served::{HOST, KARMADA};
 use common::Run;
 use serde_json::Value;
 
@@ -187,6 +187,63 @@ fn outside_a_pod_in_cluster_says_what_is_missing() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("--in-cluster: service-account token") && run.stderr.contains("token"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn in_cluster_karmada_reads_karmada_apiserver_with_the_token_and_the_rest_from_the_kubeconfig() {
+    let served = serve_with_token_on(KARMADA);
+    let pod = Pod::in_cluster(&served, KARMADA, TOKEN);
+    // The kubeconfig holds the host and the members, not karmada-apiserver.
+    let mut names = vec![HOST];
+    names.extend(served.members.iter().map(String::as_str));
+    let kubeconfig = served.dir.path().join("host-and-members.kubeconfig");
+    std::fs::write(&kubeconfig, served.server.kubeconfig_yaml_only(&names)).unwrap();
+    let mut args = check_args(&served.live_flags_with(&kubeconfig));
+    args[1] = "--in-cluster=karmada".into();
+    let run = pod.run(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_token_not_shown(&run);
+    let edge = finding(&run.report, "mcs-member-version", "edge");
+    assert_eq!(edge["status"], "blocker", "{edge}");
+    let flags = finding(
+        &run.report,
+        "apiserver-front-proxy-flags",
+        "karmada-apiserver",
+    );
+    assert_eq!(flags["status"], "action", "{flags}");
+    let karmada_input = run.report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["scope"] == "karmada")
+        .expect("a karmada input");
+    assert_eq!(
+        karmada_input["live"]["cluster"], "in-cluster",
+        "{karmada_input}"
+    );
+    for r in served
+        .server
+        .request_log()
+        .iter()
+        .filter(|r| r.cluster == KARMADA)
+    {
+        assert_eq!(r.user.as_deref(), Some("fakeapi-token-user"), "{r:?}");
+    }
+
+    // The same scope twice is refused before anything is read.
+    let mut both = args.clone();
+    both.extend([
+        "--karmada-context".to_string(),
+        "karmada-apiserver".to_string(),
+    ]);
+    let run = pod.run(&both);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--in-cluster=karmada and --karmada-context"),
         "{}",
         run.stderr
     );

@@ -15,10 +15,15 @@ pub const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.preflight-sa-token.c2lnbmF0dXJl";
 
 /// The MCS install of issue 14 with its host cluster behind [`TOKEN`].
 pub fn serve_with_token_host() -> Served {
+    serve_with_token_on(HOST)
+}
+
+/// The MCS install of issue 14 with `cluster` ([`HOST`] or [`KARMADA`]) behind [`TOKEN`].
+pub fn serve_with_token_on(cluster: &str) -> Served {
     let tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/live-mcs");
     let (mut clusters, members) = specs(&tree);
     for c in &mut clusters {
-        if c.name == HOST {
+        if c.name == cluster {
             c.bearer_token = Some(TOKEN.to_string());
         }
     }
@@ -35,12 +40,18 @@ pub struct Pod {
 }
 
 impl Pod {
+    /// A pod in the host cluster.
     pub fn new(served: &Served, token: &str) -> Pod {
+        Pod::in_cluster(served, HOST, token)
+    }
+
+    /// A pod whose own API server is `cluster` of the fake server.
+    pub fn in_cluster(served: &Served, cluster: &str, token: &str) -> Pod {
         let sa_dir = tempfile::tempdir().unwrap();
         std::fs::write(sa_dir.path().join("token"), token).unwrap();
         std::fs::write(sa_dir.path().join("ca.crt"), served.server.ca_pem()).unwrap();
         std::fs::write(sa_dir.path().join("namespace"), "karmada-preflight").unwrap();
-        let addr = served.server.endpoint(HOST).expect("host endpoint");
+        let addr = served.server.endpoint(cluster).expect("cluster endpoint");
         Pod {
             sa_dir,
             host: addr.ip().to_string(),
