@@ -38,6 +38,16 @@ fn finding<'a>(report: &'a Value, rule: &str, name: &str) -> &'a Value {
     f[0]
 }
 
+/// The report's input for `scope` (one cluster per scope here).
+fn input<'a>(report: &'a Value, scope: &str) -> &'a Value {
+    report["inputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|i| i["scope"] == scope)
+        .unwrap_or_else(|| panic!("no {scope} input in {}", report["inputs"]))
+}
+
 /// The token never leaves the pod: not in the report, not on stderr.
 fn assert_token_not_shown(run: &Run) {
     assert!(
@@ -82,12 +92,7 @@ fn the_cronjob_pod_reads_the_host_with_its_service_account_and_finds_what_offlin
 
     // The host input is the in-cluster server, read with the token (the fake server
     // accepts nothing else there), and only with GETs.
-    let host_input = run.report["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["scope"] == "host")
-        .expect("a host input");
+    let host_input = input(&run.report, "host");
     assert_eq!(host_input["live"]["cluster"], "in-cluster", "{host_input}");
     assert_eq!(host_input["live"]["gaps"], 0, "{host_input}");
     let host_requests: Vec<_> = served
@@ -214,12 +219,7 @@ fn in_cluster_karmada_reads_karmada_apiserver_with_the_token_and_the_rest_from_t
         "karmada-apiserver",
     );
     assert_eq!(flags["status"], "action", "{flags}");
-    let karmada_input = run.report["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["scope"] == "karmada")
-        .expect("a karmada input");
+    let karmada_input = input(&run.report, "karmada");
     assert_eq!(
         karmada_input["live"]["cluster"], "in-cluster",
         "{karmada_input}"
