@@ -204,11 +204,13 @@ fn applying_the_fix_folder_to_the_v0_10_manifests_passes_the_post_upgrade_check(
         "clusters.cluster.karmada.io",
         "replicaschedulingpolicies.policy.karmada.io",
     ];
-    assert!(commands.iter().any(|c| c.contains(
-        "etcdctl --endpoints=https://etcd-client.karmada-system.svc.cluster.local:2379"
+    assert!(commands.iter().any(|c| {
+        c.contains(
+        "exec etcd-0 -c etcd -- etcdctl --endpoints=https://127.0.0.1:2379"
     ) && c.contains(
         "del /registry/apiextensions.k8s.io/customresourcedefinitions/clusters.cluster.karmada.io"
-    )));
+    )
+    }));
     assert!(commands
         .iter()
         .any(|c| c.contains("delete crd replicaschedulingpolicies.policy.karmada.io")));

@@ -37,11 +37,14 @@ fn v0_10_manifests_are_audited_as_pre_upgrade_with_three_steps_to_do() {
         .filter_map(|c| c.as_str())
         .find(|c| c.contains(" del "))
         .unwrap();
+    // Run in the etcd pod the manifests show, with that pod's own endpoint and certificate
+    // paths: karmada-apiserver, whose paths these are not, is scaled to 0 by then.
     assert_eq!(
         etcdctl,
-        "ETCDCTL_API=3 etcdctl --endpoints=https://etcd-client.karmada-system.svc.cluster.local:2379 \
-         --cacert=/etc/kubernetes/pki/server-ca.crt --cert=/etc/kubernetes/pki/karmada.crt \
-         --key=/etc/kubernetes/pki/karmada.key del /registry/apiextensions.k8s.io/customresourcedefinitions/clusters.cluster.karmada.io"
+        "kubectl --context karmada-host -n karmada-system exec etcd-0 -c etcd -- etcdctl \
+         --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/server-ca.crt \
+         --cert=/etc/kubernetes/pki/etcd/karmada.crt --key=/etc/kubernetes/pki/etcd/karmada.key \
+         del /registry/apiextensions.k8s.io/customresourcedefinitions/clusters.cluster.karmada.io"
     );
     assert!(crd["remediation"]["summary"]
         .as_str()

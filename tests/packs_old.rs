@@ -300,7 +300,7 @@ fn every_old_hop_lists_its_release_notes_as_info_in_the_report_and_the_plan() {
             );
             // PLAN.md lists the note under its hop, as a step to read before it.
             let entry = format!(
-                "### [ ] {rule} ({id}, {hop}) — fail\n\n{}\n",
+                "#### [ ] {rule} ({id}, {hop}) — fail\n\n{}\n",
                 n["message"].as_str().unwrap()
             );
             assert!(plan.contains(&entry), "PLAN.md lacks {entry}");

@@ -460,13 +460,13 @@ fn the_fix_dir_plan_follows_the_guide_and_marks_what_is_done() {
     // RBAC, verify.
     let order = [
         "Scale karmada-apiserver to 0",
-        "etcdctl --endpoints=https://etcd-client.karmada-system.svc.cluster.local:2379",
+        "```sh run=etcd-pod\nkubectl --context karmada-host -n karmada-system exec etcd-0 -c etcd -- etcdctl",
         "apiserver-front-proxy-flags (KP1003, v0.10->v1.0)",
         "Scale karmada-apiserver back up",
         "--replicas=1",
         "cluster-apiservice (KP1002, v0.10->v1.0)",
         "agent-impersonate-rbac (KP1010, v0.10->v1.0)",
-        "## 9. Verify",
+        ". Verify",
         "cluster-impersonator-secret (KP1015, v0.10->v1.0)",
     ];
     for w in order.windows(2) {

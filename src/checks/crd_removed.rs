@@ -5,7 +5,8 @@
 
 use serde::Deserialize;
 
-use super::support::apiserver::{karmada_apiservers, EtcdAccess};
+use super::support::apiserver::{etcd_pod, karmada_apiservers, EtcdAccess, EtcdPod};
+use super::support::clusters::karmada_clusters;
 use super::support::naming::context_flag;
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
 use crate::findings::{FixStep, Remediation};
@@ -47,7 +48,8 @@ impl CrdRemoved {
                 ..Default::default()
             };
         }
-        let access = karmada_apiservers(ctx.inv)
+        let apiservers = karmada_apiservers(ctx.inv);
+        let access = apiservers
             .first()
             .map(EtcdAccess::from_apiserver)
             .unwrap_or_else(|| EtcdAccess {
@@ -59,14 +61,70 @@ impl CrdRemoved {
                 secret_note: None,
                 source: None,
             });
-        etcd_delete_remediation(ctx.inv, crd, &access)
+        // Inside the etcd pod when the input shows it (karmada-apiserver is scaled to 0 by
+        // then, so its pod is gone); else a machine with etcd access and the apiserver's
+        // certificates copied there from the Secret it mounts.
+        let runner = match etcd_pod(ctx.inv) {
+            Some(pod) => EtcdRunner::Pod(pod),
+            None => match apiservers.first() {
+                Some(c) => {
+                    let (prepare, local) = access.copied_to_machine(c);
+                    EtcdRunner::Machine {
+                        access: local,
+                        prepare,
+                    }
+                }
+                None => EtcdRunner::Machine {
+                    access: access.clone(),
+                    prepare: Vec::new(),
+                },
+            },
+        };
+        let seen = ctx
+            .inv
+            .saw_kind("Cluster", &ScopeSel::Karmada)
+            .then(|| karmada_clusters(ctx.inv).len());
+        etcd_delete_remediation(ctx.inv, crd, &access, &runner, seen)
     }
 }
 
-/// Delete `crd` from etcd with karmada-apiserver scaled to 0, with the etcdctl command
-/// built from `access` (the apiserver's own flags, or the ones the etcd rules read etcd
-/// with): scale down, delete the one key, verify the objects are still stored, scale up.
-pub fn etcd_delete_remediation(inv: &Inventory, crd: &str, access: &EtcdAccess) -> Remediation {
+/// Where the plan runs etcdctl.
+pub enum EtcdRunner {
+    /// `kubectl exec` into the etcd pod the input shows.
+    Pod(EtcdPod),
+    /// A machine that reaches etcd, with `access` as its paths there and the commands that
+    /// put the certificate files there first.
+    Machine {
+        access: EtcdAccess,
+        prepare: Vec<String>,
+    },
+}
+
+impl EtcdRunner {
+    fn etcdctl(&self, args: &str) -> String {
+        match self {
+            EtcdRunner::Pod(p) => p.etcdctl(args),
+            EtcdRunner::Machine { access, .. } => access.etcdctl(args),
+        }
+    }
+}
+
+/// The snapshot file: on the etcd data volume in the pod (it outlives the pod), in the
+/// working directory on a machine.
+const SNAPSHOT: &str = "karmada-preflight-before-crd-delete.db";
+
+/// Delete `crd` from etcd with karmada-apiserver scaled to 0: scale down, snapshot etcd
+/// (with the restore command beside it), delete the one key, verify the key is gone and
+/// the objects are still stored (`expected`: how many the input or etcd showed), scale
+/// up. `access` is where the values came from (the summary says so); `runner` where
+/// etcdctl runs.
+pub fn etcd_delete_remediation(
+    inv: &Inventory,
+    crd: &str,
+    access: &EtcdAccess,
+    runner: &EtcdRunner,
+    expected: Option<usize>,
+) -> Remediation {
     let apiservers = karmada_apiservers(inv);
     let deploy = apiservers.first().map(|c| c.object);
     let group = crd.split_once('.').map(|(_, g)| g).unwrap_or("");
@@ -103,36 +161,127 @@ pub fn etcd_delete_remediation(inv: &Inventory, crd: &str, access: &EtcdAccess) 
             kind: kind.clone(),
             name: name.clone(),
         },
-        FixStep::Note(format!(
-            "2. delete only the CRD definition; the {plural} objects under {objects_prefix} stay"
+        FixStep::Note("no karmada-apiserver pod is left (prints nothing):".into()),
+        FixStep::Verify(format!(
+            "kubectl {kubectl_flags} -n {namespace} get {kind} {name} -o jsonpath='{{.status.replicas}}'"
         )),
     ];
-    if let Some(note) = &access.secret_note {
-        steps.push(FixStep::Note(format!(
-            "   certificate files as mounted in karmada-apiserver: {note}"
-        )));
+    let snapshot = match runner {
+        EtcdRunner::Pod(pod) => format!("{}/{SNAPSHOT}", pod.data_dir.trim_end_matches('/')),
+        EtcdRunner::Machine { .. } => SNAPSHOT.to_string(),
+    };
+    match runner {
+        EtcdRunner::Pod(pod) => steps.push(FixStep::Note(format!(
+            "2. etcdctl runs inside the etcd pod ({}), with that pod's endpoint and certificate files",
+            pod.source
+        ))),
+        EtcdRunner::Machine { prepare, .. } => {
+            steps.push(FixStep::Note(format!(
+                "2. on a machine that reaches etcd ({}); the certificates are karmada-apiserver's, copied \
+                 from the Secret it mounts into files only you can read",
+                access.servers.as_deref().unwrap_or("<etcd-endpoints>")
+            )));
+            steps.extend(prepare.iter().cloned().map(FixStep::Etcdctl));
+        }
     }
-    steps.push(FixStep::Etcdctl(access.etcdctl(&format!("del {key}"))));
-    steps.push(FixStep::Note(format!(
-        "   verify the {plural} objects are still stored:"
-    )));
-    steps.push(FixStep::Etcdctl(
-        access.etcdctl(&format!("get {objects_prefix} --prefix --keys-only")),
-    ));
     steps.push(FixStep::Note(
-        "3. after the certificates and flags are updated, start it again".into(),
+        "take a snapshot before the raw delete; keep it until the upgrade is verified".into(),
+    ));
+    steps.push(FixStep::Etcdctl(
+        runner.etcdctl(&format!("snapshot save {snapshot}")),
+    ));
+    steps.push(FixStep::Verify(
+        runner.etcdctl(&format!("snapshot status {snapshot} -w table")),
+    ));
+    let restore = match runner {
+        EtcdRunner::Pod(pod) => {
+            let mut r = format!(
+                "kubectl {} -n {} exec {} -c {} -- etcdctl snapshot restore {snapshot} --data-dir={}/restored",
+                pod.kubectl_flags,
+                pod.namespace,
+                pod.exec_target,
+                pod.container,
+                pod.data_dir.trim_end_matches('/')
+            );
+            if let Some(n) = &pod.member_name {
+                r.push_str(&format!(" --name={n}"));
+            }
+            if let Some(c) = &pod.initial_cluster {
+                r.push_str(&format!(" --initial-cluster={c}"));
+                // restore checks its own peer URL against the cluster list (default
+                // http://localhost:2380, which is not in it).
+                let own = pod.member_name.as_ref().and_then(|n| {
+                    c.split(',')
+                        .find_map(|m| m.trim().strip_prefix(&format!("{n}=")))
+                });
+                if let Some(url) = own {
+                    r.push_str(&format!(" --initial-advertise-peer-urls={url}"));
+                }
+            }
+            r
+        }
+        EtcdRunner::Machine { .. } => {
+            format!(
+                "etcdctl snapshot restore {snapshot} --data-dir=<new data dir on each etcd member>"
+            )
+        }
+    };
+    steps.push(FixStep::Note(
+        "if the delete goes wrong, restore the snapshot into a new data dir, point etcd's --data-dir at it \
+         and restart etcd:"
+            .into(),
+    ));
+    steps.push(FixStep::Rollback(restore));
+    steps.push(FixStep::Note(format!(
+        "3. delete only the CRD definition; the {plural} objects under {objects_prefix} stay"
+    )));
+    // Where the certificate files come from, unless the plan already copies them.
+    if let (EtcdRunner::Machine { prepare, .. }, Some(note)) = (runner, &access.secret_note) {
+        if prepare.is_empty() {
+            steps.push(FixStep::Note(format!(
+                "   certificate files as mounted in karmada-apiserver: {note}"
+            )));
+        }
+    }
+    steps.push(FixStep::Etcdctl(runner.etcdctl(&format!("del {key}"))));
+    steps.push(FixStep::Note(
+        "the CRD key is gone (prints nothing):".into(),
+    ));
+    steps.push(FixStep::Verify(
+        runner.etcdctl(&format!("get {key} --keys-only")),
+    ));
+    steps.push(FixStep::Note(match expected {
+        Some(n) => {
+            format!("the {plural} objects are still stored: the count is {n}, as before the delete")
+        }
+        None => format!(
+            "the {plural} objects are still stored: the count is the number of {plural} you had"
+        ),
+    }));
+    steps.push(FixStep::Verify(format!(
+        "{} | grep -c '^{objects_prefix}'",
+        runner.etcdctl(&format!("get {objects_prefix} --prefix --keys-only"))
+    )));
+    steps.push(FixStep::Note(
+        "4. after the certificates and flags are updated, start it again".into(),
     ));
     steps.push(FixStep::ScaleUp {
-        kubectl_flags,
-        namespace,
-        kind,
-        name,
+        kubectl_flags: kubectl_flags.clone(),
+        namespace: namespace.clone(),
+        kind: kind.clone(),
+        name: name.clone(),
         replicas,
     });
+    steps.push(FixStep::Verify(format!(
+        "kubectl {kubectl_flags} -n {namespace} rollout status {kind}/{name} --timeout=5m"
+    )));
     let mut summary = format!(
-            "Remove CRD {crd} from etcd (key {key}) while karmada-apiserver is scaled to 0. Do not run \
-             `kubectl delete crd`: the API deletes every {plural} object with the CRD."
+            "Remove CRD {crd} from etcd (key {key}) while karmada-apiserver is scaled to 0, after an etcd \
+             snapshot. Do not run `kubectl delete crd`: the API deletes every {plural} object with the CRD."
         );
+    if let EtcdRunner::Pod(pod) = runner {
+        summary.push_str(&format!(" etcdctl runs in the etcd pod of {}.", pod.source));
+    }
     match &access.source {
             Some(src) if access.is_complete() => summary.push_str(&format!(" etcd flags read from {src}.")),
             Some(src) => summary.push_str(&format!(

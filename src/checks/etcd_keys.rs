@@ -10,7 +10,7 @@
 
 use serde::Deserialize;
 
-use super::crd_removed::etcd_delete_remediation;
+use super::crd_removed::{etcd_delete_remediation, EtcdRunner};
 use super::support::apiserver::{karmada_apiservers, EtcdAccess};
 use super::support::clusters::karmada_clusters;
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
@@ -152,7 +152,17 @@ impl EtcdKeysCheck {
             "etcd key {key} exists: the Cluster CRD is still stored; {recorded} ({after})"
         ))
         .about(crd)
-        .with_remediation(etcd_delete_remediation(ctx.inv, CRD, &access));
+        // etcdctl as the operator read etcd for this run: the same machine and files.
+        .with_remediation(etcd_delete_remediation(
+            ctx.inv,
+            CRD,
+            &access,
+            &EtcdRunner::Machine {
+                access: access.clone(),
+                prepare: Vec::new(),
+            },
+            Some(keys.cluster_count as usize),
+        ));
         o.location = Some(key_location(keys, &key));
         vec![o]
     }

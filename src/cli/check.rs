@@ -186,28 +186,19 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
     }
     emit(&args.output, &report, args.verbose)?;
     if let Some(dir) = &args.fix_dir {
-        let written = fixdir::write(&report, dir)
+        let written = fixdir::write(&report, dir, args.generate_front_proxy_certs)
             .with_context(|| format!("writing fixes to {}", dir.display()))?;
         eprintln!(
             "karmada-preflight: wrote {} file(s) to {}",
-            written.len(),
+            written.files.len(),
             dir.display()
         );
-        if args.generate_front_proxy_certs {
-            let generated =
-                fixdir::write_generated_front_proxy(&report, dir).with_context(|| {
-                    format!(
-                        "writing generated front-proxy certificates to {}",
-                        dir.display()
-                    )
-                })?;
-            if !generated.is_empty() {
-                eprintln!(
-                    "karmada-preflight: generated a front-proxy CA and client certificate: {} (mode 0600; \
-                     keep front-proxy/front-proxy-ca.key offline)",
-                    generated.join(", ")
-                );
-            }
+        if !written.generated.is_empty() {
+            eprintln!(
+                "karmada-preflight: generated a front-proxy CA and client certificate: {} (mode 0600; \
+                 keep front-proxy/front-proxy-ca.key offline)",
+                written.generated.join(", ")
+            );
         }
     }
     Ok(if report.worst_rank() >= args.fail_on.rank() {

@@ -4,4 +4,4 @@ pub mod finding;
 pub mod remediation;
 
 pub use finding::{Consequence, Evidence, Finding, Severity, Status, Summary};
-pub use remediation::{FixStep, Manifest, ManifestKind, Remediation};
+pub use remediation::{FixStep, Manifest, ManifestKind, Remediation, RunsOn};

@@ -5,6 +5,7 @@ pub mod fixdir;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod plan;
 pub mod sarif;
 pub mod table;
 pub mod text;
