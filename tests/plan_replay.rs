@@ -31,9 +31,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fakeapi::{load_objects_from_dir, ClusterSpec, RunningServer, ServerConfig};
-use karmada_preflight::text::to_yaml;
 use karmada_preflight::sources::yaml::parse_documents;
 use karmada_preflight::sources::Limits;
+use karmada_preflight::text::to_yaml;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
