@@ -340,3 +340,110 @@ fn collect_records_key_names_and_the_bundle_checks_offline() {
         .unwrap()
         .contains("member1, member2, member3"));
 }
+
+/// karmada-apiserver storing under a non-default `--etcd-prefix`: the checker follows its
+/// flag; reading under a prefix that holds nothing of Karmada's (the default here) is
+/// `unknown` saying so, never the pass "the CRD key is absent".
+#[test]
+fn a_non_default_etcd_prefix_is_followed_and_a_wrong_one_is_not_a_pass() {
+    if !etcd_support::etcd_available() {
+        return;
+    }
+    let etcd = Etcd::start();
+    etcd.write_v0_10_keys_under("/karmada");
+    let mut objects = etcd_support::v0_10_with_etcd_secret(&etcd);
+    let apiserver = objects
+        .iter_mut()
+        .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "karmada-apiserver")
+        .unwrap();
+    let command = apiserver["spec"]["template"]["spec"]["containers"][0]["command"]
+        .as_array_mut()
+        .unwrap();
+    assert!(command
+        .iter()
+        .any(|t| t.as_str().is_some_and(|t| t.starts_with("--etcd-servers="))));
+    command.push("--etcd-prefix=/karmada".into());
+    let dir = tempfile::tempdir().unwrap();
+    let file = etcd_support::write_manifests(&objects, dir.path());
+    let run = |extra: &[&str]| {
+        let before = etcd.writes();
+        let ran = etcd_support::check_crd_key(&etcd, &[file.to_str().unwrap()], extra);
+        before.assert_no_write_since(&etcd.writes());
+        (ran.code, etcd_support::report(&ran))
+    };
+
+    let (_, report) = run(&[]);
+    let f = only(&report, "etcd-cluster-crd-key");
+    assert_eq!(f["status"], "action", "{f:#}");
+    let key = "/karmada/apiextensions.k8s.io/customresourcedefinitions/clusters.cluster.karmada.io";
+    assert_eq!(f["location"]["pointer"], key);
+    assert!(
+        f["remediation"]["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str().unwrap().ends_with(&format!(" del {key}"))),
+        "{f:#}"
+    );
+    assert_eq!(
+        report["etcd"]["clusters"],
+        serde_json::json!(["member1", "member2", "member3"])
+    );
+
+    // Told the wrong prefix: nothing of Karmada's there, so no verdict.
+    let (_, report) = run(&["--etcd-prefix", "/registry"]);
+    let f = only(&report, "etcd-cluster-crd-key");
+    assert_eq!(f["status"], "unknown", "{f:#}");
+    let msg = f["message"].as_str().unwrap();
+    assert!(
+        msg.contains("no Karmada Cluster data under the prefix /registry")
+            && msg.ends_with("give it with --etcd-prefix"),
+        "{msg}"
+    );
+}
+
+/// An endpoint that accepts connections and never answers: `unknown` naming it, within
+/// the bound for the whole read (`--etcd-timeout`), whatever the endpoint does.
+#[test]
+fn an_etcd_that_never_answers_is_unknown_within_the_bound() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("https://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        // Hold every connection open, silent.
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            held.push(s);
+        }
+    });
+    let pki_dir = tempfile::tempdir().unwrap();
+    let pki = etcd_support::Pki::new(pki_dir.path());
+    let out = assert_cmd::Command::cargo_bin("karmada-preflight")
+        .unwrap()
+        .args(["check", "fixtures/karmada-v0.10.1", "--phase", "pre"])
+        .args([
+            "--etcd-endpoints",
+            &endpoint,
+            "--etcd-cacert",
+            &pki.path("ca.crt"),
+        ])
+        .args([
+            "--etcd-cert",
+            &pki.path("root.crt"),
+            "--etcd-key",
+            &pki.path("root.key"),
+        ])
+        .args(["--etcd-timeout", "2", "--rule", "etcd-cluster-crd-key"])
+        .args(["-o", "json"])
+        // A hang would be killed here and fail the parse below.
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    let f = only(&report, "etcd-cluster-crd-key");
+    assert_eq!(f["status"], "unknown", "{f:#}");
+    let msg = f["message"].as_str().unwrap();
+    assert!(msg.starts_with(&format!("etcd {endpoint}: ")), "{msg}");
+    assert!(msg.contains("2s"), "{msg}");
+}

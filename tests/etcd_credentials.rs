@@ -13,70 +13,19 @@ mod common;
 mod etcd_support;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use base64::Engine;
 use common::only;
-use etcd_support::{etcd_available, fake_clusters, Etcd, CLUSTERS, CRD_KEY};
+use etcd_support::{
+    check_crd_key, etcd_available, fake_clusters, preflight, report, v0_10_with_etcd_secret,
+    write_manifests, Etcd, CLUSTERS, CRD_KEY,
+};
 use serde_json::Value;
 
 const SECRET_PATH: &str = "/api/v1/namespaces/karmada-system/secrets/karmada-cert-secret";
 
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-/// What the tool wrote: exit code, stdout, stderr.
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn preflight(args: &[&str], env: &[(&str, &str)]) -> Ran {
-    let mut cmd = assert_cmd::Command::cargo_bin("karmada-preflight").unwrap();
-    cmd.env_remove("KUBECONFIG").env_remove("ETCD_PASSWORD");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd
-        .args(args)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
-    Ran {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn report(r: &Ran) -> Value {
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not a JSON report ({e}); exit {}\nstdout: {}\nstderr: {}",
-            r.code, r.stdout, r.stderr
-        )
-    })
-}
-
-/// `check SOURCE.. --phase pre --etcd-endpoints <etcd> --rule etcd-cluster-crd-key -o json`
-/// plus `extra`; SOURCE is an input path or live flags.
-fn check_crd_key(etcd: &Etcd, source: &[&str], extra: &[&str]) -> Ran {
-    let mut args = vec!["check"];
-    args.extend_from_slice(source);
-    args.extend_from_slice(&[
-        "--phase",
-        "pre",
-        "--etcd-endpoints",
-        &etcd.endpoint,
-        "--rule",
-        "etcd-cluster-crd-key",
-        "-o",
-        "json",
-    ]);
-    args.extend_from_slice(extra);
-    preflight(&args, &[])
 }
 
 /// Pieces of a private key that must never appear in what the tool writes: every line
@@ -121,24 +70,6 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
-}
-
-/// karmada v0.10.1's manifests, with the test's etcd PKI in the Secret the apiserver
-/// mounts its etcd certificates from (`--etcd-cafile=/etc/kubernetes/pki/server-ca.crt`,
-/// `--etcd-certfile=.../karmada.crt`, `--etcd-keyfile=.../karmada.key`, volume
-/// `k8s-certs` = Secret `karmada-cert-secret`): the client certificate of etcd user root.
-fn v0_10_with_etcd_secret(etcd: &Etcd) -> Vec<Value> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/karmada-v0.10.1");
-    let mut objects = fakeapi::load_objects_from_dir(&dir).unwrap();
-    let pem = |f: &str| b64(&std::fs::read(etcd.pki.dir.join(f)).unwrap());
-    let secret = objects
-        .iter_mut()
-        .find(|o| o["kind"] == "Secret" && o["metadata"]["name"] == "karmada-cert-secret")
-        .expect("the fixture has the Secret");
-    secret["data"]["server-ca.crt"] = pem("ca.crt").into();
-    secret["data"]["karmada.crt"] = pem("root.crt").into();
-    secret["data"]["karmada.key"] = pem("root.key").into();
-    objects
 }
 
 #[test]
@@ -397,12 +328,7 @@ fn manifests_on_disk_lend_their_secret_or_say_which_file_to_give() {
 
     // The same manifests with the Secret rendered (as `kubectl get secret -o yaml` gives it).
     let dir = tempfile::tempdir().unwrap();
-    let mut docs = String::new();
-    for o in v0_10_with_etcd_secret(&etcd) {
-        docs.push_str(&format!("---\n{}\n", serde_json::to_string(&o).unwrap()));
-    }
-    let file = dir.path().join("karmada.yaml");
-    std::fs::write(&file, docs).unwrap();
+    let file = write_manifests(&v0_10_with_etcd_secret(&etcd), dir.path());
     let before = etcd.writes();
     let ran = check_pre(file.to_str().unwrap());
     before.assert_no_write_since(&etcd.writes());

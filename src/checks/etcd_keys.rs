@@ -98,6 +98,16 @@ impl EtcdKeysCheck {
             None,
             CRD,
         );
+        if !keys.cluster_crd_key && keys.cluster_count == 0 {
+            // Nothing of Karmada's under this prefix is what a wrong --etcd-prefix looks
+            // like: "the CRD key is absent" would then be a false all-clear.
+            return vec![Outcome::unknown(format!(
+                "etcd has neither key {key} nor any key under {}{CLUSTERS_DIR}: no Karmada Cluster data under \
+                 the prefix {}; if karmada-apiserver runs with another --etcd-prefix, give it with --etcd-prefix",
+                keys.prefix, keys.prefix
+            ))
+            .about(crd)];
+        }
         if !keys.cluster_crd_key {
             return vec![Outcome::pass(format!(
                 "etcd key {key} is absent: the Cluster CRD is no longer stored; {recorded}"

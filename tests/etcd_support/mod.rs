@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use serde_json::Value;
 
 use rcgen::{
@@ -240,15 +241,22 @@ impl Etcd {
     /// The v0.10 layout: the Cluster CRD and Clusters member1..3, stored as JSON the
     /// way kube-apiserver stores custom resources.
     pub fn write_v0_10_keys(&self) {
+        self.write_v0_10_keys_under("/registry");
+    }
+
+    /// The same keys under karmada-apiserver's `--etcd-prefix` `prefix`.
+    pub fn write_v0_10_keys_under(&self, prefix: &str) {
+        let crd = CRD_KEY.replacen("/registry", prefix, 1);
         self.etcdctl(&[
             "put",
-            CRD_KEY,
+            &crd,
             &format!(r#"{{"kind":"CustomResourceDefinition","note":"{VALUE_MARKER}"}}"#),
         ]);
+        let clusters = CLUSTERS.replacen("/registry", prefix, 1);
         for m in ["member1", "member2", "member3"] {
             self.etcdctl(&[
                 "put",
-                &format!("{CLUSTERS}{m}"),
+                &format!("{clusters}{m}"),
                 &format!(r#"{{"apiVersion":"cluster.karmada.io/v1alpha1","kind":"Cluster","metadata":{{"name":"{m}"}},"note":"{VALUE_MARKER}"}}"#),
             ]);
         }
@@ -405,4 +413,90 @@ pub fn fake_clusters(host: Vec<Value>, kubeconfig: &Path) -> fakeapi::BlockingSe
     .expect("fake apiserver");
     server.write_kubeconfig(kubeconfig).unwrap();
     server
+}
+
+/// karmada v0.10.1's manifests, with the test's etcd PKI in the Secret the apiserver
+/// mounts its etcd certificates from (`--etcd-cafile=/etc/kubernetes/pki/server-ca.crt`,
+/// `--etcd-certfile=.../karmada.crt`, `--etcd-keyfile=.../karmada.key`, volume
+/// `k8s-certs` = Secret `karmada-cert-secret`): the client certificate of etcd user root.
+pub fn v0_10_with_etcd_secret(etcd: &Etcd) -> Vec<Value> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/karmada-v0.10.1");
+    let mut objects = fakeapi::load_objects_from_dir(&dir).unwrap();
+    let pem = |f: &str| {
+        base64::engine::general_purpose::STANDARD
+            .encode(std::fs::read(etcd.pki.dir.join(f)).unwrap())
+    };
+    let secret = objects
+        .iter_mut()
+        .find(|o| o["kind"] == "Secret" && o["metadata"]["name"] == "karmada-cert-secret")
+        .expect("the fixture has the Secret");
+    secret["data"]["server-ca.crt"] = pem("ca.crt").into();
+    secret["data"]["karmada.crt"] = pem("root.crt").into();
+    secret["data"]["karmada.key"] = pem("root.key").into();
+    objects
+}
+
+/// What the tool wrote: exit code, stdout, stderr.
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn preflight(args: &[&str], env: &[(&str, &str)]) -> Ran {
+    let mut cmd = assert_cmd::Command::cargo_bin("karmada-preflight").unwrap();
+    cmd.env_remove("KUBECONFIG").env_remove("ETCD_PASSWORD");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .args(args)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn report(r: &Ran) -> Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not a JSON report ({e}); exit {}\nstdout: {}\nstderr: {}",
+            r.code, r.stdout, r.stderr
+        )
+    })
+}
+
+/// `check SOURCE.. --phase pre --etcd-endpoints <etcd> --rule etcd-cluster-crd-key -o json`
+/// plus `extra`; SOURCE is an input path or live flags.
+pub fn check_crd_key(etcd: &Etcd, source: &[&str], extra: &[&str]) -> Ran {
+    let mut args = vec!["check"];
+    args.extend_from_slice(source);
+    args.extend_from_slice(&[
+        "--phase",
+        "pre",
+        "--etcd-endpoints",
+        &etcd.endpoint,
+        "--rule",
+        "etcd-cluster-crd-key",
+        "-o",
+        "json",
+    ]);
+    args.extend_from_slice(extra);
+    preflight(&args, &[])
+}
+
+/// `objects` as one multi-document YAML file in `dir` (JSON is YAML), as an operator's
+/// `kubectl get -o yaml` export would be given.
+pub fn write_manifests(objects: &[Value], dir: &Path) -> PathBuf {
+    let docs: String = objects
+        .iter()
+        .map(|o| format!("---\n{}\n", serde_json::to_string(o).unwrap()))
+        .collect();
+    let file = dir.join("karmada.yaml");
+    std::fs::write(&file, docs).unwrap();
+    file
 }
