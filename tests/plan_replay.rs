@@ -93,6 +93,24 @@ fn blocks(plan: &str) -> Vec<Block> {
     out
 }
 
+/// Every block that changes something is followed by a block that checks it, under the
+/// same heading.
+fn every_change_is_verified(blocks: &[Block]) {
+    for (i, b) in blocks.iter().enumerate() {
+        if b.mode == "run" {
+            assert!(
+                blocks[i + 1..]
+                    .iter()
+                    .take_while(|n| n.fix == b.fix)
+                    .any(|n| n.mode == "verify"),
+                "no verification after {:?} under {}",
+                b.commands,
+                b.fix
+            );
+        }
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -665,9 +683,22 @@ fn fake_server(dir: &Path) -> (fakeapi::BlockingServer, PathBuf) {
     (server, kc)
 }
 
+/// With `--generate-front-proxy-certs` the plan patches the Secret with the generated
+/// certificates (the file karmada-preflight wrote, mode 0600).
 #[test]
 fn following_plan_md_to_the_last_line_gives_an_install_that_passes_the_post_check() {
-    for tool in ["kubectl", "etcd", "etcdctl"] {
+    replay_plan(true);
+}
+
+/// Without it, the plan makes them with openssl on the workstation and fills the patch;
+/// the replay runs those commands as written.
+#[test]
+fn the_plan_without_generated_certificates_makes_them_with_openssl() {
+    replay_plan(false);
+}
+
+fn replay_plan(generate: bool) {
+    for tool in ["kubectl", "etcd", "etcdctl", "openssl"] {
         assert!(
             Command::new("which")
                 .arg(tool)
@@ -682,14 +713,17 @@ fn following_plan_md_to_the_last_line_gives_an_install_that_passes_the_post_chec
     let fixes = tmp.path().join("fixes");
     let scratch = tmp.path().join("scratch");
     std::fs::create_dir_all(&scratch).unwrap();
-    let (code, pre) = common::check(&[
+    let mut args = vec![
         FIXTURE,
         "--phase",
         "pre",
         "--fix-dir",
         fixes.to_str().unwrap(),
-        "--generate-front-proxy-certs",
-    ]);
+    ];
+    if generate {
+        args.push("--generate-front-proxy-certs");
+    }
+    let (code, pre) = common::check(&args);
     assert_eq!(code, 0, "pre-phase actions are not failures");
     assert!(pre["findings"]
         .as_array()
@@ -697,10 +731,9 @@ fn following_plan_md_to_the_last_line_gives_an_install_that_passes_the_post_chec
         .iter()
         .any(|f| f["status"] == "action"));
     let plan = std::fs::read_to_string(fixes.join("PLAN.md")).unwrap();
-    assert!(
-        !plan.contains("PRIVATE KEY") && !plan.contains("<base64 of"),
-        "{plan}"
-    );
+    assert!(!plan.contains("PRIVATE KEY"), "{plan}");
+    assert_eq!(plan.contains("```sh run=workstation"), !generate, "{plan}");
+    assert!(!generate || !plan.contains("<base64 of"), "{plan}");
 
     let etcd = Etcd::start(tmp.path());
     // The v0.10 layout: the Cluster CRD and three Clusters, as kube-apiserver stores them.
@@ -761,26 +794,25 @@ fn following_plan_md_to_the_last_line_gives_an_install_that_passes_the_post_chec
                     assert!(replay.etcd.data.join("restored/member").is_dir());
                     restored = true;
                 }
+                ("run", "workstation") => {
+                    let out = Command::new("sh")
+                        .args(["-ec", &cmd])
+                        .current_dir(&fixes)
+                        .output()
+                        .unwrap();
+                    assert!(
+                        out.status.success(),
+                        "{cmd}: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
                 (mode, on) => panic!("unexpected block {mode}={on} in {}: {cmd}", b.fix),
             }
         }
     }
     drop(server);
 
-    // Every change is followed by its check, under the same heading.
-    for (i, b) in blocks.iter().enumerate() {
-        if b.mode == "run" {
-            assert!(
-                blocks[i + 1..]
-                    .iter()
-                    .take_while(|n| n.fix == b.fix)
-                    .any(|n| n.mode == "verify"),
-                "no verification after {:?} under {}",
-                b.commands,
-                b.fix
-            );
-        }
-    }
+    every_change_is_verified(&blocks);
     // karmada-apiserver was stopped for the etcd delete and started again with its replicas.
     assert_eq!(
         replay.scaled,
@@ -820,4 +852,58 @@ fn following_plan_md_to_the_last_line_gives_an_install_that_passes_the_post_chec
             assert_eq!(f["status"], "pass", "{rule}: {f:#}");
         }
     }
+}
+
+/// `--from v1.12 --to v1.15`: each hop under its own heading in path order, each step
+/// and release note under the hop it belongs to, no catch-all bucket for later hops,
+/// and every change still followed by its check.
+#[test]
+fn a_multi_hop_plan_is_grouped_by_hop_in_path_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixes = tmp.path().join("fixes");
+    common::check(&[
+        "fixtures/releases/v1.12.0/artifacts/deploy",
+        "--from",
+        "v1.12",
+        "--to",
+        "v1.15",
+        "--phase",
+        "pre",
+        "--fix-dir",
+        fixes.to_str().unwrap(),
+    ]);
+    let plan = std::fs::read_to_string(fixes.join("PLAN.md")).unwrap();
+    let hops: Vec<&str> = plan.lines().filter(|l| l.starts_with("## ")).collect();
+    assert_eq!(
+        hops,
+        [
+            "## Across the whole upgrade path",
+            "## Hop v1.12 → v1.13",
+            "## Hop v1.13 → v1.14",
+            "## Hop v1.14 → v1.15"
+        ],
+        "{plan}"
+    );
+    assert!(!plan.contains("Other checks"), "{plan}");
+    let mut under = "";
+    let mut fixes_seen = 0;
+    for l in plan.lines() {
+        if l.starts_with("## ") {
+            under = l;
+        }
+        let Some(rest) = l.strip_prefix("#### [ ] ") else {
+            continue;
+        };
+        fixes_seen += 1;
+        // `rule (ID, v1.13->v1.14) — status` sits under `## Hop v1.13 → v1.14`.
+        match rest.split_once(", v") {
+            Some((_, hop)) => {
+                let hop = format!("v{}", hop.split(')').next().unwrap());
+                assert_eq!(under, format!("## Hop {}", hop.replace("->", " → ")), "{l}");
+            }
+            None => assert_eq!(under, "## Across the whole upgrade path", "{l}"),
+        }
+    }
+    assert!(fixes_seen >= 10, "{plan}");
+    every_change_is_verified(&blocks(&plan));
 }

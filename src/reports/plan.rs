@@ -171,20 +171,30 @@ fn manifest_verify(m: &Manifest) -> Option<(Option<String>, String)> {
     // A JSON patch shows its new values field by field (its workload may be scaled to 0
     // at this point, where a rollout says nothing).
     if m.kind == ManifestKind::JsonPatch && kind != "Secret" {
-        let paths: Vec<String> = m
-            .content
-            .as_array()?
-            .iter()
-            .filter(|op| matches!(op["op"].as_str(), Some("add" | "replace")))
-            .filter_map(|op| op["path"].as_str())
-            .filter(|p| !p.ends_with("/-"))
-            .map(jsonpath_of)
-            .collect();
+        // The field an add or replace set; for a removal (or an append), the list it
+        // changed, which no longer holds (or now holds) the item.
+        let mut paths: Vec<String> = Vec::new();
+        for op in m.content.as_array()? {
+            let Some(path) = op["path"].as_str() else {
+                continue;
+            };
+            let shown = match op["op"].as_str() {
+                Some("add") if path.ends_with("/-") => path.rsplit_once('/').map(|(p, _)| p),
+                Some("add" | "replace") => Some(path),
+                Some("remove") => path.rsplit_once('/').map(|(p, _)| p),
+                _ => None,
+            };
+            if let Some(p) = shown.map(jsonpath_of) {
+                if !paths.contains(&p) {
+                    paths.push(p);
+                }
+            }
+        }
         if paths.is_empty() {
             return None;
         }
         return Some((
-            Some("the patched fields now hold the new values:".into()),
+            Some("the patched fields now hold the new values (removed flags are gone):".into()),
             format!(
                 "kubectl {ctx}{n} get {lower} {name} -o jsonpath='{}'",
                 paths.join("{\"\\n\"}")
