@@ -320,7 +320,7 @@ fn manifests_on_disk_lend_their_secret_or_say_which_file_to_give() {
         msg.starts_with(
             "karmada-apiserver's --etcd-cafile is /etc/kubernetes/pki/server-ca.crt (key server-ca.crt of \
              Secret karmada-system/karmada-cert-secret), not a file on this machine; the key is an \
-             unrendered template {{ca_crt}} in fixtures/karmada-v0.10.1/artifacts/deploy/karmada-cert-secret.yaml; \
+             unrendered template placeholder in fixtures/karmada-v0.10.1/artifacts/deploy/karmada-cert-secret.yaml; \
              give --etcd-cacert FILE"
         ),
         "{msg}"

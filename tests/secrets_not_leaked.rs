@@ -173,3 +173,181 @@ fn no_output_format_or_fix_file_contains_secret_material() {
         }
     }
 }
+
+/// A value with `{{`…`}}` in it is called a template placeholder, but it can be a real
+/// password that happens to contain braces: the message names the Secret key or the flag,
+/// never the value.
+#[test]
+fn a_placeholder_message_names_the_field_not_its_value() {
+    const IN_SECRET: &str = "Pa55w0rd-in-secret";
+    const IN_FLAG: &str = "Hunter2-in-flag";
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("input");
+    copy_dir(&root.join("fixtures/karmada-v1.0.0"), &input);
+    let deploy = input.join("artifacts/deploy");
+    let edit = |file: &str, from: &str, to: &str| {
+        let path = deploy.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file} has no {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    edit(
+        "karmada-cert-secret.yaml",
+        "{{front_proxy_ca_crt}}",
+        &format!("{IN_SECRET}{{{{front_proxy_ca_crt}}}}"),
+    );
+    edit(
+        "karmada-apiserver.yaml",
+        "--requestheader-allowed-names=front-proxy-client",
+        &format!("--requestheader-allowed-names=front-proxy-client,{IN_FLAG}{{{{name}}}}"),
+    );
+
+    let out = Command::cargo_bin("karmada-preflight")
+        .unwrap()
+        .args([
+            "check",
+            "--phase",
+            "post",
+            "--fail-on",
+            "never",
+            "-o",
+            "json",
+        ])
+        .arg(&input)
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let message = |id: &str| -> String {
+        let f = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id && f["status"] == "unknown")
+            .unwrap_or_else(|| panic!("no unknown {id} finding: {stdout}"));
+        f["message"].as_str().unwrap().to_string()
+    };
+    let secret = message("KP1004");
+    assert!(
+        secret.contains("front-proxy-ca.crt") && secret.contains("placeholder"),
+        "{secret}"
+    );
+    let flag = message("KP1003");
+    assert!(
+        flag.contains("--requestheader-allowed-names") && flag.contains("placeholder"),
+        "{flag}"
+    );
+    for value in [IN_SECRET, IN_FLAG] {
+        assert!(!stdout.contains(value), "{value} in the report: {stdout}");
+        assert!(!stderr.contains(value), "{value} on stderr: {stderr}");
+    }
+}
+
+/// A kubeconfig with one broken credential field, the secret it holds, and the key path
+/// the error must name instead (with the line that holds the secret).
+struct BrokenKubeconfig {
+    what: &'static str,
+    user: &'static str,
+    secret: &'static str,
+    key_path: &'static str,
+}
+
+const BROKEN_KUBECONFIGS: &[BrokenKubeconfig] = &[
+    BrokenKubeconfig {
+        what: "a token written as a list",
+        user: "    token: [kp-bearer-7d1e9a3c5b2f4e6a8c0d]\n",
+        secret: "kp-bearer-7d1e9a3c5b2f4e6a8c0d",
+        key_path: "users[0].user.token",
+    },
+    BrokenKubeconfig {
+        what: "client-key-data with its closing quote lost",
+        user: "    client-key-data: \"LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUV2Z0lCQURBTkJna3Foa2lH\n    token: \"x\n",
+        secret: "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUV2",
+        key_path: "users[0].user.client-key-data",
+    },
+    BrokenKubeconfig {
+        what: "a password given as a mapping",
+        user: "    username: admin\n    password: {kp-pass-93b1f0c2e8: x}\n",
+        secret: "kp-pass-93b1f0c2e8",
+        key_path: "users[0].user.password",
+    },
+];
+
+/// The kubeconfig file and the line of the secret in it.
+fn broken_kubeconfig(dir: &Path, case: &BrokenKubeconfig) -> (PathBuf, usize) {
+    let path = dir.join("kubeconfig");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"https://127.0.0.1:1\"}}\n\
+             users:\n- name: u\n  user:\n{}contexts:\n- name: karmada-apiserver\n  context: {{cluster: c, user: u}}\n",
+            case.user
+        ),
+    )
+    .unwrap();
+    let line = common::line_of(path.to_str().unwrap(), case.secret) as usize;
+    (path, line)
+}
+
+/// kube's parse error prints the lines around the problem; a malformed kubeconfig must
+/// be named by file, line and key path, never by any part of a token, key or password.
+#[test]
+fn a_malformed_kubeconfig_is_named_by_file_line_and_key_never_by_its_value() {
+    for case in BROKEN_KUBECONFIGS {
+        let tmp = tempfile::tempdir().unwrap();
+        let (kc, line) = broken_kubeconfig(tmp.path(), case);
+        let out_dir = tmp.path().join("bundle");
+        let kc_arg = kc.display().to_string();
+        let out_arg = out_dir.display().to_string();
+        let runs: [(&str, Vec<&str>, Option<&str>); 3] = [
+            (
+                "check --kubeconfig",
+                vec!["check", "--kubeconfig", &kc_arg],
+                None,
+            ),
+            (
+                "collect --kubeconfig",
+                vec!["collect", "--kubeconfig", &kc_arg, "--out", &out_arg],
+                None,
+            ),
+            (
+                "check with KUBECONFIG",
+                vec!["check", "--live"],
+                Some(&kc_arg),
+            ),
+        ];
+        for (how, args, env) in runs {
+            let mut cmd = Command::cargo_bin("karmada-preflight").unwrap();
+            cmd.args(&args).env_remove("KUBECONFIG");
+            if let Some(e) = env {
+                cmd.env("KUBECONFIG", e);
+            }
+            let out = cmd
+                .timeout(std::time::Duration::from_secs(60))
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let ctx = format!("{} ({how})", case.what);
+            assert_eq!(out.status.code(), Some(2), "{ctx}: {stderr}");
+            let place = format!("{}:{line}:", kc.display());
+            assert!(
+                stderr.contains(&place) && stderr.contains(case.key_path),
+                "{ctx}: want {place} and {}: {stderr}",
+                case.key_path
+            );
+            // Any 12 characters of the secret are a leak.
+            for i in 0..=case.secret.len() - 12 {
+                let part = &case.secret[i..i + 12];
+                assert!(
+                    !stderr.contains(part) && !stdout.contains(part),
+                    "{ctx}: {part:?} printed: {stderr}"
+                );
+            }
+        }
+    }
+}

@@ -171,7 +171,9 @@ impl ApiserverFlags {
             if let Some(v) = &value {
                 if is_placeholder(v) {
                     return Outcome::unknown(format!(
-                        "{} is the template placeholder {v:?}; render the manifest to check it",
+                        // The flag's value is not quoted: `{{` can sit inside a real
+                        // value, such as a password passed on the command line.
+                        "{} holds an unrendered template placeholder ({{{{ ... }}}}); render the manifest to check it",
                         e.flag
                     ))
                     .at(

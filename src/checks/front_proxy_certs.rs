@@ -58,8 +58,8 @@ fn untraced(path: &str, t: &TracedFile<'_>) -> Option<String> {
         (_, _, KeyValue::Present(_)) => return None,
         (None, _, _) => format!("{path} is not mounted from a Secret"),
         (Some(s), None, _) => format!("Secret {} (for {path}) is not in the input", s.secret_name),
-        (Some(s), Some(_), KeyValue::Placeholder(ph)) => format!(
-            "{} is the template placeholder {ph}; render the manifest to check it",
+        (Some(s), Some(_), KeyValue::Placeholder) => format!(
+            "{} holds an unrendered template placeholder ({{{{ ... }}}}); render the manifest to check it",
             s.key
         ),
         (Some(s), Some(_), KeyValue::Unreadable(m)) => format!("{}: {m}", s.key),

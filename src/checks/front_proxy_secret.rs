@@ -130,10 +130,10 @@ impl FrontProxySecret {
                         .1
                         .push(src.key.clone());
                 }
-                KeyValue::Placeholder(ph) => {
+                KeyValue::Placeholder => {
                     unknown.get_or_insert_with(|| {
                         Outcome::unknown(format!(
-                            "Secret {} key {} is the template placeholder {ph}; render the manifest to check it",
+                            "Secret {} key {} holds an unrendered template placeholder ({{{{ ... }}}}); render the manifest to check it",
                             secret.r, src.key
                         ))
                         .at(secret, &t.pointer)

@@ -15,9 +15,9 @@ pub enum KeyValue {
     Missing,
     /// Present but empty.
     Empty,
-    /// An unrendered template such as `{{front_proxy_ca_crt}}` (the text is the
-    /// placeholder itself, which is not secret).
-    Placeholder(String),
+    /// An unrendered template such as `{{front_proxy_ca_crt}}`. Its text is never kept:
+    /// `{{` can sit inside a real value (a password, a key), so messages name the key only.
+    Placeholder,
     /// Wrong type or not base64; the message names the pointer, never the value.
     Unreadable(String),
 }
@@ -29,7 +29,7 @@ impl std::fmt::Debug for KeyValue {
             KeyValue::Present(b) => write!(f, "Present(<{} bytes redacted>)", b.len()),
             KeyValue::Missing => f.write_str("Missing"),
             KeyValue::Empty => f.write_str("Empty"),
-            KeyValue::Placeholder(p) => write!(f, "Placeholder({p:?})"),
+            KeyValue::Placeholder => f.write_str("Placeholder"),
             KeyValue::Unreadable(m) => write!(f, "Unreadable({m:?})"),
         }
     }
@@ -82,9 +82,7 @@ pub fn read_key(obj: &Object, key: &str) -> (KeyValue, String) {
             return (KeyValue::Empty, ptr);
         }
         if looks_like_placeholder(s) {
-            // The placeholder is template text, not a secret; trim long values anyway.
-            let t: String = s.trim().chars().take(60).collect();
-            return (KeyValue::Placeholder(t), ptr);
+            return (KeyValue::Placeholder, ptr);
         }
         if field == "stringData" {
             return (KeyValue::Present(s.as_bytes().to_vec()), ptr);

@@ -191,7 +191,7 @@ pub fn resolve(
                         "redacted in {whence}: a `collect` bundle never holds private keys, so it cannot \
                          come from the bundle"
                     ),
-                    KeyValue::Placeholder(p) => format!("an unrendered template {p} in {whence}"),
+                    KeyValue::Placeholder => format!("an unrendered template placeholder in {whence}"),
                     KeyValue::Missing => format!("not in {whence}"),
                     KeyValue::Empty => format!("empty in {whence}"),
                     KeyValue::Unreadable(m) => format!("unreadable in {whence}: {m}"),

@@ -1,8 +1,6 @@
-//! Which cluster is which scope, and a client for each: kubeconfig loading as kubectl
-//! does it (`--kubeconfig`, else `KUBECONFIG` with several files merged, else
-//! `~/.kube/config`; the current context unless told), Karmada's own context names by
-//! default, and members either by their own contexts or through karmada-apiserver's
-//! cluster proxy.
+//! Which cluster is which scope, and a client for each: the current context unless told
+//! (the kubeconfig is loaded by `kubeconfig`), Karmada's own context names by default,
+//! and members either by their own contexts or through karmada-apiserver's cluster proxy.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -66,28 +64,7 @@ pub fn kubeconfig_for(opts: &ConnectOptions) -> anyhow::Result<Kubeconfig> {
     load_kubeconfig(opts.kubeconfig.as_ref())
 }
 
-pub fn load_kubeconfig(path: Option<&PathBuf>) -> anyhow::Result<Kubeconfig> {
-    if let Some(p) = path {
-        // Checked first so a missing file is one plain error naming the flag and path.
-        if let Err(e) = std::fs::metadata(p) {
-            anyhow::bail!(
-                "--kubeconfig {}: {}",
-                p.display(),
-                crate::sources::files::io_reason(&e)
-            );
-        }
-        return Kubeconfig::read_from(p)
-            .with_context(|| format!("reading kubeconfig {}", p.display()));
-    }
-    // KUBECONFIG may list several files; kube merges them with kubectl's rules (first
-    // file to set a value wins).
-    match Kubeconfig::from_env().context("reading the files in KUBECONFIG")? {
-        Some(k) => Ok(k),
-        None => {
-            Kubeconfig::read().context("reading ~/.kube/config (set --kubeconfig or KUBECONFIG)")
-        }
-    }
-}
+pub use super::kubeconfig::load_kubeconfig;
 
 fn has_context(k: &Kubeconfig, name: &str) -> bool {
     k.contexts.iter().any(|c| c.name == name)
