@@ -328,3 +328,342 @@ fn limits_are_configurable() {
     let stderr = refused(&["--max-alias-nodes", "5"], &[&bomb]);
     has(&stderr, "alias-bomb.yaml:8:", "exceeds 5 nodes");
 }
+
+/// Run the binary with `args` in `cwd` within the hang guard: (exit code, stdout, stderr),
+/// never a panic.
+fn cli(args: &[&str], cwd: &Path) -> (Option<i32>, String, String) {
+    let out = Command::cargo_bin("karmada-preflight")
+        .unwrap()
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("KUBECONFIG")
+        .timeout(HANG_GUARD)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        stderr,
+    )
+}
+
+/// `text` grown past `bytes` with trailing blank lines (valid YAML and JSON alike).
+fn padded(text: &str, bytes: usize) -> String {
+    format!(
+        "{text}{}",
+        "\n".repeat(bytes.saturating_sub(text.len()) + 1)
+    )
+}
+
+/// `--max-file-bytes` bounds every file a run reads, not only manifests: a bundle's
+/// `collected.yaml` and `etcd-keys.json`, the waiver file found next to the input,
+/// `--baseline`, and reports given to `compare`. Each is refused by name, unread.
+#[test]
+fn max_file_bytes_bounds_every_file_a_run_reads() {
+    const LIMIT: usize = 8192;
+    let limit = LIMIT.to_string();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let bundle = tmp.path().join("bundle");
+    copy_dir(&root.join("fixtures/bundles/etcd-before-upgrade"), &bundle);
+    for name in ["collected.yaml", "etcd-keys.json"] {
+        let text = std::fs::read_to_string(bundle.join(name)).unwrap();
+        std::fs::write(bundle.join(name), padded(&text, LIMIT)).unwrap();
+    }
+    let b = bundle.to_str().unwrap();
+
+    // The bundle's own files: each refused as an input problem naming it.
+    let (code, stdout, stderr) = cli(
+        &[
+            "check",
+            b,
+            "--max-file-bytes",
+            &limit,
+            "-o",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    for name in ["collected.yaml", "etcd-keys.json"] {
+        assert!(
+            find(&report, "input-valid", name, "--max-file-bytes").is_some(),
+            "{name} not refused: {:#?}",
+            findings(&report)
+        );
+    }
+
+    // The waiver file found beside the input: an error of the run, naming it.
+    let waivers = bundle.join(".karmada-preflight.yaml");
+    std::fs::write(&waivers, padded("waivers: []\n", LIMIT)).unwrap();
+    let (code, _, stderr) = cli(&["check", b, "--max-file-bytes", &limit], tmp.path());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&waivers.display().to_string()) && stderr.contains("--max-file-bytes"),
+        "{stderr}"
+    );
+    std::fs::remove_file(&waivers).unwrap();
+
+    // --baseline and a report given to compare: a small report, grown past the limit.
+    let report_json = serde_json::json!({
+        "tool": {"name": "karmada-preflight"},
+        "phase": "pre",
+        "findings": [],
+        "objects": {"clusters": ["member1", "member2", "member3"]},
+    })
+    .to_string();
+    let big_report = tmp.path().join("before.json");
+    std::fs::write(&big_report, padded(&report_json, LIMIT)).unwrap();
+    let r = big_report.to_str().unwrap();
+    let (code, _, stderr) = cli(
+        &["check", b, "--baseline", r, "--max-file-bytes", &limit],
+        tmp.path(),
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("--baseline {r}")) && stderr.contains("--max-file-bytes"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = cli(&["compare", r, b, "--max-file-bytes", &limit], tmp.path());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(r) && stderr.contains("byte limit (--max-file-bytes)"),
+        "{stderr}"
+    );
+    // Under the limit the same files are read: the refusals above are the limit's doing.
+    let (code, _, stderr) = cli(&["compare", r, b], tmp.path());
+    assert!(matches!(code, Some(0 | 1)), "{stderr}");
+}
+
+/// A FIFO, socket or device named on the command line would block the run forever
+/// (nobody writes to the FIFO) or never end (`/dev/zero`): refused by name. A pipe the
+/// shell opened, `<(...)` as the README shows, is still read.
+#[test]
+fn special_files_named_as_input_are_refused_not_waited_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("manifests.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(made, "mkfifo failed");
+    let f = fifo.to_str().unwrap();
+    let (code, stdout, stderr) = cli(&["check", f], tmp.path());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains(f) && stderr.contains("FIFO (named pipe), not a regular file"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = cli(&["check", "/dev/zero"], tmp.path());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("/dev/zero") && stderr.contains("character device"),
+        "{stderr}"
+    );
+    let v010 = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/karmada-v0.10.1");
+    let v = v010.to_str().unwrap();
+    let (code, _, stderr) = cli(&["check", v, "--waivers", f], tmp.path());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(f) && stderr.contains("FIFO"), "{stderr}");
+
+    let bin = assert_cmd::cargo::cargo_bin("karmada-preflight");
+    let crd = v010.join("crds/cluster.karmada.io_clusters.yaml");
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{} check {v} <(cat {}) -o json --fail-on never",
+            bin.display(),
+            crd.display()
+        ))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let inputs = report["inputs"].to_string();
+    assert!(
+        inputs.contains("/dev/fd/"),
+        "process substitution read: {inputs}"
+    );
+}
+
+/// A manifest saved as UTF-16 (Windows editors, PowerShell's `>`) is named as UTF-16 and
+/// read, with or without a byte order mark, little or big endian; one that cannot be
+/// decoded is named as broken UTF-16, never "binary".
+#[test]
+fn utf16_input_is_named_and_decoded_not_called_binary() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("input");
+    copy_dir(&root.join("fixtures/karmada-v0.10.1"), &input);
+    let crds = input.join("crds");
+    let text = std::fs::read_to_string(crds.join("cluster.karmada.io_clusters.yaml")).unwrap();
+    std::fs::remove_file(crds.join("cluster.karmada.io_clusters.yaml")).unwrap();
+    let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let variants: [(&str, Vec<u8>, &str); 3] = [
+        (
+            "le-bom.yaml",
+            [vec![0xFF, 0xFE], le.clone()].concat(),
+            "UTF-16LE",
+        ),
+        ("le.yaml", le.clone(), "UTF-16LE"),
+        ("be-bom.yaml", [vec![0xFE, 0xFF], be].concat(), "UTF-16BE"),
+    ];
+    for (name, bytes, _) in &variants {
+        std::fs::write(crds.join(name), bytes).unwrap();
+    }
+    // Marked UTF-16 with a lone surrogate in it.
+    let broken = [
+        vec![0xFF, 0xFE],
+        le[..64].to_vec(),
+        vec![0x00, 0xD8, 0x41, 0x00],
+    ]
+    .concat();
+    std::fs::write(crds.join("broken.yaml"), broken).unwrap();
+
+    let (report, _) = run(&[], &[&input]);
+    let mut e = Errors::default();
+    for (name, _, encoding) in &variants {
+        // Named as what it is, and read: the Cluster CRD in it is found, as in UTF-8.
+        e.expect_at(&report, "input-valid", name, encoding, 1);
+        let read = findings(&report).iter().any(|f| {
+            f["rule"] == "cluster-crd-removed"
+                && f["location"]["file"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with(name))
+        });
+        if !read {
+            e.0.push(format!("{name}: the Cluster CRD in it was not read"));
+        }
+    }
+    e.expect_at(
+        &report,
+        "input-valid",
+        "broken.yaml",
+        "UTF-16LE text that cannot be decoded (unpaired surrogate",
+        1,
+    );
+    let binary = findings(&report).iter().any(|f| {
+        f["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("binary") || m.contains("NUL byte"))
+    });
+    if binary {
+        e.0.push("a UTF-16 file was called binary".into());
+    }
+    e.check();
+}
+
+/// `compare` must not take a report whose findings are not findings: with `[1, "x",
+/// null]` nothing is open after, and everything before would be called resolved.
+#[test]
+fn compare_refuses_a_report_whose_findings_are_not_findings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let before = root.join("fixtures/compare/before");
+    let (_, report_json, stderr) = cli(
+        &[
+            "check",
+            before.to_str().unwrap(),
+            "-o",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+        tmp.path(),
+    );
+    let mut report: Value =
+        serde_json::from_str(&report_json).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    report["findings"] = serde_json::json!([1, "x", null]);
+    let forged = tmp.path().join("after.json");
+    std::fs::write(&forged, report.to_string()).unwrap();
+    let f = forged.to_str().unwrap();
+    let (code, stdout, stderr) = cli(&["compare", before.to_str().unwrap(), f], tmp.path());
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(f) && stderr.contains("findings[0] is a number, not a finding"),
+        "{stderr}"
+    );
+}
+
+/// Every command that writes to stdout, with its normal exit code on that input.
+const STDOUT_COMMANDS: &[(&[&str], i32)] = &[
+    (&["rules"], 0),
+    (&["rules", "-o", "json"], 0),
+    (&["rbac"], 0),
+    (&["explain", "KP1003"], 0),
+    (&["completions", "bash"], 0),
+    (&["test", "examples/cel-rules"], 0),
+    (
+        &[
+            "check",
+            "fixtures/karmada-v0.10.1",
+            "-o",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+        0,
+    ),
+    (
+        &["check", "fixtures/karmada-v0.10.1", "--fail-on", "action"],
+        1,
+    ),
+    (
+        &[
+            "compare",
+            "fixtures/compare/before",
+            "fixtures/compare/after",
+        ],
+        1,
+    ),
+];
+
+/// stdout that fails: a reader that went away (`| head`) ends the output quietly and
+/// keeps the command's exit code; a full disk is an error (exit 2) saying so. Never a
+/// panic (exit 101).
+#[test]
+fn a_failing_stdout_is_a_quiet_end_or_an_error_never_a_panic() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (args, code) in STDOUT_COMMANDS {
+        let run = |stdout: std::process::Stdio| {
+            let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("karmada-preflight"))
+                .args(*args)
+                .current_dir(root)
+                .env_remove("KUBECONFIG")
+                .stdout(stdout)
+                .output()
+                .unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).to_string(),
+            )
+        };
+        // A pipe whose reader is gone before the first byte: every write is EPIPE.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let (got, stderr) = run(writer.into());
+        assert_eq!(got, Some(*code), "{args:?} into a closed pipe: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("writing to stdout"),
+            "{args:?} into a closed pipe: {stderr}"
+        );
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let (got, stderr) = run(full.into());
+        assert_eq!(got, Some(2), "{args:?} into /dev/full: {stderr}");
+        assert!(
+            stderr.contains("error: writing to stdout: No space left on device"),
+            "{args:?} into /dev/full: {stderr}"
+        );
+    }
+}

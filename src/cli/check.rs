@@ -150,7 +150,8 @@ fn apply_suppressions(
 ) -> anyhow::Result<Vec<crate::findings::Finding>> {
     let waivers = match suppress::find_waiver_file(args.waivers.as_deref(), &args.paths) {
         Some(path) => {
-            let w = suppress::load_waivers(&path, catalog).map_err(|e| anyhow::anyhow!(e))?;
+            let w = suppress::load_waivers(&path, catalog, &args.limits())
+                .map_err(|e| anyhow::anyhow!(e))?;
             eprintln!(
                 "karmada-preflight: {} waiver(s) from {}",
                 w.len(),
@@ -208,6 +209,19 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
     })
 }
 
+impl CheckArgs {
+    /// The input limits, which bound every file the run reads (manifests, a bundle's
+    /// manifest and etcd keys, the waiver file, `--baseline`).
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_document_bytes: self.max_document_bytes,
+            max_file_bytes: self.max_file_bytes,
+            max_depth: self.max_depth,
+            max_alias_nodes: self.max_alias_nodes,
+        }
+    }
+}
+
 /// Load, run the rules and apply suppressions: the report `check` renders, also used by
 /// `compare` on directories. `Ok(Err(code))`: the run ended early with that exit code
 /// (the reason is already on stderr).
@@ -217,12 +231,7 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
     if let Some(o) = rule_filter.unknown(&catalog).first() {
         bail!("unknown rule {o:?} (see `karmada-preflight rules`)");
     }
-    let limits = Limits {
-        max_document_bytes: args.max_document_bytes,
-        max_file_bytes: args.max_file_bytes,
-        max_depth: args.max_depth,
-        max_alias_nodes: args.max_alias_nodes,
-    };
+    let limits = args.limits();
     let live_mode = args.live.requested() || args.paths.is_empty();
     if live_mode && !args.paths.is_empty() {
         bail!("give either PATHs (offline) or live flags, not both; to check a live snapshot, `collect --out DIR` then `check DIR`");
@@ -253,7 +262,12 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Result<Report, i32>> {
         return Ok(Err(code));
     }
     let live_opts = live_mode.then(|| args.live.options());
-    super::etcd_args::attach(&args.etcd, live_opts.as_ref(), &mut inv)?;
+    super::etcd_args::attach(
+        &args.etcd,
+        live_opts.as_ref(),
+        limits.max_file_bytes,
+        &mut inv,
+    )?;
     let mut decision = match args.phase {
         Some(p) => PhaseDecision {
             phase: p,

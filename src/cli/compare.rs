@@ -13,10 +13,9 @@
 //! code 1, as does a new finding at error level (fail/error or blocker).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::Path;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{Args, Parser};
 use serde_json::{json, Value};
 
@@ -40,6 +39,9 @@ pub struct CompareArgs {
     /// Also load rule files from DIR (repeatable), when checking directories.
     #[arg(long = "rules", value_name = "DIR")]
     pub rules_dirs: Vec<std::path::PathBuf>,
+    /// Largest file read, bytes: a report, or each file of a side that is checked.
+    #[arg(long, default_value_t = crate::sources::Limits::default().max_file_bytes)]
+    pub max_file_bytes: u64,
 }
 
 /// Lets `compare` build `check`'s arguments through clap, so it picks up every default
@@ -92,26 +94,43 @@ fn unreadable_report_format(text: &str, json: Option<&Value>) -> Option<&'static
     None
 }
 
+/// A report's findings must be finding objects: `[1, "x", null]` would have no open
+/// finding, and compare would call everything before resolved.
+fn check_findings(path: &str, report: &Value) -> anyhow::Result<()> {
+    let findings = report["findings"].as_array().into_iter().flatten();
+    for (i, f) in findings.enumerate() {
+        let fields_ok = ["rule", "status", "fingerprint"]
+            .iter()
+            .all(|k| f.get(k).is_some_and(Value::is_string));
+        if !fields_ok {
+            bail!(
+                "{path}: findings[{i}] is {}, not a finding (an object with rule, status and \
+                 fingerprint strings): not a report `check` wrote",
+                crate::inventory::workload::json_type(f)
+            );
+        }
+    }
+    Ok(())
+}
+
 /// A report if `path` is a file holding one (JSON or YAML, whatever its extension);
 /// None means "check it" (manifests, a snapshot bundle). A report format compare cannot
-/// read is refused.
-fn read_report(path: &str) -> anyhow::Result<Option<Value>> {
+/// read is refused, and so is a file over --max-file-bytes.
+fn read_report(path: &str, max_file_bytes: u64) -> anyhow::Result<Option<Value>> {
     let p = Path::new(path);
     if !p.is_file() {
         return Ok(None);
     }
-    let limits = crate::sources::Limits::default();
-    let meta = std::fs::metadata(p).with_context(|| format!("reading {path}"))?;
-    if meta.len() > limits.max_file_bytes {
-        // Too big for a report; let `check` report the size as it does for manifests.
-        return Ok(None);
-    }
-    let text = std::fs::read_to_string(p).with_context(|| format!("reading {path}"))?;
+    let limits = crate::sources::Limits {
+        max_file_bytes,
+        ..Default::default()
+    };
+    let text = crate::sources::bounded::read_text(p, max_file_bytes)
+        .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
     let json = serde_json::from_str::<Value>(&text).ok();
-    if let Some(v) = &json {
-        if is_report(v) {
-            return Ok(Some(v.clone()));
-        }
+    if let Some(v) = json.as_ref().filter(|v| is_report(v)) {
+        check_findings(path, v)?;
+        return Ok(json);
     }
     if let Some(format) = unreadable_report_format(&text, json.as_ref()) {
         bail!(
@@ -124,6 +143,7 @@ fn read_report(path: &str) -> anyhow::Result<Option<Value>> {
         crate::sources::yaml::parse_documents(&text, &limits, |d| docs.push(d.value));
         if let [v] = docs.as_slice() {
             if is_report(v) {
+                check_findings(path, v)?;
                 return Ok(Some(v.clone()));
             }
         }
@@ -137,13 +157,18 @@ fn load_side(
     phase: Option<Phase>,
     args: &CompareArgs,
 ) -> anyhow::Result<Result<Side, i32>> {
-    if let Some(report) = read_report(path)? {
+    if let Some(report) = read_report(path, args.max_file_bytes)? {
         return Ok(Ok(Side {
             label: path.to_string(),
             report,
         }));
     }
-    let mut argv: Vec<String> = vec!["check".into(), path.into()];
+    let mut argv: Vec<String> = vec![
+        "check".into(),
+        path.into(),
+        "--max-file-bytes".into(),
+        args.max_file_bytes.to_string(),
+    ];
     if let Some(p) = phase {
         argv.extend(["--phase".into(), phase_name(p).into()]);
     }
@@ -332,11 +357,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<i32> {
     } else {
         render_table(&result)
     };
-    // Not print!: that panics when stdout is closed early (`| head`).
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|_| out.flush())
-        .context("writing to stdout")?;
+    super::output::write_stdout(&text)?;
     for m in &missing {
         eprintln!("karmada-preflight: Cluster {m} was present before and is missing after");
     }

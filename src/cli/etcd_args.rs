@@ -122,19 +122,20 @@ impl EtcdArgs {
 }
 
 /// Read etcd (when asked) or a bundle's recorded keys into `inv.etcd`, with the
-/// baseline. `live` is the live run the inventory came from, if any: the host Secret the
-/// apiserver's etcd certificates come from is then read from it. Errors (exit 2) only for
-/// a `--baseline` or `--etcd-user` that cannot be used; an etcd that cannot be read makes
-/// the etcd rules unknown instead.
+/// baseline (at most `max_file_bytes`). `live` is the live run the inventory came from,
+/// if any: the host Secret the apiserver's etcd certificates come from is then read from
+/// it. Errors (exit 2) only for a `--baseline` or `--etcd-user` that cannot be used; an
+/// etcd that cannot be read makes the etcd rules unknown instead.
 pub fn attach(
     args: &EtcdArgs,
     live: Option<&LiveOptions>,
+    max_file_bytes: u64,
     inv: &mut Inventory,
 ) -> anyhow::Result<()> {
     let baseline = args
         .baseline
         .as_deref()
-        .map(etcd::load_baseline)
+        .map(|b| etcd::load_baseline(b, max_file_bytes))
         .transpose()?;
     let user = args.user()?;
     let facts = if args.requested() {
@@ -333,7 +334,13 @@ pub fn collect_keys(
     if !args.requested() {
         return Ok(None);
     }
-    attach(args, live, inv)?;
+    // `collect` refuses --baseline, the only file `attach` reads.
+    attach(
+        args,
+        live,
+        crate::sources::Limits::default().max_file_bytes,
+        inv,
+    )?;
     let Some(EtcdRead::Read(keys)) = inv.etcd.as_ref().map(|f| &f.read) else {
         return Ok(None);
     };

@@ -149,13 +149,10 @@ pub fn main() -> i32 {
         Command::Compare(a) => compare::run(a),
         Command::Completions { shell } => {
             use clap::CommandFactory;
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "karmada-preflight",
-                &mut std::io::stdout(),
-            );
-            Ok(EXIT_OK)
+            // Into memory first: `generate` panics when its writer fails.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "karmada-preflight", &mut script);
+            output::write_stdout(&String::from_utf8_lossy(&script)).map(|()| EXIT_OK)
         }
         Command::Test(a) => test_cmd::run(a),
     };

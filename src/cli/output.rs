@@ -101,6 +101,20 @@ pub fn render(spec: &OutputSpec, report: &Report, verbose: bool) -> String {
     }
 }
 
+/// Write `text` to stdout, the only way any command does (`print!` panics on a write
+/// error). A reader that stopped reading (`| head`) is not an error of the run: the rest
+/// is dropped quietly and the command keeps its exit code. Any other failure (`>
+/// /dev/full`) is an error, exit 2.
+pub fn write_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("writing to stdout"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Write every requested output. At most one may go to stdout; stdout carries only
 /// the report.
 pub fn emit(specs: &[OutputSpec], report: &Report, verbose: bool) -> anyhow::Result<()> {
@@ -110,11 +124,7 @@ pub fn emit(specs: &[OutputSpec], report: &Report, verbose: bool) -> anyhow::Res
             Some(p) => {
                 std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?
             }
-            None => {
-                let mut out = std::io::stdout().lock();
-                out.write_all(text.as_bytes())?;
-                out.flush()?;
-            }
+            None => write_stdout(&text)?,
         }
     }
     Ok(())

@@ -134,7 +134,7 @@ pub fn run(args: RbacArgs) -> anyhow::Result<i32> {
         }
         out.push_str(&to_yaml(&role));
     }
-    print!("{out}");
+    super::output::write_stdout(&out)?;
     Ok(EXIT_OK)
 }
 

@@ -4,6 +4,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::check::load_catalog;
+use super::output::write_stdout;
 use super::{EXIT_ERROR, EXIT_OK};
 
 #[derive(Debug, Args)]
@@ -66,9 +67,9 @@ pub fn list(args: RulesArgs) -> anyhow::Result<i32> {
                 "hops": crate::rules::path::hop_summaries(&cat),
                 "knownReleases": known,
             });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            write_stdout(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
         }
-        "table" => print!("{}", rules_table(&cat, super::output::terminal_width())),
+        "table" => write_stdout(&rules_table(&cat, super::output::terminal_width()))?,
         other => anyhow::bail!("unknown format {other:?} (table or json)"),
     }
     Ok(EXIT_OK)
@@ -123,24 +124,23 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<i32> {
         return Ok(EXIT_ERROR);
     };
     let s = &r.spec;
-    println!("{} ({}) — {}\n", s.name, s.id, s.title);
-    println!(
-        "pack: {}    pre: {}    post: {}",
+    let indent = |t: &str| t.trim().replace('\n', "\n  ");
+    let mut out = format!("{} ({}) — {}\n\n", s.name, s.id, s.title);
+    out += &format!(
+        "pack: {}    pre: {}    post: {}\n",
         s.pack,
         phase_str(s.phases.pre),
         phase_str(s.phases.post)
     );
     if !s.checks.trim().is_empty() {
-        println!(
-            "\nWhat it checks\n  {}",
-            s.checks.trim().replace('\n', "\n  ")
-        );
+        out += &format!("\nWhat it checks\n  {}\n", indent(&s.checks));
     }
-    println!("\nWhy it matters\n  {}", s.why.trim().replace('\n', "\n  "));
-    println!("\nHow to fix\n  {}", s.fix.trim().replace('\n', "\n  "));
+    out += &format!("\nWhy it matters\n  {}\n", indent(&s.why));
+    out += &format!("\nHow to fix\n  {}\n", indent(&s.fix));
     if let Some(d) = &s.docs {
-        println!("\nDocs: {d}");
+        out += &format!("\nDocs: {d}\n");
     }
-    println!("\nDefined in {} (template {}).", r.source, s.template);
+    out += &format!("\nDefined in {} (template {}).\n", r.source, s.template);
+    write_stdout(&out)?;
     Ok(EXIT_OK)
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::check::load_catalog;
+use super::output::write_stdout;
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::rules::examples::{describe_finding, run_example};
 
@@ -33,18 +34,19 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
             let label = format!("{} {}: {}", rule.source, rule.spec.name, ex.name);
             match run_example(&catalog, rule, ex, base) {
                 Ok(o) if o.mismatches.is_empty() => {
-                    println!("PASS {label}");
+                    write_stdout(&format!("PASS {label}\n"))?;
                     passed += 1;
                 }
                 Ok(o) => {
-                    println!("FAIL {label}");
+                    let mut text = format!("FAIL {label}\n");
                     for m in o.mismatches {
-                        println!("     {m}");
+                        text += &format!("     {m}\n");
                     }
-                    println!("     the rule reported:");
+                    text += "     the rule reported:\n";
                     for f in &o.findings {
-                        println!("       {}", describe_finding(f));
+                        text += &format!("       {}\n", describe_finding(f));
                     }
+                    write_stdout(&text)?;
                     failed += 1;
                 }
                 Err(e) => {
@@ -54,7 +56,9 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    println!("{passed} passed, {failed} failed, {broken} invalid");
+    write_stdout(&format!(
+        "{passed} passed, {failed} failed, {broken} invalid\n"
+    ))?;
     if passed + failed + broken == 0 {
         eprintln!(
             "karmada-preflight: no rule under {} has `examples:`",

@@ -117,12 +117,16 @@ fn parse_date(s: &str) -> Option<time::Date> {
 /// Read a waiver file. Errors name the file and line; a waiver file that cannot be read
 /// is an error of the run (exit 2), not something to skip, since skipping it would turn
 /// accepted findings into failures or, worse, hide that the file is broken.
-pub fn load_waivers(path: &Path, catalog: &Catalog) -> Result<Vec<Waiver>, String> {
+pub fn load_waivers(
+    path: &Path,
+    catalog: &Catalog,
+    limits: &Limits,
+) -> Result<Vec<Waiver>, String> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{file}: cannot read waiver file: {e}"))?;
+    let text = crate::sources::bounded::read_text(path, limits.max_file_bytes)
+        .map_err(|e| format!("{file}: cannot use the waiver file: {e}"))?;
     let mut docs = Vec::new();
-    let out = parse_documents(&text, &Limits::default(), |d| docs.push(d));
+    let out = parse_documents(&text, limits, |d| docs.push(d));
     if let Some(p) = out.problems.iter().find(|p| !p.warning) {
         return Err(format!("{file}:{}: {}", p.pos.line, p.message));
     }

@@ -179,8 +179,9 @@ pub fn run_example(
     }
     let mut inv = load_inputs(&paths, &Limits::default(), &catalog.kind_filter());
     if let Some(b) = &ex.baseline {
-        let baseline = crate::sources::etcd::load_baseline(&base.join(b))
-            .map_err(|e| ExampleError(e.to_string()))?;
+        let baseline =
+            crate::sources::etcd::load_baseline(&base.join(b), Limits::default().max_file_bytes)
+                .map_err(|e| ExampleError(e.to_string()))?;
         match inv.etcd.as_mut() {
             Some(facts) => facts.baseline = Some(baseline),
             None => {

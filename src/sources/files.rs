@@ -3,13 +3,13 @@
 //! the file and line; every other file is still loaded.
 
 use std::collections::{BTreeSet, HashSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::bounded;
 use super::helm;
 use super::limits::Limits;
 use super::yaml::{parse_documents_keeping, ParsedDoc};
@@ -49,10 +49,13 @@ pub fn expand(paths: &[String], problems: &mut Vec<InputProblem>) -> Vec<InputSp
                 let mut visited = HashSet::new();
                 walk(&path, Scope::Pool, true, &mut visited, &mut out, problems);
             }
-            Ok(_) => out.push(InputSpec {
-                path: Some(path),
-                scope: Scope::Pool,
-            }),
+            Ok(m) => match bounded::check_readable_kind(&path, &m) {
+                Ok(()) => out.push(InputSpec {
+                    path: Some(path),
+                    scope: Scope::Pool,
+                }),
+                Err(why) => problems.push(file_problem(&path, why)),
+            },
             Err(e) => problems.push(file_problem(
                 &path,
                 format!("cannot read input: {}", io_reason(&e)),
@@ -239,58 +242,17 @@ struct FileResult {
 fn read_source(spec: &InputSpec, limits: &Limits) -> Result<(String, Vec<u8>), InputProblem> {
     match &spec.path {
         None => {
-            let buf = read_capped(
-                std::io::stdin(),
-                0,
-                limits.max_file_bytes,
-                Path::new("<stdin>"),
-            )?;
+            let stdin = Path::new("<stdin>");
+            let buf = bounded::read_capped(std::io::stdin(), 0, limits.max_file_bytes)
+                .map_err(|m| file_problem(stdin, format!("{m}; skipped")))?;
             Ok(("<stdin>".to_string(), buf))
         }
         Some(p) => {
-            let name = p.display().to_string();
-            let meta = std::fs::metadata(p)
-                .map_err(|e| file_problem(p, format!("cannot read: {}", io_reason(&e))))?;
-            if meta.len() > limits.max_file_bytes {
-                return Err(file_problem(
-                    p,
-                    format!(
-                        "file is {} bytes, over the {} byte limit (--max-file-bytes); skipped",
-                        meta.len(),
-                        limits.max_file_bytes
-                    ),
-                ));
-            }
-            let file = std::fs::File::open(p)
-                .map_err(|e| file_problem(p, format!("cannot read: {}", io_reason(&e))))?;
-            Ok((
-                name,
-                read_capped(file, meta.len(), limits.max_file_bytes, p)?,
-            ))
+            let bytes = bounded::read_file(p, limits.max_file_bytes)
+                .map_err(|m| file_problem(p, format!("{m}; skipped")))?;
+            Ok((p.display().to_string(), bytes))
         }
     }
-}
-
-/// Read at most `limit` bytes. The metadata size check cannot see pipes and stdin
-/// (length 0), so the read itself is capped, and going over is reported rather than
-/// silently truncating the input.
-fn read_capped(
-    r: impl Read,
-    size_hint: u64,
-    limit: u64,
-    name: &Path,
-) -> Result<Vec<u8>, InputProblem> {
-    let mut bytes = Vec::with_capacity(size_hint.min(limit) as usize);
-    r.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| file_problem(name, format!("cannot read: {}", io_reason(&e))))?;
-    if bytes.len() as u64 > limit {
-        return Err(file_problem(
-            name,
-            format!("input is over the {limit} byte limit (--max-file-bytes); skipped"),
-        ));
-    }
-    Ok(bytes)
 }
 
 fn line_col_of_byte(bytes: &[u8], offset: usize) -> Pos {
@@ -334,6 +296,27 @@ fn load_file(spec: &InputSpec, limits: &Limits, filter: &KindFilter) -> FileResu
         location: Location::file(&name, pos, ""),
         message: msg,
         warning,
+    };
+    // UTF-16 has a NUL in every ASCII character: decode it (or say why not) before the
+    // NUL check below calls it binary.
+    let bytes = match bounded::utf16(&bytes) {
+        None => bytes,
+        Some((encoding, Ok(text))) => {
+            res.problems.push(at(
+                Pos { line: 1, column: 1 },
+                format!("file is {encoding} text, decoded (most tools expect UTF-8)"),
+                true,
+            ));
+            text.into_bytes()
+        }
+        Some((encoding, Err(why))) => {
+            res.problems.push(at(
+                Pos { line: 1, column: 1 },
+                format!("file is {encoding} text that cannot be decoded ({why}); skipped"),
+                false,
+            ));
+            return res;
+        }
     };
     // YAML forbids NUL; a NUL almost always means a binary file with a manifest's name.
     if let Some(off) = bytes.iter().position(|&b| b == 0) {
@@ -699,7 +682,9 @@ pub fn load_inputs(paths: &[String], limits: &Limits, filter: &KindFilter) -> In
     for p in paths {
         let manifest = Path::new(p).join(crate::sources::live::snapshot::MANIFEST_FILE);
         if manifest.is_file() {
-            if let Err(e) = crate::sources::live::snapshot::apply_manifest(&manifest, &mut inv) {
+            if let Err(e) =
+                crate::sources::live::snapshot::apply_manifest(&manifest, limits, &mut inv)
+            {
                 inv.problems.push(file_problem(
                     &manifest,
                     format!("bundle manifest ignored: {e}"),
@@ -711,7 +696,7 @@ pub fn load_inputs(paths: &[String], limits: &Limits, filter: &KindFilter) -> In
     for p in paths {
         let keys = Path::new(p).join(crate::sources::etcd::baseline::BUNDLE_FILE);
         if keys.is_file() {
-            match crate::sources::etcd::bundle_facts(&keys) {
+            match crate::sources::etcd::bundle_facts(&keys, limits.max_file_bytes) {
                 Ok(facts) => inv.etcd = Some(facts),
                 Err(e) => inv.problems.push(file_problem(&keys, e.message)),
             }

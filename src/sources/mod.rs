@@ -1,6 +1,7 @@
 //! Where objects come from: offline files (this folder) and live clusters (`live/`);
 //! `etcd/` reads key names from etcd for the Cluster CRD removal checks.
 
+pub mod bounded;
 pub mod etcd;
 pub mod files;
 pub mod helm;

@@ -7,11 +7,10 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::{Baseline, EtcdKeys};
+use crate::sources::bounded;
 
 /// The file `collect` writes at the top of a bundle when it read etcd: key names only.
 pub const BUNDLE_FILE: &str = "etcd-keys.json";
-/// Larger than any honest report: a baseline is read whole into memory.
-const MAX_BASELINE_BYTES: u64 = 256 << 20;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {message}")]
@@ -20,8 +19,9 @@ pub struct BaselineError {
     pub message: String,
 }
 
-/// Read a baseline; errors name the file and what is wrong with it.
-pub fn load_baseline(path: &Path) -> Result<Baseline, BaselineError> {
+/// Read a baseline (at most `max_bytes`, `--max-file-bytes`); errors name the file and
+/// what is wrong with it.
+pub fn load_baseline(path: &Path, max_bytes: u64) -> Result<Baseline, BaselineError> {
     let err = |m: String| BaselineError {
         path: format!("--baseline {}", path.display()),
         message: m,
@@ -37,7 +37,7 @@ pub fn load_baseline(path: &Path) -> Result<Baseline, BaselineError> {
     } else {
         path.to_path_buf()
     };
-    let text = read_bounded(&file).map_err(err)?;
+    let text = bounded::read_text(&file, max_bytes).map_err(err)?;
     let v: Value = serde_json::from_str(&text).map_err(|e| {
         err(format!(
             "not JSON ({e}); give a `check -o json` report, a collect bundle or its {BUNDLE_FILE}"
@@ -80,28 +80,21 @@ pub fn load_baseline(path: &Path) -> Result<Baseline, BaselineError> {
     ))
 }
 
-/// A file read whole, refused past [`MAX_BASELINE_BYTES`].
-fn read_bounded(file: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(file).map_err(|e| e.to_string())?;
-    if meta.len() > MAX_BASELINE_BYTES {
-        return Err(format!("larger than {} MiB", MAX_BASELINE_BYTES >> 20));
-    }
-    std::fs::read_to_string(file).map_err(|e| e.to_string())
-}
-
-/// A bundle's `etcd-keys.json`.
-pub fn read_keys_file(file: &Path) -> Result<EtcdKeys, BaselineError> {
+/// A bundle's `etcd-keys.json`, at most `max_bytes`.
+pub fn read_keys_file(file: &Path, max_bytes: u64) -> Result<EtcdKeys, BaselineError> {
     let err = |m: String| BaselineError {
         path: file.display().to_string(),
         message: m,
     };
-    let text = read_bounded(file).map_err(err)?;
+    let text = bounded::read_text(file, max_bytes).map_err(err)?;
     serde_json::from_str(&text).map_err(|e| err(format!("not the etcd keys `collect` writes: {e}")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const LIMIT: u64 = 1 << 20;
 
     #[test]
     fn reads_the_report_section_then_the_api_clusters() {
@@ -114,20 +107,20 @@ mod tests {
                 "objects":{"clusters":["other"]}}"#,
         )
         .unwrap();
-        let b = load_baseline(&with_etcd).unwrap();
+        let b = load_baseline(&with_etcd, LIMIT).unwrap();
         assert!(b.from_etcd);
         assert_eq!(b.clusters, ["m1", "m2"]);
 
         let api_only = dir.path().join("api.json");
         std::fs::write(&api_only, r#"{"objects":{"clusters":["m3"]}}"#).unwrap();
-        let b = load_baseline(&api_only).unwrap();
+        let b = load_baseline(&api_only, LIMIT).unwrap();
         assert!(!b.from_etcd);
         assert_eq!(b.clusters, ["m3"]);
 
-        let e = load_baseline(dir.path()).unwrap_err().to_string();
+        let e = load_baseline(dir.path(), LIMIT).unwrap_err().to_string();
         assert!(e.contains("has no etcd-keys.json"), "{e}");
         std::fs::write(dir.path().join("bad.json"), "{}").unwrap();
-        let e = load_baseline(&dir.path().join("bad.json"))
+        let e = load_baseline(&dir.path().join("bad.json"), LIMIT)
             .unwrap_err()
             .to_string();
         assert!(e.contains("neither an etcd section"), "{e}");

@@ -106,8 +106,8 @@ pub fn normalize_prefix(p: &str) -> String {
 
 /// The facts a bundle's `etcd-keys.json` records: what etcd held when it was collected.
 /// Certificate paths are not recorded; rules take them from karmada-apiserver's flags.
-pub fn bundle_facts(file: &std::path::Path) -> Result<EtcdFacts, BaselineError> {
-    let keys = baseline::read_keys_file(file)?;
+pub fn bundle_facts(file: &std::path::Path, max_bytes: u64) -> Result<EtcdFacts, BaselineError> {
+    let keys = baseline::read_keys_file(file, max_bytes)?;
     Ok(EtcdFacts {
         access: EtcdctlAccess {
             endpoints: keys.endpoint.clone(),

@@ -199,14 +199,16 @@ pub fn write(
     Ok(written)
 }
 
-/// Apply a bundle's manifest to an inventory loaded from it: listed kinds and gaps.
-pub fn apply_manifest(path: &Path, inv: &mut Inventory) -> Result<(), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+/// Apply a bundle's manifest to an inventory loaded from it: listed kinds and gaps. It is
+/// read within the run's limits like any input file.
+pub fn apply_manifest(
+    path: &Path,
+    limits: &crate::sources::Limits,
+    inv: &mut Inventory,
+) -> Result<(), String> {
+    let text = crate::sources::bounded::read_text(path, limits.max_file_bytes)?;
     let mut docs = Vec::new();
-    let out =
-        crate::sources::yaml::parse_documents(&text, &crate::sources::Limits::default(), |d| {
-            docs.push(d)
-        });
+    let out = crate::sources::yaml::parse_documents(&text, limits, |d| docs.push(d));
     if let Some(p) = out.problems.iter().find(|p| !p.warning) {
         return Err(format!("line {}: {}", p.pos.line, p.message));
     }
