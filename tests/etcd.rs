@@ -263,6 +263,36 @@ fn least_privilege_role_from_the_readme_is_enough_and_no_role_is_permission_deni
     let (_, report) = check_etcd(&etcd, "nobody", &args);
     unknown_because(&report, &etcd.endpoint, "permission denied");
 
+    // A password alone where etcd requires a client certificate: the TLS session is
+    // refused, and the message says which flags are missing.
+    let cacert = etcd.pki.path("ca.crt");
+    let ran = etcd_support::preflight(
+        &[
+            "check",
+            "fixtures/karmada-v0.10.1",
+            "--phase",
+            "pre",
+            "--rule",
+            "etcd-cluster-crd-key",
+            "--etcd-endpoints",
+            &etcd.endpoint,
+            "--etcd-cacert",
+            &cacert,
+            "--etcd-user",
+            "karmada-preflight",
+            "-o",
+            "json",
+        ],
+        &[("ETCD_PASSWORD", "unused-pw")],
+    );
+    let msg = unknown_because(&etcd_support::report(&ran), &etcd.endpoint, "TLS refused");
+    assert!(
+        msg.contains(
+            "requires a client certificate and none was sent (give --etcd-cert and --etcd-key)"
+        ),
+        "{msg}"
+    );
+
     // Read-only indeed: the same user's writes are denied by etcd.
     let cert = format!("--cert={}", etcd.pki.path("karmada-preflight.crt"));
     let key = format!("--key={}", etcd.pki.path("karmada-preflight.key"));

@@ -47,7 +47,7 @@ async fn read_all(t: &EtcdTarget) -> EtcdRead {
         }
         match tokio::time::timeout(left, read_one(ep, tls.clone(), t, left)).await {
             Ok(Ok(keys)) => return EtcdRead::Read(keys),
-            Ok(Err(cause)) => causes.push(format!("etcd {ep}: {cause}")),
+            Ok(Err(cause)) => causes.push(format!("etcd {ep}: {}", certificate_hint(ep, t, cause))),
             Err(_) => causes.push(format!(
                 "etcd {ep}: no answer within the {}s bound for the whole etcd read (--etcd-timeout)",
                 t.timeout.as_secs()
@@ -226,6 +226,31 @@ fn cause(e: &etcd_client::Error) -> String {
         _ => "unreachable",
     };
     format!("{kind}: {detail}")
+}
+
+/// With TLS 1.3 a server that requires a client certificate and got none rejects it after
+/// the client's side of the handshake is done: the client sees an alert or just a closed
+/// connection. Say what it most likely is when no certificate was sent.
+fn certificate_hint(ep: &str, t: &EtcdTarget, cause: String) -> String {
+    let lower = cause.to_lowercase();
+    // Which of these arrives depends on timing: the alert, or the closed connection.
+    let closed = [
+        "broken pipe",
+        "connection reset",
+        "connection closed",
+        "badcertificate",
+        "certificaterequired",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    if !(ep.starts_with("https://") && t.cert.is_none() && closed) {
+        return cause;
+    }
+    let detail = cause.split_once(": ").map_or(cause.as_str(), |(_, d)| d);
+    format!(
+        "TLS refused: etcd closed the connection, as it does when it requires a client certificate and none \
+         was sent (give --etcd-cert and --etcd-key): {detail}"
+    )
 }
 
 fn tls_failure(lower: &str) -> bool {
