@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::Args;
 
-use super::check::{load_catalog, run_live};
 use super::live_args::LiveArgs;
 use super::{EXIT_ERROR, EXIT_OK};
+use crate::engine::{collect_live, load_catalog};
 use crate::sources::live::snapshot;
 
 #[derive(Debug, Args)]
@@ -45,7 +45,7 @@ pub fn run(args: CollectArgs) -> anyhow::Result<i32> {
     // Refused before any request rather than after the whole read.
     snapshot::check_out_dir(&args.out)?;
     let plan = filter.live_plan(&catalog);
-    let col = run_live(&plan, &args.live.options())?;
+    let col = collect_live(&plan, &args.live.options())?;
     if let Some(why) = col.nothing_read() {
         eprintln!("karmada-preflight: error: {why}; nothing written");
         return Ok(EXIT_ERROR);

@@ -15,12 +15,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use anyhow::bail;
-use clap::{Args, Parser};
+use anyhow::{bail, Context};
+use clap::Args;
+use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::check::{build_report, CheckArgs};
+use super::check::report_error;
+use super::etcd_args::EtcdArgs;
 use super::{EXIT_FINDINGS, EXIT_OK};
+use crate::engine::{self, Config};
+use crate::findings::{Finding, Severity, Status};
+use crate::inventory::{Location, ObjectRef};
+use crate::reports::Report;
 use crate::upgrade::Phase;
 
 #[derive(Debug, Args)]
@@ -44,31 +50,22 @@ pub struct CompareArgs {
     pub max_file_bytes: u64,
 }
 
-/// Lets `compare` build `check`'s arguments through clap, so it picks up every default
-/// (and any flag added to `check` later) exactly as the command line would.
-#[derive(Debug, Parser)]
-struct CheckCmd {
-    #[command(flatten)]
-    args: CheckArgs,
-}
-
-/// One side, as the JSON report schema.
+/// One side: a report read back, or the report of checking it.
 struct Side {
     label: String,
-    report: Value,
-}
-
-fn phase_name(p: Phase) -> &'static str {
-    match p {
-        Phase::Pre => "pre",
-        Phase::Post => "post",
-    }
+    report: Report,
 }
 
 /// Is this value a report written by `check -o json` / `-o yaml`?
 fn is_report(v: &Value) -> bool {
     v.get("findings").is_some_and(Value::is_array)
         && v.get("tool").is_some_and(|t| t.get("name").is_some())
+}
+
+/// The report a value holds; one that looks like a report but does not read is refused
+/// (comparing it as manifests would find nothing and call that a clean upgrade).
+fn as_report(path: &str, v: Value) -> anyhow::Result<Report> {
+    serde_json::from_value(v).with_context(|| format!("{path}: not a report this version reads"))
 }
 
 /// What a file is, when it is something `compare` can name but not read: the other
@@ -116,7 +113,7 @@ fn check_findings(path: &str, report: &Value) -> anyhow::Result<()> {
 /// A report if `path` is a file holding one (JSON or YAML, whatever its extension);
 /// None means "check it" (manifests, a snapshot bundle). A report format compare cannot
 /// read is refused, and so is a file over --max-file-bytes.
-fn read_report(path: &str, max_file_bytes: u64) -> anyhow::Result<Option<Value>> {
+fn read_report(path: &str, max_file_bytes: u64) -> anyhow::Result<Option<Report>> {
     let p = Path::new(path);
     if !p.is_file() {
         return Ok(None);
@@ -130,7 +127,7 @@ fn read_report(path: &str, max_file_bytes: u64) -> anyhow::Result<Option<Value>>
     let json = serde_json::from_str::<Value>(&text).ok();
     if let Some(v) = json.as_ref().filter(|v| is_report(v)) {
         check_findings(path, v)?;
-        return Ok(json);
+        return as_report(path, v.clone()).map(Some);
     }
     if let Some(format) = unreadable_report_format(&text, json.as_ref()) {
         bail!(
@@ -144,7 +141,7 @@ fn read_report(path: &str, max_file_bytes: u64) -> anyhow::Result<Option<Value>>
         if let [v] = docs.as_slice() {
             if is_report(v) {
                 check_findings(path, v)?;
-                return Ok(Some(v.clone()));
+                return as_report(path, v.clone()).map(Some);
             }
         }
     }
@@ -152,6 +149,8 @@ fn read_report(path: &str, max_file_bytes: u64) -> anyhow::Result<Option<Value>>
     Ok(None)
 }
 
+/// A report read back, or `path` checked by the engine as `check PATH --phase PHASE`
+/// would. `Err(code)`: the check ended without a report (why is on stderr).
 fn load_side(
     path: &str,
     phase: Option<Phase>,
@@ -163,94 +162,110 @@ fn load_side(
             report,
         }));
     }
-    let mut argv: Vec<String> = vec![
-        "check".into(),
-        path.into(),
-        "--max-file-bytes".into(),
-        args.max_file_bytes.to_string(),
-    ];
-    if let Some(p) = phase {
-        argv.extend(["--phase".into(), phase_name(p).into()]);
-    }
-    for d in &args.rules_dirs {
-        argv.extend(["--rules".into(), d.display().to_string()]);
-    }
-    let cmd = CheckCmd::try_parse_from(&argv).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let report = match build_report(&cmd.args)? {
-        Ok(r) => r,
-        Err(code) => return Ok(Err(code)),
+    // A bundle's recorded etcd keys are attached as `check` attaches them.
+    let etcd_args = EtcdArgs::default();
+    let etcd = |inv: &mut crate::inventory::Inventory| {
+        super::etcd_args::attach(&etcd_args, None, args.max_file_bytes, inv)
     };
-    Ok(Ok(Side {
-        label: path.to_string(),
-        report: serde_json::to_value(&report)?,
-    }))
+    let config = Config {
+        phase,
+        rules_dirs: args.rules_dirs.clone(),
+        after_load: Some(&etcd),
+        limits: crate::sources::Limits {
+            max_file_bytes: args.max_file_bytes,
+            ..Default::default()
+        },
+        ..Config::paths(vec![path.to_string()])
+    };
+    Ok(match engine::run(&config) {
+        Ok(report) => Ok(Side {
+            label: path.to_string(),
+            report,
+        }),
+        Err(e) => Err(report_error(e)),
+    })
 }
 
-fn needs_attention(f: &Value) -> bool {
+fn needs_attention(f: &Finding) -> bool {
     matches!(
-        f["status"].as_str(),
-        Some("fail" | "blocker" | "action" | "unknown")
+        f.status,
+        Status::Fail | Status::Blocker | Status::Action | Status::Unknown
     )
 }
 
-fn is_error(f: &Value) -> bool {
-    match f["status"].as_str() {
-        Some("blocker") => true,
-        Some("fail") => matches!(f["severity"].as_str(), Some("error") | None),
+fn is_error(f: &Finding) -> bool {
+    match f.status {
+        Status::Blocker => true,
+        Status::Fail => matches!(f.severity, Some(Severity::Error) | None),
         _ => false,
     }
 }
 
-fn object_label(o: &Value) -> String {
-    if !o.is_object() {
-        return String::new();
-    }
-    let s = |k: &str| o[k].as_str().unwrap_or("");
-    match o["namespace"].as_str() {
-        Some(ns) => format!("{}/{ns}/{}/{}", s("scope"), s("kind"), s("name")),
-        None => format!("{}/{}/{}", s("scope"), s("kind"), s("name")),
-    }
-}
-
-fn location_label(l: &Value) -> String {
-    match (l["file"].as_str(), l["line"].as_u64()) {
-        (Some(f), Some(n)) => format!("{f}:{n}"),
-        (Some(f), None) => f.to_string(),
-        _ => l["cluster"].as_str().unwrap_or("").to_string(),
+fn location_label(l: Option<&Location>) -> String {
+    match l {
+        Some(Location {
+            file: Some(f),
+            line: Some(n),
+            ..
+        }) => format!("{f}:{n}"),
+        Some(Location {
+            file: Some(f),
+            line: None,
+            ..
+        }) => f.to_string(),
+        Some(l) => l.cluster.clone().unwrap_or_default(),
+        None => String::new(),
     }
 }
 
-fn entry(f: &Value) -> Value {
-    json!({
-        "fingerprint": f["fingerprint"],
-        "rule": f["rule"],
-        "id": f["id"],
-        "status": f["status"],
-        "severity": f.get("severity").cloned().unwrap_or(Value::Null),
-        "object": object_label(&f["object"]),
-        "location": location_label(&f["location"]),
-        "message": f["message"],
-    })
+/// One finding in the comparison.
+#[derive(Serialize)]
+struct Entry<'a> {
+    fingerprint: &'a str,
+    rule: &'a str,
+    id: &'a str,
+    status: Status,
+    severity: Option<Severity>,
+    /// `scope/namespace/Kind/name`.
+    object: String,
+    /// `file:line`, or the cluster.
+    location: String,
+    message: &'a str,
 }
 
-fn open_findings(r: &Value) -> BTreeMap<String, &Value> {
-    r["findings"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|f| needs_attention(f))
-                .filter_map(|f| Some((f["fingerprint"].as_str()?.to_string(), f)))
-                .collect()
-        })
-        .unwrap_or_default()
+fn entry(f: &Finding) -> Entry<'_> {
+    Entry {
+        fingerprint: &f.fingerprint,
+        rule: &f.rule,
+        id: &f.id,
+        status: f.status,
+        severity: f.severity,
+        object: f
+            .object
+            .as_ref()
+            .map(ObjectRef::to_string)
+            .unwrap_or_default(),
+        location: location_label(f.location.as_ref()),
+        message: &f.message,
+    }
 }
 
-fn clusters(r: &Value) -> Option<BTreeSet<String>> {
-    r.get("objects")?["clusters"].as_array().map(|a| {
-        a.iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()
-    })
+fn entries<'a>(fs: &[&'a Finding]) -> Vec<Entry<'a>> {
+    fs.iter().map(|f| entry(f)).collect()
+}
+
+fn open_findings(r: &Report) -> BTreeMap<&str, &Finding> {
+    r.findings
+        .iter()
+        .filter(|f| needs_attention(f))
+        .map(|f| (f.fingerprint.as_str(), f))
+        .collect()
+}
+
+fn clusters(r: &Report) -> Option<BTreeSet<String>> {
+    r.objects
+        .as_ref()
+        .map(|o| o.clusters.iter().cloned().collect())
 }
 
 pub fn run(args: CompareArgs) -> anyhow::Result<i32> {
@@ -262,51 +277,51 @@ pub fn run(args: CompareArgs) -> anyhow::Result<i32> {
         Err(code) => return Ok(code),
     };
     // Same phase on both sides: what the user chose, else what BEFORE was judged in.
-    let phase = args
-        .phase
-        .or_else(|| match before.report["phase"].as_str() {
-            Some("pre") => Some(Phase::Pre),
-            Some("post") => Some(Phase::Post),
-            _ => None,
-        });
-    let after = match load_side(&args.after, phase, &args)? {
+    let phase = args.phase.unwrap_or(before.report.phase);
+    let after = match load_side(&args.after, Some(phase), &args)? {
         Ok(s) => s,
         Err(code) => return Ok(code),
     };
-    if before.report["phase"] != after.report["phase"] {
+    if before.report.phase != after.report.phase {
         eprintln!(
-            "karmada-preflight: warning: BEFORE was judged in phase {} and AFTER in phase {}; statuses may differ for that reason alone",
-            before.report["phase"], after.report["phase"]
+            "karmada-preflight: warning: BEFORE was judged in phase \"{}\" and AFTER in phase \"{}\"; statuses may differ for that reason alone",
+            before.report.phase, after.report.phase
         );
     }
 
     let b = open_findings(&before.report);
     let a = open_findings(&after.report);
-    let new: Vec<&Value> = a
+    let new: Vec<&Finding> = a
         .iter()
         .filter(|(k, _)| !b.contains_key(*k))
         .map(|(_, f)| *f)
         .collect();
-    let gone_before: Vec<&Value> = b
+    let gone_before: Vec<&Finding> = b
         .iter()
         .filter(|(k, _)| !a.contains_key(*k))
         .map(|(_, f)| *f)
         .collect();
-    let unchanged: Vec<&Value> = a
+    let unchanged: Vec<&Finding> = a
         .iter()
         .filter(|(k, _)| b.contains_key(*k))
         .map(|(_, f)| *f)
         .collect();
 
     let (cb, ca) = (clusters(&before.report), clusters(&after.report));
-    let cluster_section = match (&cb, &ca) {
-        (Some(cb), Some(ca)) => json!({
-            "checked": true,
-            "before": cb,
-            "after": ca,
-            "missing": cb.difference(ca).collect::<Vec<_>>(),
-            "added": ca.difference(cb).collect::<Vec<_>>(),
-        }),
+    let (cluster_section, missing) = match (&cb, &ca) {
+        (Some(cb), Some(ca)) => {
+            let missing: Vec<String> = cb.difference(ca).cloned().collect();
+            (
+                json!({
+                    "checked": true,
+                    "before": cb,
+                    "after": ca,
+                    "missing": missing,
+                    "added": ca.difference(cb).collect::<Vec<_>>(),
+                }),
+                missing,
+            )
+        }
         _ => {
             let which = if cb.is_none() {
                 &before.label
@@ -316,41 +331,36 @@ pub fn run(args: CompareArgs) -> anyhow::Result<i32> {
             eprintln!(
                 "karmada-preflight: warning: cannot compare Cluster objects: {which} has no `objects` inventory (a report from an older version?)"
             );
-            json!({ "checked": false, "reason": format!("{which} has no objects inventory") })
+            (
+                json!({ "checked": false, "reason": format!("{which} has no objects inventory") }),
+                Vec::new(),
+            )
         }
     };
-    let missing: Vec<String> = cluster_section["missing"]
-        .as_array()
-        .map(|m| {
-            m.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
     let new_errors = new.iter().filter(|f| is_error(f)).count();
     // A finding about a Cluster that disappeared did not get resolved: its subject is
     // gone. Listing it as resolved would make the worst outcome look like progress.
-    let (object_gone, resolved): (Vec<&Value>, Vec<&Value>) =
+    let (object_gone, resolved): (Vec<&Finding>, Vec<&Finding>) =
         gone_before.into_iter().partition(|f| {
-            f["object"]["kind"] == "Cluster"
-                && f["object"]["name"]
-                    .as_str()
-                    .is_some_and(|n| missing.iter().any(|m| m == n))
+            f.object
+                .as_ref()
+                .is_some_and(|o| o.kind == "Cluster" && missing.contains(&o.name))
         });
 
+    let side = |s: &Side| json!({ "source": s.label, "phase": s.report.phase, "karmadaVersion": s.report.karmada_version });
     let result = json!({
-        "before": { "source": before.label, "phase": before.report["phase"], "karmadaVersion": before.report["karmadaVersion"] },
-        "after": { "source": after.label, "phase": after.report["phase"], "karmadaVersion": after.report["karmadaVersion"] },
+        "before": side(&before),
+        "after": side(&after),
         "summary": {
             "new": new.len(), "resolved": resolved.len(), "unchanged": unchanged.len(),
             "objectGone": object_gone.len(),
             "newErrors": new_errors, "missingClusters": missing.len(),
         },
         "clusters": cluster_section,
-        "new": new.iter().map(|f| entry(f)).collect::<Vec<_>>(),
-        "resolved": resolved.iter().map(|f| entry(f)).collect::<Vec<_>>(),
-        "objectGone": object_gone.iter().map(|f| entry(f)).collect::<Vec<_>>(),
-        "unchanged": unchanged.iter().map(|f| entry(f)).collect::<Vec<_>>(),
+        "new": entries(&new),
+        "resolved": entries(&resolved),
+        "objectGone": entries(&object_gone),
+        "unchanged": entries(&unchanged),
     });
     let text = if args.output == "json" {
         serde_json::to_string_pretty(&result)? + "\n"

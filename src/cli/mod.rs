@@ -6,7 +6,6 @@ pub mod collect_cmd;
 pub mod compare;
 pub mod etcd_args;
 pub mod live_args;
-pub mod live_summary;
 pub mod output;
 pub mod rbac_cmd;
 pub mod rules_cmd;

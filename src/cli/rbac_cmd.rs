@@ -8,8 +8,8 @@ use anyhow::bail;
 use clap::Args;
 use serde_json::{json, Value};
 
-use super::check::load_catalog;
 use super::EXIT_OK;
+use crate::engine::load_catalog;
 use crate::sources::live::plan::known;
 use crate::text::to_yaml;
 

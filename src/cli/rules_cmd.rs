@@ -3,9 +3,9 @@
 use clap::Args;
 use serde_json::json;
 
-use super::check::load_catalog;
 use super::output::write_stdout;
 use super::{EXIT_ERROR, EXIT_OK};
+use crate::engine::load_catalog;
 
 #[derive(Debug, Args)]
 pub struct RulesArgs {

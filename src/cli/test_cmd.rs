@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::check::load_catalog;
 use super::output::write_stdout;
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use crate::engine::load_catalog;
 use crate::rules::examples::{describe_finding, run_example};
 
 #[derive(Debug, Args)]

@@ -76,7 +76,7 @@ impl fmt::Display for Severity {
 }
 
 /// A supporting fact with its own location (e.g. each wrong flag of a container).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     /// `unknown` for a part of the rule that could not run (e.g. a certificate that could
     /// not be traced): the finding says what it did not check instead of passing over it.
@@ -99,23 +99,26 @@ impl Evidence {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
     /// The rule's stable name, e.g. `cluster-crd-removed`.
     pub rule: String,
     /// The rule's stable id, e.g. `KP1001`.
+    #[serde(default)]
     pub id: String,
+    #[serde(default)]
     pub pack: String,
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
+    #[serde(default)]
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<ObjectRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remediation: Option<Remediation>,

@@ -1,10 +1,10 @@
 //! Remediation computed from the state seen: commands and apply-able manifests.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::inventory::ObjectRef;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ManifestKind {
     /// A complete object for `kubectl apply -f`.
@@ -16,7 +16,7 @@ pub enum ManifestKind {
 }
 
 /// One file of a fix.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Manifest {
     /// File name to write under `--fix-dir`.
@@ -205,16 +205,16 @@ impl RunsOn {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Remediation {
     pub summary: String,
     /// The command lines of `steps`, for machine-readable reports.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<String>,
     /// The typed steps (reports render them; `commands` is their text).
     #[serde(skip)]
     pub steps: Vec<FixStep>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub manifests: Vec<Manifest>,
     /// A before/after view of the lines to change, for people.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,6 +1,6 @@
 //! One Kubernetes object as the rules see it: what it is, where it lives, where it came from.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
 use std::path::Path;
@@ -53,8 +53,15 @@ impl Serialize for Scope {
     }
 }
 
+impl<'de> Deserialize<'de> for Scope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Scope, D::Error> {
+        let s = String::deserialize(d)?;
+        Scope::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown scope {s:?}")))
+    }
+}
+
 /// Identity of an object, stable across runs and sources.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectRef {
     pub scope: Scope,
@@ -109,7 +116,7 @@ pub enum Origin {
 
 /// Where a finding points: a file position, or a live object, plus the JSON pointer of
 /// the field inside the object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,

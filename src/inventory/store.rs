@@ -42,7 +42,7 @@ pub struct InputProblem {
 }
 
 /// What was read from one input.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct InputSummary {
     pub source: String,
     pub scope: Scope,

@@ -12,7 +12,7 @@ pub mod text;
 pub mod yaml;
 
 use crate::sources::safe_text::{make_safe, safe_text};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::findings::Consequence;
 use crate::findings::{Finding, Status, Summary};
@@ -20,11 +20,13 @@ use crate::inventory::{InputSummary, Inventory};
 use crate::rules::{Catalog, GuideStep};
 use crate::upgrade::{Phase, PhaseDecision};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolInfo {
     pub name: String,
+    // Defaults: a report trimmed by hand or written by another tool still compares.
+    #[serde(default)]
     pub version: String,
-    #[serde(rename = "rulesVersion")]
+    #[serde(rename = "rulesVersion", default)]
     pub rules_version: String,
 }
 
@@ -39,16 +41,24 @@ impl ToolInfo {
 }
 
 /// Everything a run produced; every output format renders this.
-#[derive(Debug, Clone, Serialize)]
+/// Deserialize reads back what `-o json` and `-o yaml` wrote (`compare` does); `rules`
+/// is not written, so it reads back empty.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub tool: ToolInfo,
     pub phase: Phase,
+    // Only what `compare` needs is required (tool, phase, findings): reports trimmed by
+    // hand or written by older versions still read.
+    #[serde(default)]
     pub phase_reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub karmada_version: Option<String>,
+    #[serde(default)]
     pub generated_at: String,
+    #[serde(default)]
     pub inputs: Vec<InputSummary>,
+    #[serde(default)]
     pub summary: Summary,
     pub findings: Vec<Finding>,
     /// Objects whose presence matters across an upgrade (see `compare`). Optional so
@@ -58,7 +68,7 @@ pub struct Report {
     /// What etcd held, as key names only (the Cluster CRD key, the Cluster keys), when
     /// etcd was read: after the upgrade, `check --baseline` compares against it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub etcd: Option<crate::sources::etcd::EtcdKeys>,
+    pub etcd: Option<crate::inventory::etcd::EtcdKeys>,
     /// Metadata of the rules that ran, for formats that describe rules (SARIF, markdown).
     /// Not part of the JSON schema: `karmada-preflight rules -o json` has it.
     #[serde(skip)]
@@ -66,7 +76,7 @@ pub struct Report {
 }
 
 /// The inventory section of the JSON report.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectsSeen {
     /// Names of the `cluster.karmada.io` Cluster objects read (sorted, distinct). The
     /// upgrade deletes the Cluster CRD from etcd precisely so these survive; `compare`
@@ -174,7 +184,7 @@ impl Report {
     pub fn with_objects(mut self, inv: &Inventory) -> Report {
         self.objects = Some(ObjectsSeen::from_inventory(inv));
         self.etcd = match inv.etcd.as_ref().map(|e| &e.read) {
-            Some(crate::sources::etcd::EtcdRead::Read(keys)) => Some(keys.clone()),
+            Some(crate::inventory::etcd::EtcdRead::Read(keys)) => Some(keys.clone()),
             _ => None,
         };
         self
