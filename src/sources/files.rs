@@ -447,22 +447,16 @@ fn add_document(doc: ParsedDoc, ctx: &FileCtx<'_>, res: &mut FileResult) {
             Some(Value::Array(items)) => items,
             _ => Vec::new(),
         };
-        for (i, item) in items.into_iter().enumerate() {
-            let prefix = format!("/items/{i}");
-            let item_start = spans.exact(&prefix).unwrap_or(start);
+        // Split once: looking each item up in the whole index made a List quadratic.
+        let item_spans = spans.split_items("/items", items.len());
+        drop(spans);
+        for (item, spans) in items.into_iter().zip(item_spans) {
+            let item_start = spans.exact("").unwrap_or(start);
             if item.get("kind").and_then(Value::as_str) == Some("ConfigMap") {
-                add_configmap(item, spans.subtree(&prefix), item_start, ctx, res);
+                add_configmap(item, spans, item_start, ctx, res);
                 continue;
             }
-            add_object(
-                item,
-                Lazy::Sub(&spans, prefix),
-                item_start,
-                path,
-                scope,
-                filter,
-                res,
-            );
+            add_object(item, spans, item_start, path, scope, filter, res);
             res.depth.resize(res.objects.len(), 0);
         }
         return;
@@ -471,15 +465,7 @@ fn add_document(doc: ParsedDoc, ctx: &FileCtx<'_>, res: &mut FileResult) {
         add_configmap(doc.value, spans, start, ctx, res);
         return;
     }
-    add_object(
-        doc.value,
-        Lazy::Whole(spans),
-        start,
-        path,
-        scope,
-        filter,
-        res,
-    );
+    add_object(doc.value, spans, start, path, scope, filter, res);
     res.depth.resize(res.objects.len(), 0);
 }
 
@@ -507,15 +493,7 @@ fn add_configmap(
             helm::Target::KarmadaApiserver => Scope::Karmada,
             helm::Target::Host => ctx.scope.clone(),
         };
-        add_object(
-            d.value,
-            Lazy::Whole(d.spans),
-            d.start,
-            ctx.path,
-            &scope,
-            ctx.filter,
-            res,
-        );
+        add_object(d.value, d.spans, d.start, ctx.path, &scope, ctx.filter, res);
         res.depth.resize(res.objects.len(), d.depth);
     }
     let version_record =
@@ -528,26 +506,13 @@ fn add_configmap(
         }
         other => other.clone(),
     };
-    add_object(
-        value,
-        Lazy::Whole(spans),
-        start,
-        ctx.path,
-        ctx.scope,
-        &keep_all,
-        res,
-    );
+    add_object(value, spans, start, ctx.path, ctx.scope, &keep_all, res);
     res.depth.resize(res.objects.len(), 0);
-}
-
-enum Lazy<'a> {
-    Whole(SpanIndex),
-    Sub(&'a SpanIndex, String),
 }
 
 fn add_object(
     value: Value,
-    spans: Lazy<'_>,
+    spans: SpanIndex,
     start: Pos,
     path: &Arc<Path>,
     scope: &Scope,
@@ -580,10 +545,6 @@ fn add_object(
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
         .map(str::to_string);
-    let spans = match spans {
-        Lazy::Whole(s) => s,
-        Lazy::Sub(s, prefix) => s.subtree(&prefix),
-    };
     for (pointer, message) in shape_problems(&value, kind) {
         res.problems.push(InputProblem {
             location: Location::file(

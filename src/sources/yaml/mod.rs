@@ -399,12 +399,27 @@ mod tests {
     }
 
     #[test]
-    fn subtree_rebases_list_items() {
-        let (docs, _) = parse("kind: List\nitems:\n- kind: A\n  metadata:\n    name: x\n");
-        let sub = docs[0].spans.subtree("/items/0");
+    fn split_items_rebases_each_list_item() {
+        let (docs, _) = parse(
+            "kind: List\nitems:\n- kind: A\n  metadata:\n    name: x\n- kind: B\n  metadata: {name: y}\n",
+        );
+        let items = docs[0].spans.split_items("/items", 2);
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].exact(""), Some(Pos { line: 3, column: 3 }));
         assert_eq!(
-            sub.exact("/metadata/name"),
+            items[0].exact("/metadata/name"),
             Some(Pos { line: 5, column: 5 })
         );
+        assert_eq!(items[1].exact("/kind"), Some(Pos { line: 6, column: 3 }));
+        assert_eq!(
+            items[1].exact("/metadata/name"),
+            Some(Pos {
+                line: 7,
+                column: 14
+            })
+        );
+        // Nothing of the List itself or of the other item leaks into an item.
+        assert_eq!(items[0].exact("/items"), None);
+        assert_eq!(items[1].iter().count(), 4, "{:?}", items[1]);
     }
 }
