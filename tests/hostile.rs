@@ -667,3 +667,68 @@ fn a_failing_stdout_is_a_quiet_end_or_an_error_never_a_panic() {
         );
     }
 }
+
+/// The three memory amplifications of #11 item 5, each refused at its file and line
+/// before it grows: one 1 MiB anchored string behind 20,000 aliases (refused at the
+/// 32nd: 32 MiB is --max-document-bytes), 200 nested anchors and no alias (each anchor
+/// keeps a copy of its value; refused at the 32nd from the inside, k168), and a 1 MiB
+/// explicit key over 3,000 items (every position below it would repeat the key; refused
+/// at the key, over the 64 KiB key cap). Memory is measured by hand (commit message), not
+/// here: the test asserts the refusal.
+#[test]
+fn memory_amplification_is_refused_at_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mib = 1 << 20;
+    let head = |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+
+    let mut aliases = head("aliases");
+    aliases.push_str(&format!(
+        "  annotations:\n    big: &a {}\ndata:\n  items:\n",
+        "x".repeat(mib)
+    ));
+    let first_alias_line = aliases.lines().count() + 1;
+    aliases.push_str(&"  - *a\n".repeat(20_000));
+
+    let mut nested = head("nested");
+    nested.push_str("data:\n");
+    let first_anchor_line = nested.lines().count() + 1;
+    for i in 0..200 {
+        nested.push_str(&format!("{}k{i}: &a{i}\n", "  ".repeat(i + 1)));
+    }
+    nested.push_str(&format!("{}leaf: {}\n", "  ".repeat(201), "y".repeat(mib)));
+
+    let mut key = head("key");
+    key.push_str(&format!("data:\n  ? {}\n  :\n", "k".repeat(mib)));
+    let key_line = key.lines().count() - 1;
+    for i in 0..3_000 {
+        key.push_str(&format!("    - i{i}\n"));
+    }
+
+    let cases = [
+        (
+            "aliases.yaml",
+            aliases,
+            first_alias_line + 31,
+            "alias expansion exceeds 33554432 bytes (--max-document-bytes)",
+        ),
+        (
+            "nested.yaml",
+            nested,
+            first_anchor_line + 168,
+            "anchors hold more than 33554432 bytes (--max-document-bytes)",
+        ),
+        (
+            "key.yaml",
+            key,
+            key_line,
+            "a mapping key of 1048576 bytes (more than 65536)",
+        ),
+    ];
+    for (name, text, line, message) in cases {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let stderr = refused(&[], &[&path]);
+        let at = format!("{}:{line}: {message}", path.display());
+        assert!(stderr.contains(&at), "want {at:?}:\n{stderr}");
+    }
+}
