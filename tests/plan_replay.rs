@@ -505,6 +505,23 @@ impl Replay {
                 let v: Value = serde_json::from_str(&Self::ok(out, cmd)).unwrap();
                 self.state.upsert(&k.context, v);
             }
+            "set" => {
+                // `set image kind/name container=image`, on the object as it stands.
+                assert_eq!(k.args[0], "image", "{cmd}");
+                let (kind, name) = k.args[1].split_once('/').unwrap();
+                let obj = self.state.get(&k.context, kind, &k.namespace, name).clone();
+                let tmp = self.scratch.join("object.json");
+                std::fs::write(&tmp, obj.to_string()).unwrap();
+                let out = Command::new("kubectl")
+                    .args(["set", "image", "--local", "-o", "json", "-f"])
+                    .arg(&tmp)
+                    .args(&k.args[2..])
+                    .env("KUBECONFIG", "/dev/null")
+                    .output()
+                    .unwrap();
+                let v: Value = serde_json::from_str(&Self::ok(out, cmd)).unwrap();
+                self.state.upsert(&k.context, v);
+            }
             "scale" => {
                 let (kind, name) = (&k.args[0], &k.args[1]);
                 let replicas: u64 = k.flags["replicas"].parse().unwrap();
@@ -845,6 +862,7 @@ fn replay_plan(generate: bool) {
         "aggregated-apiserver-deployed",
         "agent-impersonate-rbac",
         "replicaschedulingpolicy-removed",
+        "component-images-target",
     ] {
         let found = common::findings(&post, rule);
         assert!(!found.is_empty(), "{rule} did not run");

@@ -16,6 +16,7 @@ pub mod field_values;
 pub mod front_proxy_certs;
 pub mod front_proxy_secret;
 pub mod hop_coverage;
+pub mod image_target;
 pub mod image_version;
 pub mod impersonator_secret;
 pub mod input_valid;
@@ -121,6 +122,7 @@ pub const TEMPLATES: &[(&str, Compile)] = &[
     ("cluster-impersonator-secret", impersonator_secret::compile),
     ("front-proxy-secret", front_proxy_secret::compile),
     ("front-proxy-certs", front_proxy_certs::compile),
+    ("image-target", image_target::compile),
     ("image-version", image_version::compile),
     ("aggregated-apiserver", aggregated_apiserver::compile),
     ("apiservice-service-link", service_link::compile),

@@ -28,6 +28,9 @@ pub struct Outcome {
     /// Overrides the rule's phase consequence for this subject, for a rule whose
     /// subjects differ in weight (a leftover CRD is a step; objects using it block).
     pub consequence: Option<Consequence>,
+    /// The hop this subject belongs to, for a rule of no hop that speaks of each hop of
+    /// the path (component images); otherwise the rule's own.
+    pub hop: Option<String>,
 }
 
 impl Outcome {
@@ -41,6 +44,7 @@ impl Outcome {
             remediation: None,
             severity_cap: None,
             consequence: None,
+            hop: None,
         }
     }
 
@@ -72,6 +76,12 @@ impl Outcome {
 
     pub fn with_evidence(mut self, evidence: Vec<Evidence>) -> Outcome {
         self.evidence = evidence;
+        self
+    }
+
+    /// Report the subject under `hop` (see [`Outcome::hop`]).
+    pub fn for_hop(mut self, hop: String) -> Outcome {
+        self.hop = Some(hop);
         self
     }
 

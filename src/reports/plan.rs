@@ -632,13 +632,20 @@ pub fn plan_text(report: &Report, fixes: &[&Finding], files: &PlanFiles) -> Stri
                     _ if needs_fix(f) => {
                         let all = fix_steps(f, files);
                         let mut steps = Vec::new();
+                        // A check is repeated where its change is (a later hop rolls the same
+                        // workload again), dropped only with a change already done above.
+                        let mut done_above = false;
                         for s in split_restore(&all).0 {
                             let cmd = raw_command(s);
                             match (s, cmd) {
-                                (FixStep::Verify(_), Some(c)) if listed.contains(&c) => {}
-                                (_, Some(c)) if listed.contains(&c) => steps.push(FixStep::Note(
-                                    format!("Already done by a step above (run it once): `{c}`"),
-                                )),
+                                (FixStep::Verify(_), Some(_)) if done_above => {}
+                                (FixStep::Verify(_), Some(_)) => steps.push(s.clone()),
+                                (_, Some(c)) if listed.contains(&c) => {
+                                    done_above = true;
+                                    steps.push(FixStep::Note(format!(
+                                        "Already done by a step above (run it once): `{c}`"
+                                    )))
+                                }
                                 (_, Some(c)) => {
                                     listed.insert(c);
                                     steps.push(s.clone());

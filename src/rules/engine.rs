@@ -118,11 +118,13 @@ pub fn run_rules_on_path(
 }
 
 fn finding(rule: &Rule, o: Outcome, status: Status, severity: Option<Severity>) -> Finding {
-    let fingerprint = Finding::compute_fingerprint(
-        &rule.spec.name,
-        o.object.as_ref(),
-        o.location.as_ref().map(|l| l.pointer.as_str()),
-    );
+    // One subject may be reported once per hop: the hop is part of its identity.
+    let pointer = o.location.as_ref().map(|l| match &o.hop {
+        Some(h) => format!("{}#{h}", l.pointer),
+        None => l.pointer.clone(),
+    });
+    let fingerprint =
+        Finding::compute_fingerprint(&rule.spec.name, o.object.as_ref(), pointer.as_deref());
     Finding {
         rule: rule.spec.name.clone(),
         id: rule.spec.id.clone(),
@@ -134,7 +136,7 @@ fn finding(rule: &Rule, o: Outcome, status: Status, severity: Option<Severity>) 
         location: o.location,
         evidence: o.evidence,
         remediation: o.remediation,
-        hop: rule.spec.hop.clone(),
+        hop: o.hop.or_else(|| rule.spec.hop.clone()),
         suppressed_by: None,
         fingerprint,
     }
