@@ -41,15 +41,6 @@ pub fn compile(p: &Value) -> Result<Box<dyn Check>, CompileError> {
     }))
 }
 
-/// Components whose image tag is the Karmada release, in the order phase detection uses.
-const COMPONENTS: [Component; 5] = [
-    Component::ControllerManager,
-    Component::Scheduler,
-    Component::Webhook,
-    Component::AggregatedApiserver,
-    Component::KarmadaAgent,
-];
-
 fn minor(v: &KarmadaVersion) -> (u32, u32) {
     (v.major(), v.minor())
 }
@@ -126,7 +117,8 @@ impl Check for VersionPath {
         // `imageTag`, KarmadaInitConfig `tag`), as evidence; the first decides (as in phase
         // detection).
         let mut tagged: Vec<(KarmadaVersion, &Object, String, String)> = Vec::new();
-        for comp in COMPONENTS {
+        // The components whose tag is the release, in the order phase detection uses.
+        for &comp in crate::inventory::components::VERSIONED {
             for c in ctx
                 .inv
                 .components()

@@ -156,7 +156,7 @@ pub fn run_with_catalog(config: &Config, catalog: &Catalog) -> Result<Report, Er
     if let Some(step) = config.after_load {
         step(&mut inv).map_err(Error::AfterLoad)?;
     }
-    let (decision, plan, next) = choose_path(config, &inv)?;
+    let (decision, plan, next) = choose_path(config, &inv, &catalog.lasting())?;
     let plan = plan.with_catalog(catalog);
     if config.announce_phase {
         eprintln!(
@@ -223,6 +223,7 @@ fn load(config: &Config, catalog: &Catalog, rule_filter: &RuleFilter) -> Result<
 fn choose_path(
     config: &Config,
     inv: &Inventory,
+    lasting: &[String],
 ) -> Result<(PhaseDecision, UpgradePlan, Option<UpgradePlan>), Error> {
     let mut decision = match config.phase {
         Some(p) => PhaseDecision {
@@ -243,7 +244,7 @@ fn choose_path(
     // and the next hop's needs are shown; `next` is run in the pre phase.
     let mut next: Option<UpgradePlan> = None;
     let plan = match &config.to {
-        None => match path::detected_default(decision.karmada_version.as_deref()) {
+        None => match path::detected_default(decision.karmada_version.as_deref(), lasting) {
             // --phase post asks for the verification alone, --phase pre for the audit of
             // the next hop alone; without --phase both are shown.
             Some(d) => match (config.phase, d.next) {

@@ -52,6 +52,16 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// Names of the rules marked `lasting: true`: the invariants of earlier hops a
+    /// detected install is verified against.
+    pub fn lasting(&self) -> Vec<String> {
+        self.rules
+            .iter()
+            .filter(|r| r.spec.lasting)
+            .map(|r| r.spec.name.clone())
+            .collect()
+    }
+
     /// The bundled rules.
     pub fn embedded() -> Result<Catalog, Vec<RuleLoadError>> {
         let mut cat = Catalog::default();
@@ -135,6 +145,17 @@ impl Catalog {
             if spec.hop.is_none() {
                 spec.hop = crate::upgrade::path::hop_of_pack(&spec.pack);
             }
+            if spec.lasting && (spec.hop.is_none() || spec.phases.post.is_none()) {
+                errors.push(err(
+                    doc.start,
+                    format!(
+                        "rule {}: `lasting: true` needs a hop and a `post` phase (it is verified \
+                         after later upgrades)",
+                        spec.name
+                    ),
+                ));
+                continue;
+            }
             if let Some(prev) = self
                 .rules
                 .iter()
@@ -209,5 +230,36 @@ pub(crate) fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
         } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
             out.push(p);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lasting_rules_come_from_their_metadata_and_need_a_hop() {
+        let cat = Catalog::embedded().expect("bundled rules load");
+        let lasting = cat.lasting();
+        assert_eq!(lasting.len(), 11, "{lasting:?}");
+        assert!(lasting.iter().any(|n| n == "cluster-crd-removed"));
+        // A core rule (no pack hop) cannot be lasting: it always runs anyway.
+        let mut cat = Catalog::default();
+        let mut errors = Vec::new();
+        cat.add_text(
+            "house/x.yaml",
+            "id: KP9001\nname: x\npack: house\ntitle: t\ntemplate: object-exists\nlasting: true\n\
+             params: {kind: Deployment, name: a, namespace: b}\nphases: {post: error}\n\
+             checks: c\nwhy: w\nfix: f\n",
+            &mut errors,
+        );
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0]
+                .to_string()
+                .contains("`lasting: true` needs a hop"),
+            "{}",
+            errors[0]
+        );
     }
 }

@@ -40,6 +40,11 @@ pub struct RuleSpec {
     /// Where the rule's fix sits in the upgrade guide (PLAN.md of `--fix-dir`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guide: Option<GuideStep>,
+    /// The rule's `post` state holds in every later release (v1.0's Cluster API served by
+    /// karmada-aggregated-apiserver, the Cluster CRD gone): it also runs when an install
+    /// detected as v1.X is verified without `--to`. Needs a hop and a `post` phase.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lasting: bool,
     /// Inputs with the findings this rule must report for them (`rules::examples`).
     #[serde(default, skip_serializing)]
     pub examples: Vec<super::examples::Example>,

@@ -111,32 +111,12 @@ pub struct UpgradePlan {
     /// here has no pack, so nothing about it was checked. Filled by [`UpgradePlan::with_catalog`].
     pub rules_per_hop: BTreeMap<String, usize>,
     /// Rules of earlier hops (by name) that also run: the lasting invariants a detected
-    /// install is verified against (see [`LASTING`]).
+    /// install is verified against (rules marked `lasting: true`).
     pub lasting: Vec<String>,
     /// The installation is at a release newer than any the rules know (`v1.20.1`): nothing
     /// of it can be checked, which `hop-pack-known` reports as unknown.
     pub beyond: Option<String>,
 }
-
-/// Rules of earlier hops whose `post` state every later release keeps: v1.0's Cluster API
-/// served by karmada-aggregated-apiserver (APIService, Service, Deployment, front-proxy
-/// flags and Secret, kube-apiserver >= v1.21, agent impersonation) with the Cluster CRD and
-/// ReplicaSchedulingPolicy gone. They run when an install detected as v1.X is verified
-/// without `--to`. Left out: rules about the v0.10 -> v1.0 path itself (version path,
-/// v1.0.5 patch, v1.21 MCS members, now `kubernetes-compatibility`).
-pub const LASTING: &[&str] = &[
-    "cluster-crd-removed",
-    "cluster-apiservice",
-    "apiserver-front-proxy-flags",
-    "front-proxy-cert-secret",
-    "karmada-apiserver-version",
-    "aggregated-apiserver-deployed",
-    "aggregated-apiserver-service-link",
-    "agent-impersonate-rbac",
-    "replicaschedulingpolicy-removed",
-    "cluster-api-served",
-    "aggregated-apiserver-ready",
-];
 
 /// What a run without `--to` does on an install detected at an exact release.
 #[derive(Debug, Clone)]
@@ -155,7 +135,10 @@ pub struct DetectedDefault {
 /// The default plans for a detected version: `Some` for an exact known release from v0.10
 /// on (`v1.16.0`), or for one newer than the rules know; `None` for a fingerprint
 /// (`v1.0-like`), a range, or nothing detected (the original v0.10 -> v1.0 default stays).
-pub fn detected_default(version: Option<&str>) -> Option<DetectedDefault> {
+///
+/// `lasting`: the rules of earlier hops whose `post` state every later release keeps
+/// (`Catalog::lasting`); they run when the install is verified.
+pub fn detected_default(version: Option<&str>, lasting: &[String]) -> Option<DetectedDefault> {
     let raw = version?;
     if raw.contains("like") || raw.contains('\u{2013}') || raw.matches('v').count() > 1 {
         return None;
@@ -192,7 +175,7 @@ pub fn detected_default(version: Option<&str>) -> Option<DetectedDefault> {
         hops: vec![into],
         explicit: false,
         rules_per_hop: BTreeMap::new(),
-        lasting: LASTING.iter().map(|s| s.to_string()).collect(),
+        lasting: lasting.to_vec(),
         beyond: None,
     };
     let next = next_known(at).map(|n| UpgradePlan {
@@ -221,7 +204,7 @@ pub fn detected_default(version: Option<&str>) -> Option<DetectedDefault> {
         "verifying it as {} (post checks of {} and the lasting checks of v1.0's Cluster API: {})",
         label(at),
         hop_label(&into),
-        LASTING.join(", ")
+        lasting.join(", ")
     );
     Some(DetectedDefault {
         verify,
@@ -370,22 +353,26 @@ mod tests {
         assert_eq!(p.uncovered(), ["v1.17->v1.18", "v1.18->v1.19"]);
     }
 
+    fn detected_default_of(version: Option<&str>) -> Option<DetectedDefault> {
+        detected_default(version, &["cluster-crd-removed".to_string()])
+    }
+
     #[test]
     fn a_detected_release_is_verified_and_its_next_hop_shown() {
-        let d = detected_default(Some("v1.16.2")).unwrap();
+        let d = detected_default_of(Some("v1.16.2")).unwrap();
         assert_eq!(d.verify.labels(), ["v1.15->v1.16"]);
         assert_eq!(d.next.unwrap().labels(), ["v1.16->v1.17"]);
         assert!(d
             .reason
             .starts_with("verifying it as v1.16 (post checks of v1.15->v1.16"));
-        let d = detected_default(Some("v1.19.0-rc.0")).unwrap();
+        let d = detected_default_of(Some("v1.19.0-rc.0")).unwrap();
         assert!(d.next.is_none() && d.reason.contains("newest release"));
-        let d = detected_default(Some("v1.20.1")).unwrap();
+        let d = detected_default_of(Some("v1.20.1")).unwrap();
         assert!(d.verify.hops.is_empty() && d.reason.contains("newer than v1.19"));
         assert_eq!(d.verify.beyond.as_deref(), Some("v1.20.1"));
-        assert!(detected_default(Some("v1.0-like")).is_none());
-        assert!(detected_default(Some("v1.11-v1.13")).is_none());
-        assert!(detected_default(Some("v0.9.0")).is_none());
-        assert!(detected_default(None).is_none());
+        assert!(detected_default_of(Some("v1.0-like")).is_none());
+        assert!(detected_default_of(Some("v1.11-v1.13")).is_none());
+        assert!(detected_default_of(Some("v0.9.0")).is_none());
+        assert!(detected_default_of(None).is_none());
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::inventory::workload::{find_component, json_type, Component, ContainerRef};
+use crate::inventory::workload::{find_component, json_type, ContainerRef};
 use crate::inventory::{Inventory, Object, ScopeSel};
 use crate::k8s::{ImageRef, KarmadaVersion, KubeVersion};
 
@@ -85,23 +85,18 @@ pub struct TaggedImage<'a> {
 /// version, lowest first. `latest` and digests say nothing and are left out.
 pub fn karmada_tagged_images(inv: &Inventory) -> Vec<TaggedImage<'_>> {
     static ALL: ScopeSel = ScopeSel::All;
-    let mut out: Vec<TaggedImage<'_>> = [
-        Component::ControllerManager,
-        Component::Scheduler,
-        Component::Webhook,
-        Component::AggregatedApiserver,
-        Component::KarmadaAgent,
-    ]
-    .into_iter()
-    .flat_map(|comp| find_component(inv, comp, &ALL))
-    .filter_map(|c| {
-        let v = ImageRef::parse(c.image()).ok()?.version_tag()?;
-        Some(TaggedImage {
-            version: KarmadaVersion::from(v),
-            container: c,
+    let mut out: Vec<TaggedImage<'_>> = crate::inventory::components::VERSIONED
+        .iter()
+        .copied()
+        .flat_map(|comp| find_component(inv, comp, &ALL))
+        .filter_map(|c| {
+            let v = ImageRef::parse(c.image()).ok()?.version_tag()?;
+            Some(TaggedImage {
+                version: KarmadaVersion::from(v),
+                container: c,
+            })
         })
-    })
-    .collect();
+        .collect();
     out.sort_by_key(|t| t.version);
     out
 }
