@@ -886,7 +886,7 @@ fn a_cn_outside_the_allowed_names_fails() {
 // ---------------------------------------------------------------------------------------
 
 /// Regenerates the THROWAWAY test certificates of the install-layout fixtures:
-/// `cargo test --test rules_a -- --ignored regenerate_fixture_certs`.
+/// `cargo test --test v0_10_to_v1_0_kp1004_kp1009 -- --ignored regenerate_fixture_certs`.
 #[test]
 #[ignore]
 fn regenerate_fixture_certs() {
@@ -916,7 +916,7 @@ fn regenerate_fixture_certs() {
         to,
     );
     let header = "# THROWAWAY TEST KEYS for karmada-preflight's tests; they protect nothing.\n\
-                  # Regenerate: cargo test --test rules_a -- --ignored regenerate_fixture_certs\n";
+                  # Regenerate: cargo test --test v0_10_to_v1_0_kp1004_kp1009 -- --ignored regenerate_fixture_certs\n";
     let kubeconfig =
         "apiVersion: v1\n    kind: Config\n    clusters: []\n    users: []\n    contexts: []\n";
 
