@@ -471,6 +471,39 @@ fn special_files_named_as_input_are_refused_not_waited_on() {
     let (code, _, stderr) = cli(&["check", v, "--waivers", f], tmp.path());
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains(f) && stderr.contains("FIFO"), "{stderr}");
+    // An etcd certificate named by a FIFO is refused too: the etcd rules say why.
+    let (code, stdout, stderr) = cli(
+        &[
+            "check",
+            v,
+            "--etcd-endpoints",
+            "https://127.0.0.1:1",
+            "--etcd-cacert",
+            f,
+            "--etcd-cert",
+            f,
+            "--etcd-key",
+            f,
+            "-o",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let kp1020 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == "KP1020")
+        .expect("KP1020 reported");
+    assert_eq!(kp1020["status"], "unknown", "{kp1020}");
+    assert!(
+        kp1020["message"].as_str().unwrap().contains("FIFO"),
+        "{kp1020}"
+    );
 
     let bin = assert_cmd::cargo::cargo_bin("karmada-preflight");
     let crd = v010.join("crds/cluster.karmada.io_clusters.yaml");

@@ -75,6 +75,9 @@ fn tls_options(t: &EtcdTarget) -> Result<Option<TlsOptions>, String> {
                 // huge file) from being read whole.
                 let meta = std::fs::metadata(p)
                     .map_err(|e| format!("cannot read {what} {}: {e}", p.display()))?;
+                // A FIFO or device reports length 0 and would be read forever.
+                crate::sources::bounded::check_readable_kind(p, &meta)
+                    .map_err(|e| format!("{what} {}: {e}", p.display()))?;
                 if meta.len() > MAX_PEM_BYTES as u64 {
                     return Err(format!(
                         "{what} {} is larger than 1 MiB: not a PEM file",
