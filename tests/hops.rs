@@ -38,7 +38,7 @@ fn a_hop_without_a_pack_is_unknown_naming_the_hop() {
     let mut catalog = Catalog::embedded().expect("bundled rules load");
     catalog
         .rules
-        .retain(|r| r.spec.hop.as_deref() != Some("v1.0->v1.1"));
+        .retain(|r| r.spec.hop.map(|h| h.label()).as_deref() != Some("v1.0->v1.1"));
     let plan = UpgradePlan::between("v0.10", "v1.2")
         .unwrap()
         .with_catalog(&catalog);

@@ -200,7 +200,7 @@ impl Check for ImageTarget {
                                     c.component.display()
                                 ))
                                 .at(obj, &ptr)
-                                .for_hop(hop_label(hop)),
+                                .for_hop(*hop),
                             );
                             continue;
                         }
@@ -219,7 +219,7 @@ impl Check for ImageTarget {
                                 hop_label(hop)
                             ))
                             .at(obj, &ptr)
-                            .for_hop(hop_label(hop))
+                            .for_hop(*hop)
                             .with_remediation(
                                 Remediation::from_steps(
                                     format!(

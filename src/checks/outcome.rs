@@ -3,6 +3,7 @@
 use crate::findings::Consequence;
 use crate::findings::{Evidence, Remediation, Severity};
 use crate::inventory::{Location, Object, ObjectRef};
+use crate::k8s::MinorHop;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -30,7 +31,7 @@ pub struct Outcome {
     pub consequence: Option<Consequence>,
     /// The hop this subject belongs to, for a rule of no hop that speaks of each hop of
     /// the path (component images); otherwise the rule's own.
-    pub hop: Option<String>,
+    pub hop: Option<MinorHop>,
 }
 
 impl Outcome {
@@ -80,7 +81,7 @@ impl Outcome {
     }
 
     /// Report the subject under `hop` (see [`Outcome::hop`]).
-    pub fn for_hop(mut self, hop: String) -> Outcome {
+    pub fn for_hop(mut self, hop: MinorHop) -> Outcome {
         self.hop = Some(hop);
         self
     }

@@ -379,15 +379,9 @@ fn next_hop_findings(
     rule_filter: &RuleFilter,
 ) -> Vec<Finding> {
     let next = next.with_catalog(catalog);
-    let labels = next.labels();
     let names: Vec<String> = rule_filter
         .select(catalog)
-        .filter(|r| {
-            r.spec
-                .hop
-                .as_deref()
-                .is_some_and(|h| labels.iter().any(|l| *l == h.replace(' ', "")))
-        })
+        .filter(|r| r.spec.hop.is_some_and(|h| next.hops.contains(&h)))
         .map(|r| r.spec.name.clone())
         .collect();
     if names.is_empty() {

@@ -412,7 +412,7 @@ pub fn apply(
         location: None,
         evidence: Vec::new(),
         remediation: None,
-        hop: rule.spec.hop.clone(),
+        hop: rule.spec.hop.map(|h| h.label()),
         suppressed_by: None,
         fingerprint: String::new(),
     };

@@ -288,6 +288,48 @@ impl fmt::Display for MinorHop {
     }
 }
 
+impl MinorHop {
+    /// `v0.10->v1.0`: the form rule files, reports and `rules -o json` use.
+    pub fn label(&self) -> String {
+        format!(
+            "v{}.{}->v{}.{}",
+            self.from.0, self.from.1, self.to.0, self.to.1
+        )
+    }
+
+    /// `v1.0->v1.1`, spaces allowed (`v1.0 -> v1.1`), as a hop; one parser so two
+    /// spellings of a hop are the same hop.
+    pub fn parse(s: &str) -> Option<MinorHop> {
+        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        let (a, b) = s.split_once("->")?;
+        let mm = |v: &str| -> Option<(u32, u32)> {
+            let (x, y) = v.strip_prefix('v')?.split_once('.')?;
+            Some((x.parse().ok()?, y.parse().ok()?))
+        };
+        Some(MinorHop {
+            from: mm(a)?,
+            to: mm(b)?,
+        })
+    }
+}
+
+impl serde::Serialize for MinorHop {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.label())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MinorHop {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        MinorHop::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "hop {s:?} is not of the form vMAJOR.MINOR->vMAJOR.MINOR (e.g. v1.0->v1.1)"
+            ))
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StepsError {
     #[error("{from} -> {to} is a downgrade; Karmada upgrades only go forward")]
@@ -415,6 +457,27 @@ impl std::str::FromStr for KarmadaVersion {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_hop_is_one_value_however_it_is_spelled() {
+        let h = MinorHop {
+            from: (0, 10),
+            to: (1, 0),
+        };
+        assert_eq!(MinorHop::parse("v0.10->v1.0"), Some(h));
+        assert_eq!(MinorHop::parse("v0.10 -> v1.0"), Some(h));
+        assert_eq!(h.label(), "v0.10->v1.0");
+        assert_eq!(serde_json::to_string(&h).unwrap(), "\"v0.10->v1.0\"");
+        assert_eq!(
+            serde_json::from_str::<MinorHop>("\"v0.10 -> v1.0\"").unwrap(),
+            h
+        );
+        for bad in ["v1.0", "1.0->1.1", "v1.x->v1.2", "v1.0->"] {
+            assert_eq!(MinorHop::parse(bad), None, "{bad}");
+        }
+        let err = serde_json::from_str::<MinorHop>("\"v1.0 to v1.1\"").unwrap_err();
+        assert!(err.to_string().contains("not of the form"), "{err}");
+    }
 
     fn v(major: u32, minor: u32, patch: Option<u32>) -> KubeVersion {
         KubeVersion::new(major, minor, patch)

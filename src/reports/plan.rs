@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use super::Report;
 use crate::checks::support::naming::fix_file;
 use crate::findings::{Finding, FixStep, Manifest, ManifestKind, RunsOn, Status};
-use crate::upgrade::path::parse_hop;
+use crate::k8s::MinorHop;
 
 /// What the fix dir holds besides the rules' own manifests.
 #[derive(Debug, Default)]
@@ -45,7 +45,7 @@ impl HopKey {
         match label {
             None => HopKey::Whole,
             Some(l) => HopKey::Hop(
-                parse_hop(l).map(|h| h.from).unwrap_or((u32::MAX, 0)),
+                MinorHop::parse(l).map(|h| h.from).unwrap_or((u32::MAX, 0)),
                 l.to_string(),
             ),
         }

@@ -120,7 +120,7 @@ pub fn run_rules_on_path(
 fn finding(rule: &Rule, o: Outcome, status: Status, severity: Option<Severity>) -> Finding {
     // One subject may be reported once per hop: the hop is part of its identity.
     let pointer = o.location.as_ref().map(|l| match &o.hop {
-        Some(h) => format!("{}#{h}", l.pointer),
+        Some(h) => format!("{}#{}", l.pointer, h.label()),
         None => l.pointer.clone(),
     });
     let fingerprint =
@@ -136,7 +136,7 @@ fn finding(rule: &Rule, o: Outcome, status: Status, severity: Option<Severity>) 
         location: o.location,
         evidence: o.evidence,
         remediation: o.remediation,
-        hop: o.hop.or_else(|| rule.spec.hop.clone()),
+        hop: o.hop.or(rule.spec.hop).map(|h| h.label()),
         suppressed_by: None,
         fingerprint,
     }

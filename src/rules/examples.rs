@@ -28,7 +28,7 @@ use super::engine::{run_rules_on_path, RunOptions};
 use super::path::CatalogPlan;
 use crate::findings::{Finding, Status};
 use crate::sources::{load_inputs, Limits};
-use crate::upgrade::path::{parse_hop, UpgradePlan};
+use crate::upgrade::path::UpgradePlan;
 use crate::upgrade::Phase;
 
 /// The file name inline `yaml:` takes in locations.
@@ -244,7 +244,7 @@ fn compare(expect: &[Expected], findings: &[Finding]) -> Vec<String> {
 /// The upgrade path of an example: `from`/`to` when given, each defaulting to the end of
 /// the rule's hop; a rule without a hop runs on the default path.
 fn example_plan(rule: &Rule, ex: &Example) -> Result<UpgradePlan, ExampleError> {
-    let hop = rule.spec.hop.as_deref().and_then(parse_hop);
+    let hop = rule.spec.hop;
     let label = |v: (u32, u32)| format!("v{}.{}", v.0, v.1);
     match (&ex.from, &ex.to, hop) {
         (None, None, Some(h)) => Ok(UpgradePlan {

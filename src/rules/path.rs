@@ -23,7 +23,7 @@ impl CatalogPlan for UpgradePlan {
     }
 
     fn position_of(&self, spec: &RuleSpec) -> Option<usize> {
-        self.position(&spec.name, spec.hop.as_deref())
+        self.position(&spec.name, spec.hop.as_ref())
     }
 }
 
@@ -32,7 +32,7 @@ pub fn rules_per_hop(catalog: &Catalog) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();
     for r in &catalog.rules {
         if let Some(h) = &r.spec.hop {
-            *m.entry(h.replace(' ', "")).or_insert(0) += 1;
+            *m.entry(h.label()).or_insert(0) += 1;
         }
     }
     m
@@ -76,7 +76,7 @@ pub fn hop_summaries(catalog: &Catalog) -> Vec<HopSummary> {
             let rules: Vec<_> = catalog
                 .rules
                 .iter()
-                .filter(|r| r.spec.hop.as_deref().map(|h| h.replace(' ', "")) == Some(hop.clone()))
+                .filter(|r| r.spec.hop.map(|h| h.label()).as_ref() == Some(&hop))
                 .collect();
             let mut packs: Vec<String> = rules.iter().map(|r| r.spec.pack.clone()).collect();
             packs.sort();

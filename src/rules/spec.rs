@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::findings::Consequence;
+use crate::k8s::MinorHop;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,7 +37,7 @@ pub struct RuleSpec {
     pub docs: Option<String>,
     /// Upgrade hop, e.g. `v0.10->v1.0` (defaults from the pack).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hop: Option<String>,
+    pub hop: Option<MinorHop>,
     /// Where the rule's fix sits in the upgrade guide (PLAN.md of `--fix-dir`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guide: Option<GuideStep>,

@@ -70,33 +70,14 @@ pub fn next_known(minor: (u32, u32)) -> Option<(u32, u32)> {
 
 /// `v0.10->v1.0`: the form rule files use in `hop`.
 pub fn hop_label(h: &MinorHop) -> String {
-    format!("v{}.{}->v{}.{}", h.from.0, h.from.1, h.to.0, h.to.1)
-}
-
-/// `v1.0->v1.1` (spaces allowed) as a hop.
-pub fn parse_hop(s: &str) -> Option<MinorHop> {
-    let s = s.replace(' ', "");
-    let (a, b) = s.split_once("->")?;
-    let mm = |v: &str| -> Option<(u32, u32)> {
-        let (x, y) = v.strip_prefix('v')?.split_once('.')?;
-        Some((x.parse().ok()?, y.parse().ok()?))
-    };
-    Some(MinorHop {
-        from: mm(a)?,
-        to: mm(b)?,
-    })
+    h.label()
 }
 
 /// The hop a pack name such as `karmada-v1.0-to-v1.1` stands for.
-pub fn hop_of_pack(pack: &str) -> Option<String> {
+pub fn hop_of_pack(pack: &str) -> Option<MinorHop> {
     let rest = pack.strip_prefix("karmada-")?;
     let (from, to) = rest.split_once("-to-")?;
-    let ok = |v: &str| {
-        v.strip_prefix('v')
-            .and_then(|v| v.split_once('.'))
-            .is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok())
-    };
-    (ok(from) && ok(to)).then(|| format!("{from}->{to}"))
+    MinorHop::parse(&format!("{from}->{to}"))
 }
 
 #[derive(Debug, Clone)]
@@ -298,15 +279,11 @@ impl UpgradePlan {
     /// Position of a rule's hop on the path: `Some(0)` for rules that apply to every
     /// path (no hop, or lasting), `Some(i + 1)` for hop `i`, `None` when the rule is off
     /// the path.
-    pub fn position(&self, rule_name: &str, hop: Option<&str>) -> Option<usize> {
+    pub fn position(&self, rule_name: &str, hop: Option<&MinorHop>) -> Option<usize> {
         match hop {
             None => Some(0),
             Some(_) if self.lasting.iter().any(|l| l == rule_name) => Some(0),
-            Some(h) => self
-                .hops
-                .iter()
-                .position(|x| hop_label(x) == h.replace(' ', ""))
-                .map(|i| i + 1),
+            Some(h) => self.hops.iter().position(|x| x == h).map(|i| i + 1),
         }
     }
 }
@@ -318,7 +295,9 @@ mod tests {
     #[test]
     fn packs_and_paths() {
         assert_eq!(
-            hop_of_pack("karmada-v1.0-to-v1.1").as_deref(),
+            hop_of_pack("karmada-v1.0-to-v1.1")
+                .map(|h| h.label())
+                .as_deref(),
             Some("v1.0->v1.1")
         );
         assert_eq!(hop_of_pack("core"), None);
