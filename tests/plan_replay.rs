@@ -925,3 +925,93 @@ fn a_multi_hop_plan_is_grouped_by_hop_in_path_order() {
     assert!(fixes_seen >= 10, "{plan}");
     every_change_is_verified(&blocks(&plan));
 }
+
+/// A Deployment `kubectl get` from a Helm release (Helm's release annotations on it):
+/// `kubectl set image` would be undone by the next `helm upgrade`, so the plan upgrades
+/// the release, once per hop however many components it holds, and still checks each
+/// rollout. A component not installed by Helm keeps its `kubectl set image`.
+#[test]
+fn a_helm_installed_component_is_upgraded_through_its_release_once_per_hop() {
+    let tmp = tempfile::tempdir().unwrap();
+    let deployment = |name: &str, helm: bool| {
+        let annotations = if helm {
+            "  annotations:\n    meta.helm.sh/release-name: karmada\n    \
+             meta.helm.sh/release-namespace: karmada-system\n"
+        } else {
+            ""
+        };
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  \
+             namespace: karmada-system\n{annotations}spec:\n  replicas: 1\n  selector:\n    \
+             matchLabels: {{app: {name}}}\n  template:\n    metadata:\n      labels: {{app: {name}}}\n    \
+             spec:\n      containers:\n        - name: {name}\n          \
+             image: docker.io/karmada/{name}:v1.12.0\n"
+        )
+    };
+    let input = tmp.path().join("installed.yaml");
+    std::fs::write(
+        &input,
+        [
+            deployment("karmada-controller-manager", true),
+            deployment("karmada-scheduler", true),
+            deployment("karmada-webhook", false),
+        ]
+        .join("---\n"),
+    )
+    .unwrap();
+    let fixes = tmp.path().join("fixes");
+    common::check(&[
+        input.to_str().unwrap(),
+        "--to",
+        "v1.13",
+        "--phase",
+        "pre",
+        "--fix-dir",
+        fixes.to_str().unwrap(),
+    ]);
+    let plan = std::fs::read_to_string(fixes.join("PLAN.md")).unwrap();
+    let blocks = blocks(&plan);
+    let runs: Vec<&String> = blocks
+        .iter()
+        .filter(|b| b.mode == "run")
+        .flat_map(|b| &b.commands)
+        .collect();
+    let helm = "helm --kube-context karmada-host upgrade karmada karmada-charts/karmada \
+                -n karmada-system --version v1.13.0 --reuse-values";
+    assert_eq!(
+        runs.iter().filter(|c| c.as_str() == helm).count(),
+        1,
+        "{plan}"
+    );
+    let helm_block = blocks
+        .iter()
+        .find(|b| b.commands.iter().any(|c| c == helm))
+        .unwrap();
+    assert_eq!(helm_block.on, "host");
+    assert!(
+        !runs.iter().any(
+            |c| c.contains("set image deployment/karmada-controller-manager")
+                || c.contains("set image deployment/karmada-scheduler")
+        ),
+        "{plan}"
+    );
+    assert!(
+        runs.iter().any(|c| c.as_str()
+            == "kubectl --context karmada-host -n karmada-system set image \
+                deployment/karmada-webhook karmada-webhook=docker.io/karmada/karmada-webhook:v1.13.0"),
+        "{plan}"
+    );
+    for name in ["karmada-controller-manager", "karmada-scheduler"] {
+        let verify = format!(
+            "kubectl --context karmada-host -n karmada-system rollout status \
+             deployment/{name} --timeout=5m"
+        );
+        assert!(
+            blocks
+                .iter()
+                .any(|b| b.mode == "verify" && b.commands.contains(&verify)),
+            "{name} rollout not checked:\n{plan}"
+        );
+    }
+    every_change_is_verified(&blocks);
+}

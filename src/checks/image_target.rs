@@ -60,9 +60,33 @@ fn current(c: &Installed) -> Option<(String, Option<Minor>, String)> {
     Some((image.image.clone(), minor, image.pointer.clone()))
 }
 
+/// The Helm release (name, namespace) an installed object belongs to: Helm writes both
+/// annotations on every object of a release it installs (`helm template` output has none).
+fn helm_release(obj: &crate::inventory::Object) -> Option<(String, String)> {
+    let ann = obj.value.pointer("/metadata/annotations")?;
+    let release = ann.get("meta.helm.sh/release-name")?.as_str()?;
+    let ns = ann.get("meta.helm.sh/release-namespace")?.as_str()?;
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 253
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+    };
+    // Names go into a shell command: only DNS names, never arbitrary text from a file.
+    (ok(release) && ok(ns)).then(|| (release.to_string(), ns.to_string()))
+}
+
 impl ImageTarget {
     /// The steps that set `c` to `tag`, for its install shape.
-    fn steps(&self, ctx: &Ctx<'_>, c: &Installed, tag: &str) -> Option<Vec<FixStep>> {
+    /// `upgraded`: the Helm releases this hop already upgrades (one `helm upgrade` per
+    /// release, not one per component it holds).
+    fn steps(
+        &self,
+        ctx: &Ctx<'_>,
+        c: &Installed,
+        tag: &str,
+        upgraded: &mut std::collections::BTreeSet<(String, String)>,
+    ) -> Option<Vec<FixStep>> {
         let inv = ctx.inv;
         let obj = c.object(inv);
         // The agent runs in the members: an unscoped one is for each member's context.
@@ -77,6 +101,36 @@ impl ImageTarget {
         let kind = obj.kind().to_lowercase();
         let name = obj.name();
         match c.shape {
+            // Installed by Helm (kubectl get of a release's object): `kubectl set image`
+            // would be undone by the next `helm upgrade`, so the release is upgraded.
+            Shape::Workload if helm_release(obj).is_some() => {
+                let (release, release_ns) = helm_release(obj)?;
+                let verify = FixStep::Verify(format!(
+                    "kubectl {ctxf}{ns} rollout status {kind}/{name} --timeout=5m"
+                ));
+                if !upgraded.insert((release.clone(), release_ns.clone())) {
+                    return Some(vec![
+                        FixStep::Note(format!(
+                            "{kind}/{name} is upgraded by the helm upgrade of release {release} \
+                             above"
+                        )),
+                        verify,
+                    ]);
+                }
+                Some(vec![
+                    FixStep::Note(format!(
+                        "{kind}/{name} belongs to Helm release {release} (namespace {release_ns}): \
+                         upgrade the release to chart version {tag}, not the image alone (the next \
+                         helm upgrade would undo kubectl set image)"
+                    )),
+                    FixStep::Run(format!(
+                        "helm {ctxf_helm} upgrade {release} karmada-charts/karmada -n {release_ns} \
+                         --version {tag} --reuse-values",
+                        ctxf_helm = ctxf.replace("--context", "--kube-context")
+                    )),
+                    verify,
+                ])
+            }
             Shape::Workload => {
                 let container = c.container(inv)?;
                 let image = ImageRef::parse(container.image()).ok()?;
@@ -186,6 +240,7 @@ impl Check for ImageTarget {
                 let to = ctx.plan.to.as_deref();
                 for (i, hop) in ctx.plan.hops.iter().enumerate() {
                     let tag = target_tag(hop, to);
+                    let mut upgraded = std::collections::BTreeSet::new();
                     for c in &found {
                         let Some((image, minor, ptr)) = current(c) else {
                             continue;
@@ -204,7 +259,7 @@ impl Check for ImageTarget {
                             );
                             continue;
                         }
-                        let Some(steps) = self.steps(ctx, c, &tag) else {
+                        let Some(steps) = self.steps(ctx, c, &tag, &mut upgraded) else {
                             continue;
                         };
                         out.push(

@@ -147,7 +147,8 @@ impl RunsOn {
     pub fn of_command(c: &str) -> RunsOn {
         let words: Vec<&str> = c.split_whitespace().collect();
         match words.first().copied() {
-            Some("kubectl") => {}
+            // helm names the cluster with --kube-context: the same places as kubectl.
+            Some("kubectl") | Some("helm") => {}
             Some("etcdctl") => return RunsOn::EtcdMachine,
             Some(w) if w.starts_with("ETCDCTL_") => return RunsOn::EtcdMachine,
             _ => return RunsOn::Workstation,
@@ -157,9 +158,10 @@ impl RunsOn {
         }
         let context = words
             .iter()
-            .position(|w| *w == "--context")
+            .position(|w| *w == "--context" || *w == "--kube-context")
             .and_then(|i| words.get(i + 1).copied())
-            .or_else(|| words.iter().find_map(|w| w.strip_prefix("--context=")));
+            .or_else(|| words.iter().find_map(|w| w.strip_prefix("--context=")))
+            .or_else(|| words.iter().find_map(|w| w.strip_prefix("--kube-context=")));
         match context {
             Some("karmada-host") => RunsOn::Host,
             Some("karmada-apiserver") => RunsOn::Karmada,
