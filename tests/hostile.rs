@@ -493,9 +493,7 @@ fn special_files_named_as_input_are_refused_not_waited_on() {
     );
     assert_eq!(code, Some(0), "{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
-    let kp1020 = report["findings"]
-        .as_array()
-        .unwrap()
+    let kp1020 = findings(&report)
         .iter()
         .find(|x| x["id"] == "KP1020")
         .expect("KP1020 reported");

@@ -66,13 +66,8 @@ fn helm_release(obj: &crate::inventory::Object) -> Option<(String, String)> {
     let ann = obj.value.pointer("/metadata/annotations")?;
     let release = ann.get("meta.helm.sh/release-name")?.as_str()?;
     let ns = ann.get("meta.helm.sh/release-namespace")?.as_str()?;
-    let ok = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 253
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-    };
     // Names go into a shell command: only DNS names, never arbitrary text from a file.
+    let ok = crate::sources::live::connect::valid_cluster_name;
     (ok(release) && ok(ns)).then(|| (release.to_string(), ns.to_string()))
 }
 
