@@ -23,12 +23,12 @@
 //! must report no fail, blocker or action.
 
 mod common;
+mod etcd_support;
 
+use etcd_support::{http_get, spawn_etcd, Ports};
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
 
 use fakeapi::{load_objects_from_dir, ClusterSpec, RunningServer, ServerConfig};
 use karmada_preflight::sources::yaml::parse_documents;
@@ -111,14 +111,6 @@ fn every_change_is_verified(blocks: &[Block]) {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// etcd as the v0.10 StatefulSet runs it: one certificate (`karmada.crt`, server and
 /// client use) signed by `server-ca.crt`, client certificates required. The files get
 /// the pod's names in `pki`, so the plan's paths rebase by directory alone.
@@ -170,41 +162,36 @@ impl Etcd {
         )
         .unwrap();
         std::fs::write(pki.join("karmada.key"), key.serialize_pem()).unwrap();
-        let (port, peer) = (free_port(), free_port());
-        let url = format!("https://127.0.0.1:{port}");
-        let peer_url = format!("http://127.0.0.1:{peer}");
-        let p = |f: &str| pki.join(f).display().to_string();
-        let child = Command::new("etcd")
-            .args(["--name", "etcd0"])
-            .arg(format!("--data-dir={}", data.join("member-data").display()))
-            .arg(format!("--listen-client-urls={url}"))
-            .arg(format!("--advertise-client-urls={url}"))
-            .arg(format!("--listen-peer-urls={peer_url}"))
-            .arg(format!("--initial-advertise-peer-urls={peer_url}"))
-            .arg(format!("--initial-cluster=etcd0={peer_url}"))
-            .arg(format!("--cert-file={}", p("karmada.crt")))
-            .arg(format!("--key-file={}", p("karmada.key")))
-            .arg(format!("--trusted-ca-file={}", p("server-ca.crt")))
-            .arg("--client-cert-auth")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("etcd.log")).unwrap())
-            .spawn()
-            .expect("etcd starts (apt-get install etcd-server)");
-        let etcd = Etcd {
+        let data_dir = data.join("member-data");
+        let args = |p: Ports| {
+            let url = format!("https://127.0.0.1:{}", p.client);
+            let peer_url = format!("http://127.0.0.1:{}", p.peer);
+            let f = |f: &str| pki.join(f).display().to_string();
+            vec![
+                "--name=etcd0".to_string(),
+                format!("--data-dir={}", data_dir.display()),
+                format!("--listen-client-urls={url}"),
+                format!("--advertise-client-urls={url}"),
+                format!("--listen-peer-urls={peer_url}"),
+                format!("--initial-advertise-peer-urls={peer_url}"),
+                format!("--initial-cluster=etcd0={peer_url}"),
+                format!("--listen-metrics-urls=http://127.0.0.1:{}", p.metrics),
+                format!("--cert-file={}", f("karmada.crt")),
+                format!("--key-file={}", f("karmada.key")),
+                format!("--trusted-ca-file={}", f("server-ca.crt")),
+                "--client-cert-auth".to_string(),
+            ]
+        };
+        let healthy = |p: Ports| {
+            http_get(&format!("127.0.0.1:{}", p.metrics), "/health").contains("\"health\":\"true\"")
+        };
+        let (child, ports) = spawn_etcd(&data_dir, &dir.join("etcd.log"), args, healthy);
+        Etcd {
             child,
-            port,
+            port: ports.client,
             pki,
             data,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !etcd.run(&format!("{POD_ETCDCTL} endpoint health")).0 {
-            assert!(
-                Instant::now() < deadline,
-                "etcd did not become healthy in 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(200));
         }
-        etcd
     }
 
     /// An etcdctl command line as the pod would run it, rebased onto this etcd: the

@@ -50,6 +50,81 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A plain HTTP GET on `addr` (loopback, no TLS); empty when nothing answers.
+pub fn http_get(addr: &str, path: &str) -> String {
+    let Ok(mut s) = TcpStream::connect(addr) else {
+        return String::new();
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let req = format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+    if s.write_all(req.as_bytes()).is_err() {
+        return String::new();
+    }
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// The loopback ports one etcd listens on.
+#[derive(Clone, Copy, Debug)]
+pub struct Ports {
+    pub client: u16,
+    pub peer: u16,
+    pub metrics: u16,
+}
+
+/// Starts etcd (`args` built for the ports) and waits until `healthy`. A port probed free
+/// has to be released before etcd can bind it, so a test running in parallel can take it
+/// in between; etcd then exits with "address already in use" and is started again on new
+/// ports (and an empty `data_dir`: the first attempt may have recorded its peer URL there),
+/// instead of the test waiting out its deadline for an etcd that is gone.
+pub fn spawn_etcd(
+    data_dir: &Path,
+    log: &Path,
+    args: impl Fn(Ports) -> Vec<String>,
+    healthy: impl Fn(Ports) -> bool,
+) -> (Child, Ports) {
+    let read_log = || std::fs::read_to_string(log).unwrap_or_default();
+    for _attempt in 0..5 {
+        let ports = Ports {
+            client: free_port(),
+            peer: free_port(),
+            metrics: free_port(),
+        };
+        let _ = std::fs::remove_dir_all(data_dir);
+        let mut child = Command::new("etcd")
+            .args(args(ports))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .expect("etcd starts (apt-get install etcd-server)");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if healthy(ports) {
+                return (child, ports);
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                let text = read_log();
+                assert!(
+                    text.contains("address already in use"),
+                    "etcd exited ({status}) before it became healthy: {text}"
+                );
+                break;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("etcd did not become healthy in 60 s: {}", read_log());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    panic!(
+        "etcd lost its ports to other processes 5 times: {}",
+        read_log()
+    );
+}
+
 /// A CA and what it signs, written as PEM files into `dir`.
 pub struct Pki {
     pub dir: PathBuf,
@@ -143,70 +218,45 @@ impl Etcd {
     pub fn start_with(client_cert_auth: bool) -> Etcd {
         let dir = tempfile::tempdir().unwrap();
         let pki = Pki::new(dir.path());
-        let (client, peer, metrics) = (free_port(), free_port(), free_port());
-        let endpoint = format!("https://127.0.0.1:{client}");
-        let peer_url = format!("http://127.0.0.1:{peer}");
-        let metrics = format!("127.0.0.1:{metrics}");
-        let log = std::fs::File::create(dir.path().join("etcd.log")).unwrap();
-        let child = Command::new("etcd")
-            .args(["--name", "preflight-test"])
-            .arg(format!("--data-dir={}", dir.path().join("data").display()))
-            .arg(format!("--listen-client-urls={endpoint}"))
-            .arg(format!("--advertise-client-urls={endpoint}"))
-            .arg(format!("--listen-peer-urls={peer_url}"))
-            .arg(format!("--initial-advertise-peer-urls={peer_url}"))
-            .arg(format!("--initial-cluster=preflight-test={peer_url}"))
-            .arg(format!("--listen-metrics-urls=http://{metrics}"))
-            .arg(format!("--cert-file={}", pki.path("server.crt")))
-            .arg(format!("--key-file={}", pki.path("server.key")))
+        let log = dir.path().join("etcd.log");
+        let args = |p: Ports| {
+            let endpoint = format!("https://127.0.0.1:{}", p.client);
+            let peer_url = format!("http://127.0.0.1:{}", p.peer);
+            let mut a = vec![
+                "--name=preflight-test".to_string(),
+                format!("--data-dir={}", dir.path().join("data").display()),
+                format!("--listen-client-urls={endpoint}"),
+                format!("--advertise-client-urls={endpoint}"),
+                format!("--listen-peer-urls={peer_url}"),
+                format!("--initial-advertise-peer-urls={peer_url}"),
+                format!("--initial-cluster=preflight-test={peer_url}"),
+                format!("--listen-metrics-urls=http://127.0.0.1:{}", p.metrics),
+                format!("--cert-file={}", pki.path("server.crt")),
+                format!("--key-file={}", pki.path("server.key")),
+            ];
             // etcd 3.4 asks every client for a certificate once it has a trusted CA.
-            .args(
-                client_cert_auth
-                    .then(|| {
-                        [
-                            format!("--trusted-ca-file={}", pki.path("ca.crt")),
-                            "--client-cert-auth".to_string(),
-                        ]
-                    })
-                    .into_iter()
-                    .flatten(),
-            )
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("etcd starts");
-        let etcd = Etcd {
+            if client_cert_auth {
+                a.push(format!("--trusted-ca-file={}", pki.path("ca.crt")));
+                a.push("--client-cert-auth".to_string());
+            }
+            a
+        };
+        let healthy = |p: Ports| {
+            http_get(&format!("127.0.0.1:{}", p.metrics), "/health").contains("\"health\":\"true\"")
+        };
+        let (child, ports) = spawn_etcd(&dir.path().join("data"), &log, args, healthy);
+        Etcd {
             child,
-            endpoint,
-            metrics,
+            endpoint: format!("https://127.0.0.1:{}", ports.client),
+            metrics: format!("127.0.0.1:{}", ports.metrics),
             pki,
             _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !etcd.http_get("/health").contains("\"health\":\"true\"") {
-            assert!(
-                Instant::now() < deadline,
-                "etcd did not become healthy in 60 s: {}",
-                std::fs::read_to_string(etcd._dir.path().join("etcd.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(200));
         }
-        etcd
     }
 
     /// A plain HTTP GET on the metrics listener (loopback, no TLS).
     pub fn http_get(&self, path: &str) -> String {
-        let Ok(mut s) = TcpStream::connect(&self.metrics) else {
-            return String::new();
-        };
-        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-        let req = format!("GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n", self.metrics);
-        if s.write_all(req.as_bytes()).is_err() {
-            return String::new();
-        }
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
-        out
+        http_get(&self.metrics, path)
     }
 
     /// etcdctl with the CA and `args` (which may hold `--user NAME:PASSWORD`), whatever
