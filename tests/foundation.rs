@@ -248,7 +248,7 @@ fn a_missing_requestheader_flag_points_at_the_command_list() {
     assert!(f["message"]
         .as_str()
         .unwrap()
-        .contains("--requestheader-allowed-names missing"));
+        .contains("--requestheader-allowed-names does not include front-proxy-client"));
     assert_eq!(at(f).1, line_of(path, "command:"));
     let add = &f["remediation"]["manifests"][0]["content"][0];
     assert_eq!(add["op"], "add");

@@ -343,7 +343,7 @@ fn suppression_fixture(annotation: &str) -> (tempfile::TempDir, tempfile::TempDi
     std::fs::write(
         rules.path().join("house.yaml"),
         "id: HOUSE100\nname: house-secure-port\npack: house\ntitle: karmada-apiserver listens on 6443\n\
-         template: apiserver-flags\nparams:\n  component: karmada-apiserver\n  expect:\n    - { flag: --secure-port, equals: \"6443\" }\n\
+         template: component-flags\nparams:\n  components: [karmada-apiserver]\n  require:\n    - { flag: --secure-port, equals: \"6443\" }\n\
          phases: { pre: error, post: error }\nwhy: our load balancer targets 6443\nfix: set --secure-port=6443\n",
     )
     .expect("write");

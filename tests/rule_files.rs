@@ -26,10 +26,10 @@ const GOOD: &str = "id: HOUSE001
 name: house-apiserver-flags
 pack: house
 title: karmada-apiserver keeps the group header
-template: apiserver-flags
+template: component-flags
 params:
-  component: karmada-apiserver
-  expect:
+  components: [karmada-apiserver]
+  require:
     - { flag: --requestheader-group-headers, equals: X-Remote-Group }
 phases: { post: error }
 why: our proxies rely on it
@@ -67,7 +67,7 @@ fn a_valid_house_rule_runs_beside_the_bundled_ones() {
 
 #[test]
 fn an_unknown_template_names_the_file_and_line() {
-    let d = rule_dir(&GOOD.replace("template: apiserver-flags", "template: no-such-template"));
+    let d = rule_dir(&GOOD.replace("template: component-flags", "template: no-such-template"));
     let (code, err) = run(d.path());
     assert_eq!(code, 2);
     assert!(err.contains("house.yaml:5:"), "{err}");
@@ -92,10 +92,7 @@ fn bad_template_params_point_into_params() {
     let (code, err) = run(d.path());
     assert_eq!(code, 2);
     assert!(err.contains("house.yaml:9:"), "{err}");
-    assert!(
-        err.contains("exactly one of equals, endsWith, listContains"),
-        "{err}"
-    );
+    assert!(err.contains("names exactly one of"), "{err}");
 }
 
 #[test]

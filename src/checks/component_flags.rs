@@ -1,7 +1,11 @@
 //! Template `component-flags`: flags that Karmada components must not carry (removed or
-//! deprecated in a release) or must carry, over one or several components. It
-//! generalises `apiserver-flags` to "a flag, or one item of a comma-separated flag value
-//! such as `--feature-gates=A=false,B=true`", because most upgrade steps are exactly that.
+//! deprecated in a release) or must carry, over one or several components. A forbidden
+//! flag is a flag, or one item of a comma-separated flag value such as
+//! `--feature-gates=A=false,B=true`; a required flag must include an item, set a key,
+//! equal a value, or name a file (`endsWith`, keeping the directory the installer mounts
+//! certificates in). Flags are read from `command` and `args`, as `--f=v` or `--f v`; a
+//! finding points at the token holding the offending value, and the fix is a JSON patch of
+//! exactly those tokens on the real object.
 //!
 //! A component that is not in the input makes `forbid` rules skip (nothing can carry the
 //! flag) and `require` rules unknown (nothing to confirm it).
@@ -9,11 +13,12 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::support::components;
 use super::support::naming::{apply_to, context_flag, fix_file};
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
 use crate::findings::{Evidence, Manifest, ManifestKind, Remediation};
 use crate::inventory::components::{Installed, Shape};
-use crate::inventory::workload::{Component, ContainerRef, Flag, WORKLOAD_KINDS};
+use crate::inventory::workload::{Component, ContainerRef, Flag};
 use crate::inventory::{Object, ScopeSel};
 
 #[derive(Debug, Deserialize)]
@@ -43,6 +48,15 @@ struct Require {
     /// With `hasKey`: the item the fix appends (e.g. `Failover=true`).
     #[serde(default)]
     add: Option<String>,
+    /// Or: the value must be exactly this (`--requestheader-group-headers=X-Remote-Group`).
+    #[serde(default)]
+    equals: Option<String>,
+    /// Or: the value is a path ending in this file name, in whatever directory the
+    /// installer mounts certificates. Several: any of them (later releases mount the
+    /// front-proxy pair as a `kubernetes.io/tls` Secret, `front-proxy-client/tls.crt`); the
+    /// first is what a fix writes.
+    #[serde(default)]
+    ends_with: Option<OneOrMany>,
     /// The value the binary uses when the flag is absent (`*` for `--controllers`): a fix
     /// that adds the flag starts from it, so `--controllers=*,hpa` keeps the controllers
     /// that were on by default instead of running `hpa` alone.
@@ -50,13 +64,61 @@ struct Require {
     default: Option<String>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn all(&self) -> &[String] {
+        match self {
+            OneOrMany::One(s) => std::slice::from_ref(s),
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
 impl Require {
     fn satisfied_by(&self, value: &str) -> bool {
+        if let Some(want) = &self.equals {
+            return value == want;
+        }
+        if let Some(files) = &self.ends_with {
+            return files
+                .all()
+                .iter()
+                .any(|f| value == f || value.ends_with(&format!("/{f}")));
+        }
         match (&self.list_contains, &self.has_key) {
             (Some(item), _) => items(value).any(|i| i == item),
             (None, Some(key)) => items(value).any(|i| item_key(i) == key),
             (None, None) => false,
         }
+    }
+
+    /// An `equals` or `endsWith` requirement: the whole value is replaced, not extended.
+    fn whole_value(&self) -> bool {
+        self.equals.is_some() || self.ends_with.is_some()
+    }
+
+    /// The whole value a fix writes for an `equals` or `endsWith` requirement. A file keeps
+    /// the directory of the current value, else `cert_dir`.
+    fn wanted_value(&self, current: Option<&str>, cert_dir: &str) -> String {
+        if let Some(v) = &self.equals {
+            return v.clone();
+        }
+        let file = self
+            .ends_with
+            .as_ref()
+            .and_then(|f| f.all().first())
+            .map(String::as_str)
+            .unwrap_or_default();
+        let dir = current
+            .and_then(|c| c.rsplit_once('/').map(|(d, _)| d))
+            .unwrap_or(cert_dir);
+        format!("{dir}/{file}")
     }
 
     /// The item the fix adds.
@@ -67,12 +129,30 @@ impl Require {
             .unwrap_or_default()
     }
 
-    /// "does not include hpa" / "does not set Failover".
-    fn lack(&self) -> String {
+    /// What is wrong, given the flag's value when it is set: "--controllers=a,b does not
+    /// include hpa", "--f=/pki/karmada.crt, expected …/front-proxy-client.crt", "--f
+    /// missing, expected --f=X-Remote-User".
+    fn problem(&self, value: Option<&str>) -> String {
+        let flag = &self.flag;
+        let found = match value {
+            Some(v) => format!("{flag}={v}"),
+            None => flag.clone(),
+        };
+        let want = match (&self.equals, &self.ends_with) {
+            (Some(v), _) => Some(v.clone()),
+            (None, Some(files)) => Some(format!("…/{}", files.all().join(" or …/"))),
+            (None, None) => None,
+        };
+        if let Some(want) = want {
+            return match value {
+                Some(_) => format!("{found}, expected {want}"),
+                None => format!("{flag} missing, expected {flag}={want}"),
+            };
+        }
         match (&self.list_contains, &self.has_key) {
-            (Some(item), _) => format!("does not include {item}"),
-            (None, Some(key)) => format!("does not set {key} (its default changes)"),
-            (None, None) => String::new(),
+            (Some(item), _) => format!("{found} does not include {item}"),
+            (None, Some(key)) => format!("{found} does not set {key} (its default changes)"),
+            (None, None) => found,
         }
     }
 }
@@ -121,16 +201,29 @@ pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
     }
     for (i, r) in p.require.iter().enumerate() {
         let ok = r.flag.starts_with("--")
-            && match (&r.list_contains, &r.has_key, &r.add) {
-                (Some(item), None, None) => !item.is_empty(),
-                (None, Some(key), Some(add)) => !key.is_empty() && item_key(add) == key,
+            && match (
+                &r.list_contains,
+                &r.has_key,
+                &r.add,
+                &r.equals,
+                &r.ends_with,
+            ) {
+                (Some(item), None, None, None, None) => !item.is_empty(),
+                (None, Some(key), Some(add), None, None) => !key.is_empty() && item_key(add) == key,
+                (None, None, None, Some(_), None) => r.default.is_none(),
+                (None, None, None, None, Some(files)) => {
+                    r.default.is_none()
+                        && files.all().iter().all(|f| !f.is_empty())
+                        && !files.all().is_empty()
+                }
                 _ => false,
             };
         if !ok {
             return Err(err(
                 format!("/require/{i}"),
-                "a required flag starts with -- and names either a non-empty listContains item, \
-                 or a hasKey with the `add` item (KEY=value) the fix appends",
+                "a required flag starts with -- and names exactly one of: a non-empty listContains \
+                 item, a hasKey with the `add` item (KEY=value) the fix appends, an `equals` value, \
+                 or `endsWith` file names (`default` goes only with the list forms)",
             ));
         }
     }
@@ -206,17 +299,10 @@ impl Hit<'_> {
 }
 
 impl ComponentFlags {
-    fn sel(c: Component) -> ScopeSel {
-        match c {
-            Component::KarmadaAgent => ScopeSel::AnyMember,
-            _ => ScopeSel::Host,
-        }
-    }
-
-    /// The forbidden flags present and the required ones missing, whatever the install
-    /// shape the flags were read from.
-    #[allow(clippy::type_complexity)]
-    fn evaluate<'s>(&'s self, flags: &[Flag]) -> (Vec<Hit<'s>>, Vec<(&'s Require, Option<Flag>)>) {
+    /// The forbidden flags present and the required ones missing (in command-line order,
+    /// absent ones last), whatever the install shape the flags were read from; or the
+    /// required flag whose value is an unrendered placeholder, which cannot be judged.
+    fn evaluate<'s>(&'s self, flags: &[Flag]) -> Result<Evaluation<'s>, Flag> {
         let mut hits = Vec::new();
         for f in &self.p.forbid {
             // Every occurrence counts: a repeated flag is still passed to the binary.
@@ -238,15 +324,24 @@ impl ComponentFlags {
         }
         let mut missing = Vec::new();
         for r in &self.p.require {
+            // The last occurrence wins, as for the binary's flag parser.
             let last = flags.iter().rev().find(|x| x.name == r.flag);
-            let ok = last
+            if let Some(f) = last.filter(|f| f.value.as_deref().is_some_and(is_placeholder)) {
+                return Err(f.clone());
+            }
+            if !last
                 .and_then(|f| f.value.as_deref())
-                .is_some_and(|v| r.satisfied_by(v));
-            if !ok {
+                .is_some_and(|v| r.satisfied_by(v))
+            {
                 missing.push((r, last.cloned()));
             }
         }
-        (hits, missing)
+        // A reader scanning the file meets the offending tokens in this order.
+        missing.sort_by_key(|(_, f)| {
+            f.as_ref()
+                .map_or((true, false, usize::MAX), |f| token_order(&f.pointer))
+        });
+        Ok(Evaluation { hits, missing })
     }
 
     fn check_container(&self, comp: Component, c: &ContainerRef<'_>) -> Outcome {
@@ -262,10 +357,20 @@ impl ComponentFlags {
                 .at(obj, &tp.pointer)
             }
         };
-        let (hits, missing) = self.evaluate(&flags);
+        let Evaluation { hits, missing } = match self.evaluate(&flags) {
+            Ok(e) => e,
+            Err(placeholder) => return placeholder_unknown(obj, &placeholder),
+        };
         if hits.is_empty() && missing.is_empty() {
-            return Outcome::pass(format!("{name} {} has the expected flags", obj.r))
-                .at(obj, &c.flag_list_pointer());
+            // At the first required flag when there is one: the evidence of the pass.
+            let at = self
+                .p
+                .require
+                .first()
+                .and_then(|r| flags.iter().rev().find(|f| f.name == r.flag))
+                .map(|f| f.pointer.clone())
+                .unwrap_or_else(|| c.flag_list_pointer());
+            return Outcome::pass(format!("{name} {} has the expected flags", obj.r)).at(obj, &at);
         }
         let mut evidence = Vec::new();
         let mut parts = Vec::new();
@@ -279,13 +384,11 @@ impl ComponentFlags {
             });
         }
         for (r, found) in &missing {
-            let what = match found.as_ref().and_then(|f| f.value.as_deref()) {
-                Some(v) => format!("{}={v} {}", r.flag, r.lack()),
-                None => format!("{} {}", r.flag, r.lack()),
-            };
+            let what = r.problem(found.as_ref().and_then(|f| f.value.as_deref()));
+            // The token holding the offending value; a missing flag, the list to add it to.
             let ptr = found
                 .as_ref()
-                .map(|f| f.flag_pointer.clone())
+                .map(|f| f.pointer.clone())
                 .unwrap_or_else(|| c.flag_list_pointer());
             evidence.push(Evidence {
                 status: None,
@@ -300,13 +403,13 @@ impl ComponentFlags {
             .or_else(|| {
                 missing
                     .first()
-                    .and_then(|(_, f)| f.as_ref().map(|f| f.flag_pointer.clone()))
+                    .and_then(|(_, f)| f.as_ref().map(|f| f.pointer.clone()))
             })
             .unwrap_or_else(|| c.flag_list_pointer());
         let mut o = Outcome::violation(format!("{name} {}: {}", obj.r, parts.join("; ")))
             .at(obj, &at)
             .with_evidence(evidence);
-        if let Some(r) = self.remediation(c, &hits, &missing) {
+        if let Some(r) = self.remediation(c, &flags, &hits, &missing) {
             o = o.with_remediation(r);
         }
         o
@@ -318,6 +421,7 @@ impl ComponentFlags {
     fn remediation(
         &self,
         c: &ContainerRef<'_>,
+        flags: &[Flag],
         hits: &[Hit<'_>],
         missing: &[(&Require, Option<Flag>)],
     ) -> Option<Remediation> {
@@ -346,28 +450,49 @@ impl ComponentFlags {
                         if h.flag.separate_value {
                             edits.push((h.flag.pointer.clone(), None));
                         }
-                    } else if h.flag.separate_value {
-                        edits.push((h.flag.pointer.clone(), Some(rest.join(","))));
                     } else {
                         edits.push((
                             h.flag.pointer.clone(),
-                            Some(format!("{}={}", h.rule.flag, rest.join(","))),
+                            Some(with_value(&h.flag, &rest.join(","))),
                         ));
                     }
                 }
             }
         }
+        // Where certificates live when a required file flag is missing entirely: the
+        // directory of --tls-cert-file, else the one all three installers use.
+        let cert_dir = flags
+            .iter()
+            .rev()
+            .find(|f| f.name == "--tls-cert-file")
+            .and_then(|f| f.value.as_deref())
+            .and_then(|v| v.rsplit_once('/').map(|(d, _)| d.to_string()))
+            .unwrap_or_else(|| "/etc/kubernetes/pki".into());
         // Several missing items of one flag (two controllers) go into one token: a second
         // `--controllers=` token would override the first (last wins).
         let mut grouped: Vec<Missing<'_>> = Vec::new();
+        let mut adds = Vec::new();
         for (r, found) in missing {
             let found = found.as_ref().filter(|f| f.value.is_some());
+            if r.whole_value() {
+                let current = found.and_then(|f| f.value.as_deref());
+                let wanted = r.wanted_value(current, &cert_dir);
+                match found {
+                    Some(f) => {
+                        if !token(&f.pointer)?.contains(current.unwrap_or_default()) {
+                            return None;
+                        }
+                        edits.push((f.pointer.clone(), Some(with_value(f, &wanted))));
+                    }
+                    None => adds.push(format!("{}={wanted}", r.flag)),
+                }
+                continue;
+            }
             match grouped.iter_mut().find(|g| g.0 == r.flag) {
                 Some(g) => g.3.push(r.item()),
                 None => grouped.push((&r.flag, found, r.default.as_deref(), vec![r.item()])),
             }
         }
-        let mut adds = Vec::new();
         for (flag, found, default, wanted) in grouped {
             let wanted = wanted.join(",");
             match found {
@@ -376,13 +501,10 @@ impl ComponentFlags {
                     if !token(&f.pointer)?.contains(have) {
                         return None;
                     }
-                    let v = format!("{have},{wanted}");
-                    let new = if f.separate_value {
-                        v
-                    } else {
-                        format!("{flag}={v}")
-                    };
-                    edits.push((f.pointer.clone(), Some(new)));
+                    edits.push((
+                        f.pointer.clone(),
+                        Some(with_value(f, &format!("{have},{wanted}"))),
+                    ));
                 }
                 None => adds.push(match default {
                     Some(d) => format!("{flag}={d},{wanted}"),
@@ -390,8 +512,13 @@ impl ComponentFlags {
                 }),
             }
         }
-        // Removals from the end of each list first, so earlier indexes stay valid.
-        edits.sort_by_key(|(p, _)| std::cmp::Reverse(list_index(p)));
+        // Removals go from the end of each list first, so earlier indexes stay valid;
+        // replacements alone shift nothing and read in command-line order.
+        if edits.iter().any(|(_, new)| new.is_none()) {
+            edits.sort_by_key(|(p, _)| std::cmp::Reverse(list_index(p)));
+        } else {
+            edits.sort_by_key(|(p, _)| token_order(p));
+        }
         edits.dedup_by(|a, b| a.0 == b.0);
         let mut ops = Vec::new();
         let mut diff = String::new();
@@ -414,9 +541,13 @@ impl ComponentFlags {
             ops.push(json!({"op": "add", "path": format!("{list}/-"), "value": a}));
             diff.push_str(&format!("{}\n+  {a}\n", obj.locate(&list)));
         }
+        let what = match (hits.is_empty(), missing.is_empty()) {
+            (false, false) => "drops the removed flags and has the required ones",
+            (false, true) => "drops the removed flags",
+            _ => "has the required flags",
+        };
         let summary = format!(
-            "Patch {} so its command line drops the removed flags and has the required ones \
-             (the patch tests the current values first).",
+            "Patch {} so its command line {what} (the patch tests the current values first).",
             obj.r
         );
         Some(json_patch(
@@ -427,6 +558,47 @@ impl ComponentFlags {
             diff,
         ))
     }
+}
+
+/// What one container's flags break: forbidden flags present, required ones missing.
+struct Evaluation<'s> {
+    hits: Vec<Hit<'s>>,
+    missing: Vec<(&'s Require, Option<Flag>)>,
+}
+
+fn is_placeholder(v: &str) -> bool {
+    v.contains("{{") && v.contains("}}")
+}
+
+/// `unknown` at a required flag whose value is an unrendered `{{ ... }}` placeholder.
+fn placeholder_unknown(obj: &Object, flag: &Flag) -> Outcome {
+    // The flag's value is not quoted: `{{` can sit inside a real value, such as a
+    // password passed on the command line.
+    Outcome::unknown(format!(
+        "{} holds an unrendered template placeholder ({{{{ ... }}}}); render the manifest to check it",
+        flag.name
+    ))
+    .at(obj, &flag.pointer)
+}
+
+/// The token that carries `value` for `flag`: the value alone for `--f v`, else `--f=v`.
+fn with_value(flag: &Flag, value: &str) -> String {
+    if flag.separate_value {
+        value.to_string()
+    } else {
+        format!("{}={value}", flag.name)
+    }
+}
+
+/// Sort key of a token pointer in command-line order: `command` before `args`, then the
+/// index.
+fn token_order(pointer: &str) -> (bool, bool, usize) {
+    let idx = pointer
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(usize::MAX);
+    (false, pointer.contains("/args/"), idx)
 }
 
 /// `kubectl patch RESOURCE NAME --type=json` with the patch as a fix file.
@@ -467,7 +639,25 @@ impl ComponentFlags {
     fn check_declared(&self, comp: Component, i: &Installed, obj: &Object) -> Outcome {
         let name = comp.display();
         let flags = i.flags.as_deref().unwrap_or_default();
-        let (hits, missing) = self.evaluate(flags);
+        let Evaluation { hits, missing } = match self.evaluate(flags) {
+            Ok(e) => e,
+            Err(placeholder) => return placeholder_unknown(obj, &placeholder),
+        };
+        // The installer writes flags such as certificate paths itself: a declaration that
+        // does not set one says nothing about the rendered command line.
+        if let Some((r, _)) = missing.iter().find(|(r, f)| r.whole_value() && f.is_none()) {
+            let installer = match i.shape {
+                Shape::OperatorCr => "karmada-operator",
+                _ => "karmadactl init",
+            };
+            return Outcome::unknown(format!(
+                "{name} is declared by {} and {installer} sets {} on the command line it renders; \
+                 the input does not hold it, so check the installed cluster (live mode or a \
+                 `collect` snapshot)",
+                obj.r, r.flag
+            ))
+            .at(obj, &i.pointer);
+        }
         if hits.is_empty() && missing.is_empty() {
             return Outcome::pass(format!("{name} in {} has the expected flags", obj.r))
                 .at(obj, &i.pointer);
@@ -483,8 +673,8 @@ impl ComponentFlags {
             });
             parts.push(format!("{what}{hint}"));
         }
-        for (r, _) in &missing {
-            let what = format!("{} {}", r.flag, r.lack());
+        for (r, found) in &missing {
+            let what = r.problem(found.as_ref().and_then(|f| f.value.as_deref()));
             evidence.push(Evidence {
                 status: None,
                 message: what.clone(),
@@ -565,10 +755,16 @@ impl ComponentFlags {
 
 impl Check for ComponentFlags {
     fn reads(&self) -> Vec<Read> {
-        let mut out: Vec<Read> = WORKLOAD_KINDS
-            .iter()
-            .flat_map(|k| [read(k, ReadScope::Host), read(k, ReadScope::Member)])
-            .collect();
+        // Each component's workloads where it runs: a forbidden member cluster then
+        // leaves the karmada-apiserver's flags readable.
+        let mut out: Vec<Read> = Vec::new();
+        for &c in &self.p.components {
+            for r in components::workload_reads(c) {
+                if !out.contains(&r) {
+                    out.push(r);
+                }
+            }
+        }
         if let Some(k) = self.when_kind {
             out.push(read(k, ReadScope::Karmada));
         }
@@ -585,7 +781,7 @@ impl Check for ComponentFlags {
         }
         let mut out = Vec::new();
         for &comp in &self.p.components {
-            let sel = Self::sel(comp);
+            let (sel, _) = components::home(comp);
             let installed: Vec<&Installed> = ctx.inv.components().of(comp, &sel, ctx.inv).collect();
             if installed.is_empty() {
                 let why = format!(

@@ -4,7 +4,6 @@
 pub mod agent_rbac;
 pub mod aggregated_apiserver;
 pub mod api_served;
-pub mod apiserver_flags;
 pub mod apiservice;
 pub mod cel;
 pub mod component_flags;
@@ -113,7 +112,6 @@ pub const TEMPLATES: &[(&str, Compile)] = &[
     ("input-valid", input_valid::compile),
     ("crd-removed", crd_removed::compile),
     ("apiservice", apiservice::compile),
-    ("apiserver-flags", apiserver_flags::compile),
     ("agent-impersonate-rbac", agent_rbac::compile),
     ("mcs-member-version", mcs_member_version::compile),
     ("endpointslice-v1beta1", endpointslice_v1beta1::compile),
