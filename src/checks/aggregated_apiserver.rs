@@ -1,27 +1,22 @@
 //! Template `aggregated-apiserver`: karmada-aggregated-apiserver runs in the host cluster
 //! with the flags it needs, a Karmada image of the target line, a Service on its port
 //! that really selects its pods, and every Secret it mounts. When it is missing, the fix
-//! is a complete Deployment + Service modelled on the v1.0.0 artifacts but computed from
-//! the real karmada-apiserver (namespace, etcd endpoints and cert paths, cert Secret),
-//! the kubeconfig Secret other components use, and the registry of the other Karmada
-//! images — so it works for hack/artifacts, Helm and karmadactl-init layouts alike.
-
-use std::collections::BTreeMap;
+//! deploys the Deployment + Service of [`AggregatedApiserverModel`], computed from the
+//! real installation; a missing flag is added with the model's value.
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::support::apiserver::{karmada_apiservers, EtcdAccess};
 use super::support::naming::fix_file;
 use super::support::patch::patch_fix;
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
 use crate::findings::{Evidence, Manifest, ManifestKind, Remediation};
+use crate::inventory::aggregated_apiserver::{
+    mounted_secrets, AggregatedApiserverModel, MountedSecret,
+};
 use crate::inventory::workload::{find_component, json_type, Component, ContainerRef};
 use crate::inventory::{Object, ObjectRef, Scope, ScopeSel};
 use crate::k8s::{ImageRef, KubeVersion};
-
-const DEFAULT_REGISTRY: &str = "swr.ap-southeast-1.myhuaweicloud.com/karmada";
-const DEFAULT_NS: &str = "karmada-system";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -53,252 +48,10 @@ pub fn compile(p: &Value) -> Result<Box<dyn Check>, CompileError> {
     Ok(Box::new(AggregatedApiserver { p, minimum }))
 }
 
-fn dir_of(path: &str) -> &str {
-    path.rsplit_once('/')
-        .map(|(d, _)| d)
-        .filter(|d| !d.is_empty())
-        .unwrap_or("/")
-}
-
-fn base_of(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
-}
-
-/// What the computed manifests are built from, read off the real installation.
-struct Model {
-    namespace: String,
-    name: String,
-    flags: Vec<(String, String)>,
-    volumes: Vec<Value>,
-    mounts: Vec<Value>,
-    image: String,
-    /// Where each value came from, for the summary.
-    notes: Vec<String>,
-}
-
 impl AggregatedApiserver {
-    fn model(&self, ctx: &Ctx<'_>) -> Model {
-        let apiservers = karmada_apiservers(ctx.inv);
-        let api = apiservers.first();
-        let mut notes = Vec::new();
-        let namespace = api
-            .and_then(|c| c.object.namespace())
-            .unwrap_or(DEFAULT_NS)
-            .to_string();
-        // Helm names components `<release>-apiserver`; keep that prefix.
-        let name = api
-            .and_then(|c| c.object.name().strip_suffix("-apiserver"))
-            .map(|p| format!("{p}-aggregated-apiserver"))
-            .unwrap_or_else(|| "karmada-aggregated-apiserver".into());
-        let flag = |n: &str, d: &str| {
-            api.and_then(|c| c.flag(n).ok().flatten())
-                .and_then(|f| f.value)
-                .unwrap_or_else(|| d.to_string())
-        };
-        let etcd = api.map(EtcdAccess::from_apiserver);
-        let e = |v: Option<&Option<String>>, d: &str| {
-            v.cloned().flatten().unwrap_or_else(|| d.to_string())
-        };
-        let pki = "/etc/kubernetes/pki";
-        let files = [
-            (
-                "--etcd-cafile",
-                e(
-                    etcd.as_ref().map(|x| &x.cafile),
-                    &format!("{pki}/server-ca.crt"),
-                ),
-            ),
-            (
-                "--etcd-certfile",
-                e(
-                    etcd.as_ref().map(|x| &x.certfile),
-                    &format!("{pki}/karmada.crt"),
-                ),
-            ),
-            (
-                "--etcd-keyfile",
-                e(
-                    etcd.as_ref().map(|x| &x.keyfile),
-                    &format!("{pki}/karmada.key"),
-                ),
-            ),
-            (
-                "--tls-cert-file",
-                flag("--tls-cert-file", &format!("{pki}/karmada.crt")),
-            ),
-            (
-                "--tls-private-key-file",
-                flag("--tls-private-key-file", &format!("{pki}/karmada.key")),
-            ),
-        ];
-        let servers = e(
-            etcd.as_ref().map(|x| &x.servers),
-            &format!("https://etcd-client.{namespace}.svc.cluster.local:2379"),
-        );
-        if let Some(c) = api {
-            notes.push(format!(
-                "etcd and TLS flags and cert Secret from {}",
-                c.object.r
-            ));
-        }
-        // Mount each certificate directory from the Secret karmada-apiserver uses for it.
-        let mut dirs: BTreeMap<String, (String, Vec<(String, String)>)> = BTreeMap::new();
-        for (_, path) in &files {
-            let src = api.and_then(|c| c.secret_for_path(path));
-            let (secret, key) = match src {
-                Some(s) => (s.secret_name, s.key),
-                None => ("karmada-cert-secret".to_string(), base_of(path).to_string()),
-            };
-            let entry = dirs
-                .entry(dir_of(path).to_string())
-                .or_insert_with(|| (secret, Vec::new()));
-            entry.1.push((key, base_of(path).to_string()));
-        }
-        let mut volumes = Vec::new();
-        let mut mounts = Vec::new();
-        for (i, (dir, (secret, items))) in dirs.iter().enumerate() {
-            let vname = if i == 0 {
-                "k8s-certs".to_string()
-            } else {
-                format!("k8s-certs-{}", i + 1)
-            };
-            let mut sec = json!({"secretName": secret});
-            if items.iter().any(|(k, f)| k != f) {
-                let mut seen = Vec::new();
-                for (k, f) in items {
-                    if !seen.iter().any(|(a, _): &(String, String)| a == k) {
-                        seen.push((k.clone(), f.clone()));
-                    }
-                }
-                sec["items"] = seen
-                    .iter()
-                    .map(|(k, f)| json!({"key": k, "path": f}))
-                    .collect();
-            }
-            volumes.push(json!({"name": vname, "secret": sec}));
-            mounts.push(json!({"name": vname, "mountPath": dir, "readOnly": true}));
-        }
-        // The kubeconfig for karmada-apiserver: the Secret the controller-manager mounts
-        // for its --kubeconfig (Helm: `<release>-kubeconfig`).
-        let (kc_secret, kc_key) =
-            find_component(ctx.inv, Component::ControllerManager, &ScopeSel::Host)
-                .iter()
-                .find_map(|c| {
-                    let path = c.flag("--kubeconfig").ok().flatten()?.value?;
-                    let sf = c.secret_for_path(&path)?;
-                    notes.push(format!(
-                        "kubeconfig Secret {} from {}",
-                        sf.secret_name, c.object.r
-                    ));
-                    Some((sf.secret_name, sf.key))
-                })
-                .unwrap_or_else(|| ("kubeconfig".into(), "kubeconfig".into()));
-        volumes.push(json!({"name": "kubeconfig", "secret": {"secretName": kc_secret}}));
-        mounts
-            .push(json!({"name": "kubeconfig", "subPath": kc_key, "mountPath": "/etc/kubeconfig"}));
-        let image = format!(
-            "{}/karmada-aggregated-apiserver:{}",
-            self.registry(ctx, &mut notes),
-            self.p.image_tag
-        );
-        let mut flags: Vec<(String, String)> = [
-            "--kubeconfig",
-            "--authentication-kubeconfig",
-            "--authorization-kubeconfig",
-            "--karmada-config",
-        ]
-        .iter()
-        .map(|f| (f.to_string(), "/etc/kubeconfig".to_string()))
-        .collect();
-        flags.push(("--etcd-servers".into(), servers));
-        flags.extend(files.iter().map(|(f, v)| (f.to_string(), v.clone())));
-        Model {
-            namespace,
-            name,
-            flags,
-            volumes,
-            mounts,
-            image,
-            notes,
-        }
-    }
-
-    /// `<registry>/<namespace>` of the other Karmada images (the aggregated apiserver is
-    /// published next to them).
-    fn registry(&self, ctx: &Ctx<'_>, notes: &mut Vec<String>) -> String {
-        for comp in [
-            Component::ControllerManager,
-            Component::Scheduler,
-            Component::Webhook,
-        ] {
-            for c in find_component(ctx.inv, comp, &ScopeSel::Host) {
-                if let Ok(img) = ImageRef::parse(c.image()) {
-                    let repo_dir = img.repository().rsplit_once('/').map(|(d, _)| d);
-                    let base = match (img.registry(), repo_dir) {
-                        (Some(r), Some(d)) => format!("{r}/{d}"),
-                        (Some(r), None) => r.to_string(),
-                        (None, Some(d)) => d.to_string(),
-                        (None, None) => continue,
-                    };
-                    notes.push(format!("image registry from {}", c.object.r));
-                    return base;
-                }
-            }
-        }
-        DEFAULT_REGISTRY.into()
-    }
-
-    fn manifests(&self, m: &Model) -> (Value, Value) {
-        let labels = json!({"app": m.name, "apiserver": "true"});
-        let mut command = vec![json!("/bin/karmada-aggregated-apiserver")];
-        command.extend(m.flags.iter().map(|(f, v)| json!(format!("{f}={v}"))));
-        for extra in [
-            "--audit-log-path=-",
-            "--feature-gates=APIPriorityAndFairness=false",
-            "--audit-log-maxage=0",
-            "--audit-log-maxbackup=0",
-        ] {
-            command.push(json!(extra));
-        }
-        let deploy = json!({
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": m.name, "namespace": m.namespace, "labels": labels},
-            "spec": {
-                "selector": {"matchLabels": labels},
-                "replicas": 1,
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        "automountServiceAccountToken": false,
-                        "containers": [{
-                            "name": "karmada-aggregated-apiserver",
-                            "image": m.image,
-                            "imagePullPolicy": "IfNotPresent",
-                            "volumeMounts": m.mounts,
-                            "command": command,
-                            "resources": {"requests": {"cpu": "100m"}},
-                        }],
-                        "volumes": m.volumes,
-                    }
-                }
-            }
-        });
-        let svc = json!({
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": m.name, "namespace": m.namespace, "labels": labels},
-            "spec": {
-                "ports": [{"port": self.p.service_port, "protocol": "TCP", "targetPort": self.p.service_port}],
-                "selector": {"app": m.name},
-            }
-        });
-        (deploy, svc)
-    }
-
     fn missing(&self, ctx: &Ctx<'_>) -> Outcome {
-        let m = self.model(ctx);
-        let (deploy, svc) = self.manifests(&m);
+        let m = AggregatedApiserverModel::read(ctx.inv);
+        let (deploy, svc) = m.manifests(&self.p.image_tag, self.p.service_port);
         let dref = ObjectRef::new(
             Scope::Host,
             "apps/v1",
@@ -370,7 +123,7 @@ impl AggregatedApiserver {
             )),
             Ok(flags) => {
                 let list = c.flag_list_pointer();
-                let model = self.model(ctx);
+                let model = AggregatedApiserverModel::read(ctx.inv);
                 let mut ops = Vec::new();
                 for want in &self.p.required_flags {
                     let ok = flags.iter().any(|f| {
@@ -419,71 +172,46 @@ impl AggregatedApiserver {
             &mut commands,
         );
         // 4. Secret volumes.
-        let ps = c.pod_spec_ptr();
-        if let Some(vols) = c
-            .pod_spec()
-            .and_then(|s| s.get("volumes"))
-            .and_then(Value::as_array)
-        {
-            for (i, v) in vols.iter().enumerate() {
-                let mut refs: Vec<(String, String)> = Vec::new();
-                if let Some(n) = v.pointer("/secret/secretName").and_then(Value::as_str) {
-                    refs.push((n.to_string(), format!("{ps}/volumes/{i}/secret/secretName")));
-                }
-                if let Some(srcs) = v.pointer("/projected/sources").and_then(Value::as_array) {
-                    for (j, s) in srcs.iter().enumerate() {
-                        if let Some(n) = s.pointer("/secret/name").and_then(Value::as_str) {
-                            refs.push((
-                                n.to_string(),
-                                format!("{ps}/volumes/{i}/projected/sources/{j}/secret/name"),
-                            ));
-                        }
-                    }
-                }
-                for (name, ptr) in refs {
-                    if !ctx.inv.saw_kind("Secret", &ScopeSel::Host) {
-                        unknowns.push((
-                            obj,
-                            ptr,
-                            format!(
-                                "the input holds no Secrets, so Secret {name} cannot be checked"
-                            ),
-                        ));
-                    } else if ctx
-                        .inv
-                        .get("Secret", &ScopeSel::Host, obj.namespace(), &name)
-                        .is_some()
-                    {
-                        // Present: nothing to say.
-                    } else if let Some(t) = ctx
-                        .inv
-                        .of_kind("Secret", &ScopeSel::Host)
-                        .find(|s| s.name().contains("${"))
-                    {
-                        // The official artifacts/deploy (v1.x) ship Secret templates such as
-                        // `${component}-config` that hack/deploy-karmada.sh instantiates per
-                        // component: absence from such input is no evidence of absence.
-                        unknowns.push((
-                            obj,
-                            ptr,
-                            format!(
-                                "Secret {}/{name} it mounts is not in the input, which holds the \
-                                 installer's Secret template {} instead; cannot tell whether it exists",
-                                obj.namespace().unwrap_or("default"),
-                                t.name()
-                            ),
-                        ));
-                    } else {
-                        problems.push((
-                            obj,
-                            ptr,
-                            format!(
-                                "Secret {}/{name} it mounts is not in the input",
-                                obj.namespace().unwrap_or("default")
-                            ),
-                        ));
-                    }
-                }
+        for MountedSecret { name, pointer: ptr } in mounted_secrets(c) {
+            if !ctx.inv.saw_kind("Secret", &ScopeSel::Host) {
+                unknowns.push((
+                    obj,
+                    ptr,
+                    format!("the input holds no Secrets, so Secret {name} cannot be checked"),
+                ));
+            } else if ctx
+                .inv
+                .get("Secret", &ScopeSel::Host, obj.namespace(), &name)
+                .is_some()
+            {
+                // Present: nothing to say.
+            } else if let Some(t) = ctx
+                .inv
+                .of_kind("Secret", &ScopeSel::Host)
+                .find(|s| s.name().contains("${"))
+            {
+                // The official artifacts/deploy (v1.x) ship Secret templates such as
+                // `${component}-config` that hack/deploy-karmada.sh instantiates per
+                // component: absence from such input is no evidence of absence.
+                unknowns.push((
+                    obj,
+                    ptr,
+                    format!(
+                        "Secret {}/{name} it mounts is not in the input, which holds the \
+                         installer's Secret template {} instead; cannot tell whether it exists",
+                        obj.namespace().unwrap_or("default"),
+                        t.name()
+                    ),
+                ));
+            } else {
+                problems.push((
+                    obj,
+                    ptr,
+                    format!(
+                        "Secret {}/{name} it mounts is not in the input",
+                        obj.namespace().unwrap_or("default")
+                    ),
+                ));
             }
         }
         let evidence = |v: &[(&Object, String, String)]| -> Vec<Evidence> {

@@ -1,6 +1,7 @@
 //! The objects the rules read, indexed by kind and scope, plus what the loaders noticed
 //! about the input itself.
 
+pub mod aggregated_apiserver;
 pub mod components;
 pub mod etcd;
 pub mod fingerprint;
