@@ -129,30 +129,6 @@ fn the_flag_fix_is_a_json_patch_of_exactly_the_offending_tokens() {
 }
 
 #[test]
-fn v1_0_manifests_pass_the_three_rules_after_the_upgrade() {
-    let (code, r) = check(&[V100, "--phase", "post"]);
-    assert_eq!(r["phase"], "post");
-    for rule in [
-        "cluster-crd-removed",
-        "cluster-apiservice",
-        "apiserver-front-proxy-flags",
-    ] {
-        for f in findings(&r, rule) {
-            assert_eq!(f["status"], "pass", "{rule}: {f:#}");
-        }
-    }
-    let api = only(&r, "cluster-apiservice");
-    assert_eq!(
-        at(api).1,
-        line_of(
-            "fixtures/karmada-v1.0.0/artifacts/deploy/apiservice.yaml",
-            "service:"
-        )
-    );
-    let _ = code;
-}
-
-#[test]
 fn v1_0_manifests_are_detected_as_post_upgrade() {
     let (_, r) = check(&[V100]);
     assert_eq!(r["phase"], "post");
@@ -232,14 +208,6 @@ fn flags_in_args_as_separate_tokens_are_read_and_pointed_at() {
 }
 
 #[test]
-fn a_helm_named_apiserver_is_found_by_its_image() {
-    let (_, r) = check(&["fixtures/broken/apiserver-helm-named", "--phase", "post"]);
-    let f = only(&r, "apiserver-front-proxy-flags");
-    assert_eq!(f["status"], "pass");
-    assert_eq!(f["object"]["name"], "prod-apiserver");
-}
-
-#[test]
 fn a_missing_requestheader_flag_points_at_the_command_list() {
     let path = "fixtures/broken/apiserver-missing-requestheader/karmada-apiserver.yaml";
     let (code, r) = check(&[path, "--phase", "post"]);
@@ -258,66 +226,6 @@ fn a_missing_requestheader_flag_points_at_the_command_list() {
         "--requestheader-allowed-names=front-proxy-client"
     );
     assert_eq!(code, 1);
-}
-
-#[test]
-fn the_automanaged_apiservice_left_by_the_crd_fails_after_the_upgrade() {
-    let path = "fixtures/broken/apiservice-automanaged/apiservice.yaml";
-    let (_, r) = check(&[path, "--phase", "post"]);
-    let f = only(&r, "cluster-apiservice");
-    assert_eq!(f["status"], "fail");
-    assert!(f["message"].as_str().unwrap().contains("automanaged"));
-    assert_eq!(at(f).1, line_of(path, "labels:"));
-}
-
-#[test]
-fn a_wrong_group_priority_points_at_that_field() {
-    let path = "fixtures/broken/apiservice-wrong-priority/apiservice.yaml";
-    let (_, r) = check(&[path, "--phase", "post"]);
-    let f = only(&r, "cluster-apiservice");
-    assert_eq!(f["status"], "fail");
-    assert_eq!(f["location"]["pointer"], "/spec/groupPriorityMinimum");
-    assert_eq!(at(f).1, line_of(path, "groupPriorityMinimum"));
-}
-
-#[test]
-fn an_unavailable_apiservice_in_a_live_dump_fails_with_its_condition_message() {
-    let path = "fixtures/broken/apiservice-unavailable/apiservice.yaml";
-    let (_, r) = check(&[path, "--phase", "post"]);
-    let f = only(&r, "cluster-apiservice");
-    assert_eq!(f["status"], "fail");
-    assert!(f["message"]
-        .as_str()
-        .unwrap()
-        .contains("FailedDiscoveryCheck"));
-    assert_eq!(at(f).1, line_of(path, "- type: Available"));
-}
-
-#[test]
-fn the_cluster_crd_left_behind_after_the_upgrade_is_an_error() {
-    let dir = "fixtures/broken/crd-still-present-post";
-    let (code, r) = check(&[dir, "--phase", "post"]);
-    let f = only(&r, "cluster-crd-removed");
-    assert_eq!(f["status"], "fail");
-    assert_eq!(f["severity"], "error");
-    assert_eq!(
-        at(f).1,
-        line_of(
-            &format!("{dir}/cluster.karmada.io_clusters.yaml"),
-            "name: clusters.cluster.karmada.io"
-        )
-    );
-    assert_eq!(code, 1);
-}
-
-#[test]
-fn without_any_crd_in_the_input_the_crd_rule_is_unknown_not_pass() {
-    let (_, r) = check(&[
-        "fixtures/broken/apiservice-wrong-priority",
-        "--phase",
-        "post",
-    ]);
-    assert_eq!(only(&r, "cluster-crd-removed")["status"], "unknown");
 }
 
 #[test]

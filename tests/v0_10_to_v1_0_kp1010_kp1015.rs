@@ -135,65 +135,6 @@ fn v1_0_0_after_the_upgrade_none_of_these_rules_fails() {
 }
 
 #[test]
-fn a_fleet_using_mcs_blocks_on_the_eks_1_20_member_and_accepts_k3s_and_gke_versions() {
-    let f = check(&["fixtures/fleet-mcs"], Phase::Pre);
-    let file = "fixtures/fleet-mcs/clusters.yaml";
-    assert_at(
-        about(&f, "mcs-member-version", "member-eks"),
-        Status::Blocker,
-        file,
-        16,
-    );
-    assert_at(
-        about(&f, "mcs-member-version", "member-k3s"),
-        Status::Pass,
-        file,
-        25,
-    );
-    assert_at(
-        about(&f, "mcs-member-version", "member-gke"),
-        Status::Pass,
-        file,
-        35,
-    );
-    let new = about(&f, "mcs-member-version", "member-new");
-    assert_at(new, Status::Unknown, file, 36);
-    assert!(new.message.contains("no status.kubernetesVersion"));
-    assert_at(
-        about(&f, "mcs-member-version", "member-124"),
-        Status::Pass,
-        file,
-        54,
-    );
-}
-
-#[test]
-fn api_enablements_listing_endpointslice_v1_satisfies_mcs_even_with_an_old_version_string() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("c.yaml");
-    std::fs::write(
-        &p,
-        "apiVersion: cluster.karmada.io/v1alpha1\nkind: Cluster\nmetadata: {name: odd}\nspec: {syncMode: Push}\n\
-         status:\n  kubernetesVersion: v1.20.15\n  apiEnablements:\n  - groupVersion: discovery.k8s.io/v1\n    \
-         resources:\n    - {name: endpointslices, kind: EndpointSlice}\n---\n\
-         apiVersion: multicluster.x-k8s.io/v1alpha1\nkind: ServiceImport\nmetadata: {name: s, namespace: d}\n",
-    )
-    .unwrap();
-    let f = check(&[p.to_str().unwrap()], Phase::Pre);
-    let odd = about(&f, "mcs-member-version", "odd");
-    assert_eq!(odd.status, Status::Pass);
-    assert_eq!(odd.location.as_ref().unwrap().line, Some(10));
-}
-
-#[test]
-fn without_mcs_the_member_version_rule_is_skipped() {
-    let f = check(&["fixtures/fleet-bundle"], Phase::Pre);
-    let mcs = of(&f, "mcs-member-version");
-    assert_eq!(mcs.len(), 1);
-    assert_eq!(mcs[0].status, Status::Skip);
-}
-
-#[test]
 fn a_wrongly_typed_version_is_unknown_naming_the_field_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("c.yaml");
