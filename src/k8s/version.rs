@@ -271,8 +271,9 @@ impl std::str::FromStr for KubeVersion {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KarmadaVersion(KubeVersion);
 
-/// One minor upgrade step, e.g. `v0.10 -> v1.0`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// One minor upgrade step, e.g. `v0.10 -> v1.0`. Ordered by the minor it leaves, then the
+/// one it reaches: path order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MinorHop {
     pub from: (u32, u32),
     pub to: (u32, u32),

@@ -33,27 +33,30 @@ pub(super) struct Section {
     title: String,
 }
 
+/// The hop a section belongs to, in path order: core rules first, then each hop by its
+/// minors.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum HopKey {
     Whole,
-    /// `from` minor for the order, then the label as written.
-    Hop((u32, u32), String),
+    Hop(MinorHop),
+    /// A hop label no parser reads (a report written elsewhere): last, as written.
+    Unparsed(String),
 }
 
 impl HopKey {
     fn of(label: Option<&str>) -> HopKey {
         match label {
             None => HopKey::Whole,
-            Some(l) => HopKey::Hop(
-                MinorHop::parse(l).map(|h| h.from).unwrap_or((u32::MAX, 0)),
-                l.to_string(),
-            ),
+            Some(l) => MinorHop::parse(l)
+                .map(HopKey::Hop)
+                .unwrap_or_else(|| HopKey::Unparsed(l.to_string())),
         }
     }
     fn heading(&self) -> String {
         match self {
             HopKey::Whole => "Across the whole upgrade path".into(),
-            HopKey::Hop(_, l) => format!("Hop {}", l.replace("->", " → ")),
+            HopKey::Hop(h) => format!("Hop {}", h.to_string().replace("->", "→")),
+            HopKey::Unparsed(l) => format!("Hop {l}"),
         }
     }
 }
@@ -835,6 +838,38 @@ mod tests {
             ],
         );
         assert_eq!(plan.matches("--replicas=3").count(), 1, "{plan}");
+    }
+
+    /// Sections are keyed by the hop, not its spelling: `v0.9 -> v0.10` (spaces, as a
+    /// report written elsewhere may have it) and `v0.9->v0.10` are one section, and v0.9
+    /// comes before v0.10 although "v0.9" sorts after "v0.10" as text.
+    #[test]
+    fn a_hop_spelled_two_ways_is_one_section_in_numeric_order() {
+        let run = |t: &str| vec![FixStep::Run(format!("kubectl apply -f {t}"))];
+        let findings = vec![
+            finding("ten", Some("v0.10->v1.0"), Status::Action, run("c.yaml")),
+            finding(
+                "nine-a",
+                Some("v0.9 -> v0.10"),
+                Status::Action,
+                run("a.yaml"),
+            ),
+            finding("nine-b", Some("v0.9->v0.10"), Status::Action, run("b.yaml")),
+        ];
+        let report = report(findings, Vec::new());
+        let fixes: Vec<&Finding> = report.findings.iter().collect();
+        let plan = plan_text(&report, &fixes, &PlanFiles::default());
+        in_order(
+            &plan,
+            &[
+                "## Hop v0.9 → v0.10",
+                "a.yaml",
+                "b.yaml",
+                "## Hop v0.10 → v1.0",
+                "c.yaml",
+            ],
+        );
+        assert_eq!(plan.matches("## Hop v0.9 → v0.10").count(), 1, "{plan}");
     }
 
     /// Hops in path order, whatever the order of the findings; each hop's rules under
