@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use super::live_args::LiveArgs;
 use super::output::{emit, OutputSpec};
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
-use crate::engine::{self, Config, Input, InventoryStep};
+use crate::engine::{self, Config, Input, InventoryStep, Observer, Progress};
 use crate::reports::fixdir;
 use crate::sources::safe_text::safe_text;
 use crate::sources::Limits;
@@ -125,7 +125,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
     let etcd = |inv: &mut crate::inventory::Inventory| {
         super::etcd_args::attach(&args.etcd, live_opts.as_ref(), args.max_file_bytes, inv)
     };
-    let report = match engine::run(&args.config(&etcd)) {
+    let progress = |p: Progress<'_>| print_progress(p, args.announce_phase());
+    let report = match engine::run(&args.config(&etcd, &progress)) {
         Ok(r) => r,
         Err(e) => return Ok(report_error(e)),
     };
@@ -169,16 +170,19 @@ impl CheckArgs {
         }
     }
 
-    /// The engine's configuration for these arguments. `after_load` reads etcd when the
-    /// etcd flags ask for it.
-    pub fn config<'a>(&self, after_load: InventoryStep<'a>) -> Config<'a> {
-        let live_mode = self.live.requested() || self.paths.is_empty();
-        // A table on stdout starts with the phase line; saying it on stderr too would
-        // show it twice in the terminal.
-        let table_on_stdout = self
+    /// Say the phase and why on stderr: not when a table on stdout starts with it
+    /// already, which would show it twice in the terminal.
+    pub fn announce_phase(&self) -> bool {
+        !self
             .output
             .iter()
-            .any(|o| o.path.is_none() && o.format == super::output::Format::Table);
+            .any(|o| o.path.is_none() && o.format == super::output::Format::Table)
+    }
+
+    /// The engine's configuration for these arguments. `after_load` reads etcd when the
+    /// etcd flags ask for it; `progress` is told the run's progress.
+    pub fn config<'a>(&self, after_load: InventoryStep<'a>, progress: Observer<'a>) -> Config<'a> {
+        let live_mode = self.live.requested() || self.paths.is_empty();
         Config {
             input: if live_mode {
                 Input::Live(self.live.options())
@@ -193,8 +197,27 @@ impl CheckArgs {
             waivers: self.waivers.clone(),
             limits: self.limits(),
             after_load: Some(after_load),
-            announce_phase: !table_on_stdout,
+            progress: Some(progress),
         }
+    }
+}
+
+/// A run's progress on stderr, as a person watching it reads it; the phase only when
+/// `announce_phase`.
+pub fn print_progress(p: Progress<'_>, announce_phase: bool) {
+    match p {
+        Progress::Phase(d) if announce_phase => {
+            eprintln!("karmada-preflight: phase {}: {}", d.phase, d.reason)
+        }
+        Progress::Phase(_) => {}
+        Progress::Waivers { count, path } => {
+            eprintln!(
+                "karmada-preflight: {count} waiver(s) from {}",
+                path.display()
+            )
+        }
+        // Server text (error messages, gitVersion) is made safe for the terminal.
+        Progress::Live(line) => eprintln!("karmada-preflight: {}", safe_text(line)),
     }
 }
 

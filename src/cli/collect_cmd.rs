@@ -45,7 +45,8 @@ pub fn run(args: CollectArgs) -> anyhow::Result<i32> {
     // Refused before any request rather than after the whole read.
     snapshot::check_out_dir(&args.out)?;
     let plan = filter.live_plan(&catalog);
-    let col = collect_live(&plan, &args.live.options())?;
+    let progress = |p: crate::engine::Progress<'_>| super::check::print_progress(p, false);
+    let col = collect_live(&plan, &args.live.options(), Some(&progress))?;
     if let Some(why) = col.nothing_read() {
         eprintln!("karmada-preflight: error: {why}; nothing written");
         return Ok(EXIT_ERROR);

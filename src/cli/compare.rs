@@ -167,10 +167,13 @@ fn load_side(
     let etcd = |inv: &mut crate::inventory::Inventory| {
         super::etcd_args::attach(&etcd_args, None, args.max_file_bytes, inv)
     };
+    // As `check -o json` would: waivers and live problems on stderr, not the phase.
+    let progress = |p: engine::Progress<'_>| super::check::print_progress(p, false);
     let config = Config {
         phase,
         rules_dirs: args.rules_dirs.clone(),
         after_load: Some(&etcd),
+        progress: Some(&progress),
         limits: crate::sources::Limits {
             max_file_bytes: args.max_file_bytes,
             ..Default::default()

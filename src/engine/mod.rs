@@ -5,12 +5,13 @@
 //! on each side that is not a report already.
 //!
 //! Progress a person watching the run needs (the phase chosen, waivers read, one line per
-//! kind of live problem) goes to stderr, as the CLI always did.
+//! kind of live problem) is told to the [`Config::progress`] observer as it happens; the
+//! engine itself prints nothing (the CLI's observer writes it to stderr).
 
 pub mod live_summary;
 pub mod suppress;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::findings::{Finding, Status};
 use crate::inventory::{InputProblem, Inventory};
@@ -35,6 +36,27 @@ pub enum Input {
 /// etcd is comes from karmada-apiserver's flags in the inventory).
 pub type InventoryStep<'a> = &'a dyn Fn(&mut Inventory) -> anyhow::Result<()>;
 
+/// What a run tells a person watching it, as it happens.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    /// The phase chosen and why.
+    Phase(&'a PhaseDecision),
+    /// `count` waivers were read from `path`.
+    Waivers { count: usize, path: &'a Path },
+    /// One line per kind of live problem (see [`live_summary`]). Server text: make it safe
+    /// before showing it on a terminal.
+    Live(&'a str),
+}
+
+/// Called with each [`Progress`] of a run.
+pub type Observer<'a> = &'a dyn Fn(Progress<'_>);
+
+fn tell(observer: Option<Observer<'_>>, p: Progress<'_>) {
+    if let Some(o) = observer {
+        o(p);
+    }
+}
+
 /// Everything a check run needs.
 pub struct Config<'a> {
     pub input: Input,
@@ -53,8 +75,8 @@ pub struct Config<'a> {
     pub limits: Limits,
     /// Run on the inventory once it is loaded (etcd).
     pub after_load: Option<InventoryStep<'a>>,
-    /// Say the phase and why on stderr (a table on stdout starts with it already).
-    pub announce_phase: bool,
+    /// Told the run's progress; `None`: silent.
+    pub progress: Option<Observer<'a>>,
 }
 
 impl Config<'_> {
@@ -71,7 +93,7 @@ impl Config<'_> {
             waivers: None,
             limits: Limits::default(),
             after_load: None,
-            announce_phase: false,
+            progress: None,
         }
     }
 }
@@ -158,12 +180,7 @@ pub fn run_with_catalog(config: &Config, catalog: &Catalog) -> Result<Report, Er
     }
     let (decision, plan, next) = choose_path(config, &inv, &catalog.lasting())?;
     let plan = plan.with_catalog(catalog);
-    if config.announce_phase {
-        eprintln!(
-            "karmada-preflight: phase {}: {}",
-            decision.phase, decision.reason
-        );
-    }
+    tell(config.progress, Progress::Phase(&decision));
     let now = time::OffsetDateTime::now_utc();
     let opts = RunOptions {
         phase: decision.phase,
@@ -193,7 +210,8 @@ pub fn run_with_catalog(config: &Config, catalog: &Catalog) -> Result<Report, Er
 fn load(config: &Config, catalog: &Catalog, rule_filter: &RuleFilter) -> Result<Inventory, Error> {
     match &config.input {
         Input::Live(opts) => {
-            let col = collect_live(&rule_filter.live_plan(catalog), opts).map_err(Error::Live)?;
+            let col = collect_live(&rule_filter.live_plan(catalog), opts, config.progress)
+                .map_err(Error::Live)?;
             if let Some(why) = col.nothing_read() {
                 return Err(Error::NothingRead(safe_text(&why).into_owned()));
             }
@@ -323,10 +341,12 @@ fn apply_suppressions(
         Some(path) => {
             let w = suppress::load_waivers(&path, catalog, &config.limits)
                 .map_err(|e| Error::Waivers(e.to_string()))?;
-            eprintln!(
-                "karmada-preflight: {} waiver(s) from {}",
-                w.len(),
-                path.display()
+            tell(
+                config.progress,
+                Progress::Waivers {
+                    count: w.len(),
+                    path: &path,
+                },
             );
             w
         }
@@ -395,10 +415,14 @@ fn next_hop_findings(
     run_rules_on_path(catalog, inv, &opts, &next)
 }
 
-/// Collect from live clusters on a runtime of our own, reporting on stderr one line per
+/// Collect from live clusters on a runtime of our own, telling `progress` one line per
 /// kind of problem (see [`live_summary`]). Errors only for what must be fixed
 /// before any request (kubeconfig, contexts).
-pub fn collect_live(plan: &Plan, opts: &LiveOptions) -> anyhow::Result<Collection> {
+pub fn collect_live(
+    plan: &Plan,
+    opts: &LiveOptions,
+    progress: Option<Observer<'_>>,
+) -> anyhow::Result<Collection> {
     use anyhow::Context;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -406,8 +430,7 @@ pub fn collect_live(plan: &Plan, opts: &LiveOptions) -> anyhow::Result<Collectio
         .context("starting the async runtime")?;
     let col = rt.block_on(live::collect(plan, opts))?;
     for line in live_summary::lines(&col) {
-        // Server text (error messages, gitVersion) is made safe for the terminal.
-        eprintln!("karmada-preflight: {}", safe_text(&line));
+        tell(progress, Progress::Live(&line));
     }
     Ok(col)
 }
