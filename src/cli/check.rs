@@ -8,7 +8,8 @@ use clap::{Args, ValueEnum};
 use super::live_args::LiveArgs;
 use super::output::{emit, OutputSpec};
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
-use crate::engine::{self, Config, Input, InventoryStep, Observer, Progress};
+use crate::engine::{self, Config, Input, Observer, Progress};
+use crate::inventory::etcd::EtcdRead;
 use crate::reports::fixdir;
 use crate::sources::safe_text::safe_text;
 use crate::sources::Limits;
@@ -119,14 +120,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
     if args.live.requested() && !args.paths.is_empty() {
         bail!("give either PATHs (offline) or live flags, not both; to check a live snapshot, `collect --out DIR` then `check DIR`");
     }
-    // In a live run, the Secret karmada-apiserver mounts its etcd certificates from is
-    // read from the same clusters.
-    let live_opts = (args.live.requested() || args.paths.is_empty()).then(|| args.live.options());
-    let etcd = |inv: &mut crate::inventory::Inventory| {
-        super::etcd_args::attach(&args.etcd, live_opts.as_ref(), args.max_file_bytes, inv)
-    };
     let progress = |p: Progress<'_>| print_progress(p, args.announce_phase());
-    let report = match engine::run(&args.config(&etcd, &progress)) {
+    let report = match engine::run(&args.config(&progress)?) {
         Ok(r) => r,
         Err(e) => return Ok(report_error(e)),
     };
@@ -179,11 +174,11 @@ impl CheckArgs {
             .any(|o| o.path.is_none() && o.format == super::output::Format::Table)
     }
 
-    /// The engine's configuration for these arguments. `after_load` reads etcd when the
-    /// etcd flags ask for it; `progress` is told the run's progress.
-    pub fn config<'a>(&self, after_load: InventoryStep<'a>, progress: Observer<'a>) -> Config<'a> {
+    /// The engine's configuration for these arguments; `progress` is told the run's
+    /// progress. Errors: an `--etcd-user` password that cannot be read.
+    pub fn config<'a>(&self, progress: Observer<'a>) -> anyhow::Result<Config<'a>> {
         let live_mode = self.live.requested() || self.paths.is_empty();
-        Config {
+        Ok(Config {
             input: if live_mode {
                 Input::Live(self.live.options())
             } else {
@@ -196,9 +191,10 @@ impl CheckArgs {
             rules_dirs: self.rules_dirs.clone(),
             waivers: self.waivers.clone(),
             limits: self.limits(),
-            after_load: Some(after_load),
+            etcd: self.etcd.options()?,
+            baseline: self.etcd.baseline.clone(),
             progress: Some(progress),
-        }
+        })
     }
 }
 
@@ -218,6 +214,23 @@ pub fn print_progress(p: Progress<'_>, announce_phase: bool) {
         }
         // Server text (error messages, gitVersion) is made safe for the terminal.
         Progress::Live(line) => eprintln!("karmada-preflight: {}", safe_text(line)),
+        Progress::EtcdNotRead(reason) => {
+            eprintln!("karmada-preflight: warning: etcd not read: {reason}")
+        }
+        Progress::Etcd(EtcdRead::Read(k)) => eprintln!(
+            "karmada-preflight: read etcd {} at revision {}: Cluster CRD key {}, {} Cluster key(s) (names only)",
+            k.endpoint,
+            k.revision,
+            if k.cluster_crd_key { "present" } else { "absent" },
+            k.clusters.len()
+        ),
+        Progress::Etcd(EtcdRead::Failed(reason)) => {
+            eprintln!("karmada-preflight: warning: etcd could not be read: {reason}")
+        }
+        Progress::EtcdRecorded(k) => eprintln!(
+            "karmada-preflight: etcd keys recorded in the bundle (revision {} of {})",
+            k.revision, k.endpoint
+        ),
     }
 }
 
@@ -231,7 +244,7 @@ pub fn exit_code(e: &engine::Error) -> i32 {
         | engine::Error::Live(_)
         | engine::Error::NothingRead(_)
         | engine::Error::NothingToCheck { .. }
-        | engine::Error::AfterLoad(_)
+        | engine::Error::Etcd(_)
         | engine::Error::Waivers(_) => EXIT_ERROR,
     }
 }

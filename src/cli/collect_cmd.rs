@@ -54,11 +54,12 @@ pub fn run(args: CollectArgs) -> anyhow::Result<i32> {
     let mut col = col;
     let mut written = snapshot::write(&col, &args.out, time::OffsetDateTime::now_utc())?;
     // After the bundle: `write` wants an empty folder.
-    written.extend(super::etcd_args::collect_keys(
-        &args.etcd,
+    written.extend(crate::engine::etcd::collect_keys(
+        args.etcd.options()?.as_ref(),
         Some(&args.live.options()),
         &mut col.inv,
         &args.out,
+        Some(&progress),
     )?);
     eprintln!(
         "karmada-preflight: wrote {} file(s) to {} ({} objects, {} requests in {:.1?}); secret values other than \

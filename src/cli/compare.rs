@@ -21,7 +21,6 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::check::report_error;
-use super::etcd_args::EtcdArgs;
 use super::{EXIT_FINDINGS, EXIT_OK};
 use crate::engine::{self, Config};
 use crate::findings::{Finding, Severity, Status};
@@ -162,17 +161,11 @@ fn load_side(
             report,
         }));
     }
-    // A bundle's recorded etcd keys are attached as `check` attaches them.
-    let etcd_args = EtcdArgs::default();
-    let etcd = |inv: &mut crate::inventory::Inventory| {
-        super::etcd_args::attach(&etcd_args, None, args.max_file_bytes, inv)
-    };
     // As `check -o json` would: waivers and live problems on stderr, not the phase.
     let progress = |p: engine::Progress<'_>| super::check::print_progress(p, false);
     let config = Config {
         phase,
         rules_dirs: args.rules_dirs.clone(),
-        after_load: Some(&etcd),
         progress: Some(&progress),
         limits: crate::sources::Limits {
             max_file_bytes: args.max_file_bytes,

@@ -1,24 +1,15 @@
 //! `--etcd-*` and `--baseline`: where the etcd rules read etcd from, and what they
-//! compare it with. Endpoints and certificate paths not given are taken from the
-//! karmada-apiserver workload's own `--etcd-*` flags in the input; the files those flags
-//! name are read from the Secret the workload mounts them from (`secret_certs`).
+//! compare it with, as the engine's typed [`EtcdOptions`]. The password of
+//! `--etcd-user` is read here, at the edge; the engine reads etcd (`engine::etcd`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::bail;
 use clap::Args;
 
-use crate::checks::support::apiserver::{karmada_apiservers, EtcdAccess};
-use crate::inventory::workload::ContainerRef;
-use crate::inventory::Inventory;
-use crate::sources::etcd::{
-    self, baseline::BUNDLE_FILE, EtcdFacts, EtcdRead, EtcdTarget, EtcdUser, EtcdctlAccess,
-};
-use crate::sources::live::LiveOptions;
-
-mod secret_certs;
-use secret_certs::Want;
+use crate::engine::etcd::EtcdOptions;
+use crate::sources::etcd::{self, EtcdUser};
 
 /// Where the password of `--etcd-user` may come from besides `--etcd-password-file`.
 /// Never a flag: a flag's value is visible to every user of the machine (`ps`).
@@ -68,6 +59,24 @@ pub struct EtcdArgs {
 }
 
 impl EtcdArgs {
+    /// The engine's etcd options: `None` when no etcd flag asks for a read. Errors
+    /// (an `--etcd-user` password that cannot be read) name the file or variable.
+    pub fn options(&self) -> anyhow::Result<Option<EtcdOptions>> {
+        let user = self.user()?;
+        if !self.requested() {
+            return Ok(None);
+        }
+        Ok(Some(EtcdOptions {
+            endpoints: self.etcd_endpoints.clone(),
+            cacert: self.etcd_cacert.clone(),
+            cert: self.etcd_cert.clone(),
+            key: self.etcd_key.clone(),
+            user,
+            prefix: self.etcd_prefix.clone(),
+            timeout: Duration::from_secs(self.etcd_timeout.max(1)),
+        }))
+    }
+
     pub fn requested(&self) -> bool {
         self.etcd
             || !self.etcd_endpoints.is_empty()
@@ -119,233 +128,4 @@ impl EtcdArgs {
         }
         Ok(Some(EtcdUser { name, password }))
     }
-}
-
-/// Read etcd (when asked) or a bundle's recorded keys into `inv.etcd`, with the
-/// baseline (at most `max_file_bytes`). `live` is the live run the inventory came from,
-/// if any: the host Secret the apiserver's etcd certificates come from is then read from
-/// it. Errors (exit 2) only for a `--baseline` or `--etcd-user` that cannot be used; an
-/// etcd that cannot be read makes the etcd rules unknown instead.
-pub fn attach(
-    args: &EtcdArgs,
-    live: Option<&LiveOptions>,
-    max_file_bytes: u64,
-    inv: &mut Inventory,
-) -> anyhow::Result<()> {
-    let baseline = args
-        .baseline
-        .as_deref()
-        .map(|b| etcd::load_baseline(b, max_file_bytes))
-        .transpose()?;
-    let user = args.user()?;
-    let facts = if args.requested() {
-        let apiservers = karmada_apiservers(inv);
-        let container = apiservers.first();
-        let (access, target) = target(args, container, inv, live);
-        let target = match target {
-            Ok(t) => EtcdTarget { user, ..t },
-            Err(reason) => {
-                eprintln!("karmada-preflight: warning: etcd not read: {reason}");
-                inv.etcd = Some(EtcdFacts {
-                    access,
-                    read: EtcdRead::Failed(reason),
-                    baseline,
-                });
-                return Ok(());
-            }
-        };
-        let read = etcd::read(&target);
-        match &read {
-            EtcdRead::Read(k) => eprintln!(
-                "karmada-preflight: read etcd {} at revision {}: Cluster CRD key {}, {} Cluster key(s) (names only)",
-                k.endpoint,
-                k.revision,
-                if k.cluster_crd_key { "present" } else { "absent" },
-                k.clusters.len()
-            ),
-            EtcdRead::Failed(reason) => {
-                eprintln!("karmada-preflight: warning: etcd could not be read: {reason}")
-            }
-        }
-        Some(EtcdFacts {
-            access,
-            read,
-            baseline,
-        })
-    } else if let Some(mut facts) = inv.etcd.take() {
-        // A bundle's recorded keys (loaded with the bundle).
-        if let EtcdRead::Read(k) = &facts.read {
-            eprintln!(
-                "karmada-preflight: etcd keys recorded in the bundle (revision {} of {})",
-                k.revision, k.endpoint
-            );
-        }
-        facts.baseline = baseline;
-        Some(facts)
-    } else {
-        if baseline.is_some() {
-            bail!("--baseline compares etcd's keys: also give --etcd-endpoints (or --etcd), or a bundle holding {BUNDLE_FILE}");
-        }
-        None
-    };
-    inv.etcd = facts;
-    Ok(())
-}
-
-/// Endpoints, certificates and prefix: the flags, else karmada-apiserver's (`container`),
-/// whose certificate files are read from the Secret it mounts them from.
-fn target(
-    args: &EtcdArgs,
-    container: Option<&ContainerRef<'_>>,
-    inv: &Inventory,
-    live: Option<&LiveOptions>,
-) -> (EtcdctlAccess, Result<EtcdTarget, String>) {
-    let apiserver = container.map(|c| EtcdAccess::from_apiserver(c));
-    let api = apiserver.as_ref();
-    let endpoints: Vec<String> = if args.etcd_endpoints.is_empty() {
-        api.and_then(|a| a.servers.as_deref())
-            .map(|s| {
-                s.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default()
-    } else {
-        args.etcd_endpoints
-            .iter()
-            .map(|s| s.trim().to_string())
-            .collect()
-    };
-    let prefix = etcd::normalize_prefix(
-        args.etcd_prefix
-            .as_deref()
-            .or(api.map(|a| a.prefix.as_str()))
-            .unwrap_or("/registry"),
-    );
-    let mut used_api = Vec::new();
-    // The apiserver's certificates fit only its TLS endpoints: plain-http endpoints the
-    // user gave (a local etcd, a port-forward to an insecure listener) take none.
-    let tls = endpoints.iter().any(|e| !e.starts_with("http://"));
-    // A password user (`--etcd-user`) is who the checker is: the apiserver's client
-    // certificate, which would be a second identity, is used only when given explicitly.
-    let password_user = args.etcd_user.is_some();
-    let mut pick =
-        |flag: &Option<PathBuf>, api_val: Option<&String>, api_flag: &str| -> Option<String> {
-            match flag {
-                Some(p) => Some(p.display().to_string()),
-                None if !tls => None,
-                None if password_user && api_flag != "--etcd-cafile" => None,
-                None => {
-                    let v = api_val.cloned();
-                    if v.is_some() {
-                        used_api.push(api_flag.to_string());
-                    }
-                    v
-                }
-            }
-        };
-    let cacert = pick(
-        &args.etcd_cacert,
-        api.and_then(|a| a.cafile.as_ref()),
-        "--etcd-cafile",
-    );
-    let cert = pick(
-        &args.etcd_cert,
-        api.and_then(|a| a.certfile.as_ref()),
-        "--etcd-certfile",
-    );
-    let key = pick(
-        &args.etcd_key,
-        api.and_then(|a| a.keyfile.as_ref()),
-        "--etcd-keyfile",
-    );
-    if args.etcd_endpoints.is_empty() && !endpoints.is_empty() {
-        used_api.insert(0, "--etcd-servers".into());
-    }
-    let origin = match (used_api.is_empty(), api.and_then(|a| a.source.as_ref())) {
-        (false, Some(src)) => format!(
-            "the --etcd-* options given and {} of {src}",
-            used_api.join(", ")
-        ),
-        _ => "the --etcd-* options given".to_string(),
-    };
-    let mut access = EtcdctlAccess {
-        endpoints: endpoints.join(","),
-        cacert: cacert.clone(),
-        cert: cert.clone(),
-        key: key.clone(),
-        prefix: prefix.clone(),
-        origin,
-    };
-    if endpoints.is_empty() {
-        return (
-            access,
-            Err("no etcd endpoint: give --etcd-endpoints (the input has no karmada-apiserver with --etcd-servers)".into()),
-        );
-    }
-    // Paths taken from the apiserver are paths inside its container: used as files when
-    // this machine has the same files, else read from the Secret the container mounts.
-    let wanted = [
-        (&cacert, &args.etcd_cacert, "--etcd-cafile", "--etcd-cacert"),
-        (&cert, &args.etcd_cert, "--etcd-certfile", "--etcd-cert"),
-        (&key, &args.etcd_key, "--etcd-keyfile", "--etcd-key"),
-    ]
-    .map(|(path, given, api_flag, flag)| match (path, given) {
-        (None, _) => None,
-        (Some(p), Some(_)) => Some(Want::File(PathBuf::from(p))),
-        (Some(p), None) if Path::new(p).is_file() => Some(Want::File(PathBuf::from(p))),
-        (Some(p), None) => Some(Want::InPod {
-            path: p.clone(),
-            api_flag,
-            flag,
-        }),
-    });
-    let [cacert, cert, key] = match secret_certs::resolve(container, inv, live, wanted) {
-        Ok((pems, note)) => {
-            if let Some(note) = note {
-                access.origin.push_str(&format!("; {note}"));
-            }
-            pems
-        }
-        Err(reason) => return (access, Err(reason)),
-    };
-    let target = EtcdTarget {
-        endpoints,
-        cacert,
-        cert,
-        key,
-        user: None,
-        prefix,
-        timeout: Duration::from_secs(args.etcd_timeout.max(1)),
-    };
-    (access, Ok(target))
-}
-
-/// `collect`: read etcd when asked and write its key names to `<out>/etcd-keys.json`.
-/// An etcd that cannot be read is a warning (the bundle is still written, without it).
-pub fn collect_keys(
-    args: &EtcdArgs,
-    live: Option<&LiveOptions>,
-    inv: &mut Inventory,
-    out: &Path,
-) -> anyhow::Result<Option<PathBuf>> {
-    if !args.requested() {
-        return Ok(None);
-    }
-    // `collect` refuses --baseline, the only file `attach` reads.
-    attach(
-        args,
-        live,
-        crate::sources::Limits::default().max_file_bytes,
-        inv,
-    )?;
-    let Some(EtcdRead::Read(keys)) = inv.etcd.as_ref().map(|f| &f.read) else {
-        return Ok(None);
-    };
-    std::fs::create_dir_all(out)?;
-    let text = serde_json::to_string_pretty(keys)?;
-    std::fs::write(out.join(BUNDLE_FILE), text + "\n")?;
-    Ok(Some(PathBuf::from(BUNDLE_FILE)))
 }

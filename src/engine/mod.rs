@@ -8,12 +8,14 @@
 //! kind of live problem) is told to the [`Config::progress`] observer as it happens; the
 //! engine itself prints nothing (the CLI's observer writes it to stderr).
 
+pub mod etcd;
 pub mod live_summary;
 pub mod suppress;
 
 use std::path::{Path, PathBuf};
 
 use crate::findings::{Finding, Status};
+use crate::inventory::etcd::{EtcdKeys, EtcdRead};
 use crate::inventory::{InputProblem, Inventory};
 use crate::reports::Report;
 use crate::rules::path::CatalogPlan;
@@ -32,10 +34,6 @@ pub enum Input {
     Live(LiveOptions),
 }
 
-/// A step run on the loaded inventory before the rules (the CLI reads etcd here: where
-/// etcd is comes from karmada-apiserver's flags in the inventory).
-pub type InventoryStep<'a> = &'a dyn Fn(&mut Inventory) -> anyhow::Result<()>;
-
 /// What a run tells a person watching it, as it happens.
 #[derive(Debug, Clone, Copy)]
 pub enum Progress<'a> {
@@ -46,6 +44,12 @@ pub enum Progress<'a> {
     /// One line per kind of live problem (see [`live_summary`]). Server text: make it safe
     /// before showing it on a terminal.
     Live(&'a str),
+    /// etcd was not read (no endpoint, certificates not found): the etcd rules are unknown.
+    EtcdNotRead(&'a str),
+    /// etcd was read (key names only), or the read failed.
+    Etcd(&'a EtcdRead),
+    /// A bundle's recorded etcd keys are used.
+    EtcdRecorded(&'a EtcdKeys),
 }
 
 /// Called with each [`Progress`] of a run.
@@ -73,8 +77,10 @@ pub struct Config<'a> {
     /// first input directory, when present.
     pub waivers: Option<PathBuf>,
     pub limits: Limits,
-    /// Run on the inventory once it is loaded (etcd).
-    pub after_load: Option<InventoryStep<'a>>,
+    /// Read etcd for the etcd rules; `None`: only a bundle's recorded keys, if any.
+    pub etcd: Option<etcd::EtcdOptions>,
+    /// A report or bundle made before the upgrade whose Cluster keys etcd must still hold.
+    pub baseline: Option<PathBuf>,
     /// Told the run's progress; `None`: silent.
     pub progress: Option<Observer<'a>>,
 }
@@ -92,7 +98,8 @@ impl Config<'_> {
             rules_dirs: Vec::new(),
             waivers: None,
             limits: Limits::default(),
-            after_load: None,
+            etcd: None,
+            baseline: None,
             progress: None,
         }
     }
@@ -125,9 +132,9 @@ pub enum Error {
         why: String,
         problems: Vec<InputProblem>,
     },
-    /// The step run after loading (etcd, a baseline) failed.
+    /// The baseline cannot be used, or is given without etcd keys to compare.
     #[error(transparent)]
-    AfterLoad(anyhow::Error),
+    Etcd(anyhow::Error),
     /// The waiver file cannot be read or is invalid.
     #[error("{0}")]
     Waivers(String),
@@ -175,9 +182,21 @@ pub fn run_with_catalog(config: &Config, catalog: &Catalog) -> Result<Report, Er
     }
     let mut inv = load(config, catalog, &rule_filter)?;
     refuse_nothing_to_check(&inv)?;
-    if let Some(step) = config.after_load {
-        step(&mut inv).map_err(Error::AfterLoad)?;
-    }
+    // Where etcd is comes from karmada-apiserver's flags in the inventory; live, its
+    // certificate Secret is read from the host cluster.
+    let live = match &config.input {
+        Input::Live(opts) => Some(opts),
+        Input::Paths(_) => None,
+    };
+    etcd::attach(
+        config.etcd.as_ref(),
+        config.baseline.as_deref(),
+        live,
+        config.limits.max_file_bytes,
+        &mut inv,
+        config.progress,
+    )
+    .map_err(Error::Etcd)?;
     let (decision, plan, next) = choose_path(config, &inv, &catalog.lasting())?;
     let plan = plan.with_catalog(catalog);
     tell(config.progress, Progress::Phase(&decision));
