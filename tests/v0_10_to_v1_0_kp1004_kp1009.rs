@@ -583,41 +583,6 @@ fn an_old_kube_apiserver_image_fails_and_the_patch_keeps_the_registry() {
         patch[1]["value"],
         "registry.example.com:5000/mirror/kube-apiserver:v1.21.7"
     );
-    let pre = run("broken/apiserver-old-image", Phase::Pre);
-    expect(
-        &pre,
-        "karmada-apiserver-version",
-        Status::Action,
-        "apiserver-old-image/apiserver.yaml",
-        13,
-    );
-    // A digest-only image cannot be judged.
-    let d = run("broken/apiserver-digest-image", Phase::Post);
-    expect(
-        &d,
-        "karmada-apiserver-version",
-        Status::Unknown,
-        "apiserver-digest-image/apiserver.yaml",
-        13,
-    );
-}
-
-#[test]
-fn an_external_name_to_a_missing_host_service_fails_in_a_scoped_bundle() {
-    let f = run("broken/service-link-host-service-missing", Phase::Post);
-    let l = expect(
-        &f,
-        "aggregated-apiserver-service-link",
-        Status::Fail,
-        "service-link-host-service-missing/karmada/apiservice.yaml",
-        22,
-    );
-    assert!(
-        l.message
-            .contains("host cluster has no Service karmada-system/karmada-aggregated-apiserver"),
-        "{}",
-        l.message
-    );
 }
 
 #[test]
@@ -635,23 +600,6 @@ fn an_external_name_with_the_wrong_cluster_domain_fails() {
     assert_eq!(
         m.content["spec"]["externalName"],
         "karmada-aggregated-apiserver.karmada-system.svc.corp.example"
-    );
-}
-
-#[test]
-fn karmada_v0_9_must_go_through_v0_10_first() {
-    let f = run("broken/karmada-v0.9", Phase::Pre);
-    let v = expect(
-        &f,
-        "karmada-version-path",
-        Status::Blocker,
-        "karmada-v0.9/controller-manager.yaml",
-        17,
-    );
-    assert!(
-        v.message.contains("v0.9 -> v0.10, v0.10 -> v1.0"),
-        "{}",
-        v.message
     );
 }
 
