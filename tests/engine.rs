@@ -143,3 +143,104 @@ fn a_path_past_the_known_releases_is_a_usage_error() {
         other => panic!("expected Usage, got {:?}", other.map(|r| r.findings.len())),
     }
 }
+
+/// A waiver file accepting KP1002 (the APIService) until 2999.
+fn waiver_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("waivers.yaml");
+    std::fs::write(
+        &path,
+        "waivers:\n  - rule: KP1002\n    reason: the APIService lands in CHG-1\n    expires: 2999-12-31\n",
+    )
+    .expect("write");
+    path
+}
+
+/// The engine prints nothing itself: what a person watching the run needs (the phase and
+/// why, waivers read, an etcd that could not be read) is told to the `progress` observer,
+/// which the CLI prints on stderr.
+#[test]
+fn progress_is_told_to_the_observer_in_order() {
+    use karmada_preflight::engine::etcd::EtcdOptions;
+    use karmada_preflight::engine::Progress;
+    use std::cell::RefCell;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let waivers = waiver_file(dir.path());
+    let told = RefCell::new(Vec::new());
+    let observer = |p: Progress<'_>| {
+        told.borrow_mut().push(match p {
+            Progress::Phase(d) => format!("phase {}: {}", d.phase, d.reason),
+            Progress::Waivers { count, path } => {
+                format!("{count} waiver(s) from {}", path.display())
+            }
+            Progress::EtcdNotRead(why) => format!("etcd not read: {why}"),
+            other => format!("unexpected {other:?}"),
+        })
+    };
+    // An APIService alone: no karmada-apiserver says where etcd is, and no endpoint is
+    // given, so etcd is not read (and nothing is dialled).
+    let config = Config {
+        phase: Some(Phase::Post),
+        waivers: Some(waivers.clone()),
+        etcd: Some(EtcdOptions {
+            endpoints: Vec::new(),
+            cacert: None,
+            cert: None,
+            key: None,
+            user: None,
+            prefix: None,
+            timeout: std::time::Duration::from_secs(1),
+        }),
+        progress: Some(&observer),
+        ..Config::paths(vec!["fixtures/broken/apiservice-wrong-priority".to_string()])
+    };
+    engine::run(&config).expect("the APIService is checked");
+    assert_eq!(
+        told.into_inner(),
+        [
+            "etcd not read: no etcd endpoint: give --etcd-endpoints (the input has no \
+             karmada-apiserver with --etcd-servers)"
+                .to_string(),
+            "phase post: chosen with --phase".to_string(),
+            format!("1 waiver(s) from {}", waivers.display()),
+        ]
+    );
+}
+
+/// The CLI's observer prints the lines `check` always printed on stderr; with a table on
+/// stdout (which starts with the phase) the phase line is not repeated there.
+#[test]
+fn the_cli_prints_the_progress_on_stderr() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let waivers = waiver_file(dir.path());
+    let stderr = |format: &str| {
+        let out = assert_cmd::Command::cargo_bin("karmada-preflight")
+            .unwrap()
+            .args([
+                "check",
+                "fixtures/broken/apiservice-wrong-priority",
+                "--phase",
+                "post",
+                "--etcd",
+                "-o",
+                format,
+                "--waivers",
+            ])
+            .arg(&waivers)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stderr).expect("utf-8")
+    };
+    let etcd =
+        "karmada-preflight: warning: etcd not read: no etcd endpoint: give --etcd-endpoints \
+                (the input has no karmada-apiserver with --etcd-servers)\n";
+    let waived = format!(
+        "karmada-preflight: 1 waiver(s) from {}\n",
+        waivers.display()
+    );
+    assert_eq!(
+        stderr("json"),
+        format!("{etcd}karmada-preflight: phase post: chosen with --phase\n{waived}")
+    );
+    assert_eq!(stderr("table"), format!("{etcd}{waived}"));
+}
