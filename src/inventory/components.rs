@@ -190,7 +190,7 @@ impl ComponentIndex {
     fn add_workload(&mut self, i: usize, o: &Object) {
         let replicas = o.at("/spec/replicas").and_then(Value::as_i64);
         for c in ContainerRef::containers(o) {
-            let Some(component) = Component::ALL.iter().copied().find(|k| k.matches(&c)) else {
+            let Some(component) = Component::identify(&c).first().copied() else {
                 continue;
             };
             let flags = c.flags();

@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::components::ComponentIndex;
 use super::object::{Location, Object, Scope};
+use super::workload::{component_containers, ComponentContainer};
 
 /// Which scopes a rule searches. Offline input without scope hints sits in the shared
 /// pool, which stands in for any scope.
@@ -93,6 +94,8 @@ pub struct Inventory {
     pub gaps: Vec<Gap>,
     /// The component model, built on first use from the objects (see `components`).
     components: std::sync::OnceLock<ComponentIndex>,
+    /// Workload containers that belong to Karmada components, built on first use.
+    component_containers: std::sync::OnceLock<Vec<ComponentContainer>>,
     /// What etcd held (key names only), when it was asked for (`--etcd-*`, a bundle's
     /// `etcd-keys.json`); `None`: etcd was not read, and the etcd rules say so.
     pub etcd: Option<crate::inventory::etcd::EtcdFacts>,
@@ -155,7 +158,7 @@ impl Inventory {
 
     pub fn push(&mut self, obj: Object) {
         // Objects changed: the component model is rebuilt on next use.
-        self.components.take();
+        self.forget_derived();
         let idx = self.objects.len();
         self.by_kind
             .entry(obj.r.kind.clone())
@@ -200,7 +203,7 @@ impl Inventory {
     /// Change objects of `kind` in place (collectors adding facts, e.g. a member's
     /// version); identity fields must not change, the index is by kind only.
     pub fn patch_objects(&mut self, kind: &str, mut f: impl FnMut(&mut Object)) {
-        self.components.take();
+        self.forget_derived();
         let idx = self.by_kind.get(kind).cloned().unwrap_or_default();
         for i in idx {
             f(&mut self.objects[i]);
@@ -223,6 +226,18 @@ impl Inventory {
             .get_or_init(|| ComponentIndex::build(self.objects.iter().enumerate()))
     }
 
+    /// Workload containers that belong to Karmada components, computed once and shared.
+    pub fn component_containers(&self) -> &[ComponentContainer] {
+        self.component_containers
+            .get_or_init(|| component_containers(self))
+    }
+
+    /// Facts derived from the objects are stale once objects change.
+    fn forget_derived(&mut self) {
+        self.components.take();
+        self.component_containers.take();
+    }
+
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty()
     }
@@ -231,19 +246,28 @@ impl Inventory {
         self.objects.iter()
     }
 
+    /// Objects of `kind` in the selected scopes with their inventory index, in load order.
+    pub fn indexed_of_kind<'a>(
+        &'a self,
+        kind: &str,
+        sel: &'a ScopeSel,
+    ) -> impl Iterator<Item = (usize, &'a Object)> + 'a {
+        self.by_kind
+            .get(kind)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|&i| (i, &self.objects[i]))
+            .filter(move |(_, o)| sel.matches(&o.r.scope))
+    }
+
     /// Objects of `kind` in the selected scopes, in load order.
     pub fn of_kind<'a>(
         &'a self,
         kind: &str,
         sel: &'a ScopeSel,
     ) -> impl Iterator<Item = &'a Object> + 'a {
-        self.by_kind
-            .get(kind)
-            .map(|v| v.as_slice())
-            .unwrap_or(&[])
-            .iter()
-            .map(|&i| &self.objects[i])
-            .filter(move |o| sel.matches(&o.r.scope))
+        self.indexed_of_kind(kind, sel).map(|(_, o)| o)
     }
 
     pub fn get<'a>(

@@ -78,6 +78,20 @@ impl<'a> ContainerRef<'a> {
             .collect()
     }
 
+    /// Container `index` of the workload (as [`ContainerRef::containers`] lists it).
+    pub fn nth(object: &'a Object, index: usize) -> Option<ContainerRef<'a>> {
+        let ps = pod_spec_pointer(object.kind())?;
+        let value = object
+            .at(&format!("{ps}/containers/{index}"))
+            .filter(|c| c.is_object())?;
+        Some(ContainerRef {
+            object,
+            index,
+            value,
+            pod_spec: ps,
+        })
+    }
+
     pub fn pointer(&self) -> String {
         format!("{}/containers/{}", self.pod_spec, self.index)
     }
@@ -385,11 +399,20 @@ impl Component {
         }
     }
 
-    /// Does this container belong to the component?
-    pub(crate) fn matches(&self, c: &ContainerRef<'_>) -> bool {
+    /// Every component the container belongs to (usually none or one), in [`Component::ALL`]
+    /// order. The command line is tokenised once here, not once per component asked about.
+    pub(crate) fn identify(c: &ContainerRef<'_>) -> Vec<Component> {
         let exe = c.executable().unwrap_or_default();
         let exe_base = exe.rsplit('/').next().unwrap_or("");
         let image = c.image_name();
+        Component::ALL
+            .iter()
+            .copied()
+            .filter(|k| k.matches_named(c, exe_base, image))
+            .collect()
+    }
+
+    fn matches_named(&self, c: &ContainerRef<'_>, exe_base: &str, image: &str) -> bool {
         match self {
             // karmada-apiserver is a stock kube-apiserver: recognise the binary, then
             // tell it from the host's own apiserver by Karmada naming (name, labels,
@@ -421,24 +444,51 @@ fn mentions_karmada(o: &Object) -> bool {
     name.contains("karmada") || in_labels || o.namespace().is_some_and(|ns| ns != "kube-system")
 }
 
+/// A workload container that belongs to a Karmada component: object index in the
+/// inventory, container index in its pod spec.
+#[derive(Debug, Clone, Copy)]
+pub struct ComponentContainer {
+    pub component: Component,
+    pub object: usize,
+    pub container: usize,
+}
+
+/// Every container of every workload that belongs to a component, in [`WORKLOAD_KINDS`]
+/// order, then load order, then container order. Computed once per inventory
+/// ([`Inventory::component_containers`]): identifying a component tokenises the command
+/// line, and a fleet's bundle holds tens of thousands of workloads that are not Karmada's.
+pub fn component_containers(inv: &Inventory) -> Vec<ComponentContainer> {
+    static ALL: ScopeSel = ScopeSel::All;
+    let mut out = Vec::new();
+    for kind in WORKLOAD_KINDS {
+        for (object, o) in inv.indexed_of_kind(kind, &ALL) {
+            for c in ContainerRef::containers(o) {
+                for component in Component::identify(&c) {
+                    out.push(ComponentContainer {
+                        component,
+                        object,
+                        container: c.index,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Every container of `component` in the selected scopes.
 pub fn find_component<'a>(
     inv: &'a Inventory,
     component: Component,
     sel: &ScopeSel,
 ) -> Vec<ContainerRef<'a>> {
-    static ALL: ScopeSel = ScopeSel::All;
-    let mut out = Vec::new();
-    for kind in WORKLOAD_KINDS {
-        for o in inv.of_kind(kind, &ALL).filter(|o| sel.matches(&o.r.scope)) {
-            out.extend(
-                ContainerRef::containers(o)
-                    .into_iter()
-                    .filter(|c| component.matches(c)),
-            );
-        }
-    }
-    out
+    inv.component_containers()
+        .iter()
+        .filter(|cc| cc.component == component)
+        .map(|cc| (inv.object(cc.object), cc.container))
+        .filter(|(o, _)| sel.matches(&o.r.scope))
+        .filter_map(|(o, i)| ContainerRef::nth(o, i))
+        .collect()
 }
 
 #[cfg(test)]
