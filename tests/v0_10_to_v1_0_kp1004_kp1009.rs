@@ -39,7 +39,7 @@ fn fixture(rel: &str) -> String {
 
 fn run_at(paths: &[String], phase: Phase, now: OffsetDateTime) -> Vec<Finding> {
     let catalog = Catalog::embedded().expect("bundled rules compile");
-    let inv = load_inputs(paths, &Limits::default(), &Some(catalog.kinds_read()));
+    let inv = load_inputs(paths, &Limits::default(), &catalog.kind_filter());
     let opts = RunOptions {
         phase,
         now,

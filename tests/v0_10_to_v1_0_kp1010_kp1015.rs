@@ -19,7 +19,7 @@ const OURS: [&str; 6] = [
 fn check(paths: &[&str], phase: Phase) -> Vec<Finding> {
     let cat = Catalog::embedded().expect("bundled rules compile");
     let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
-    let inv = load_inputs(&paths, &Limits::default(), &Some(cat.kinds_read()));
+    let inv = load_inputs(&paths, &Limits::default(), &cat.kind_filter());
     let opts = RunOptions {
         phase,
         now: time::OffsetDateTime::now_utc(),

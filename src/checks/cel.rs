@@ -457,14 +457,21 @@ impl CelCheck {
 
 impl Check for CelCheck {
     fn reads(&self) -> Vec<Read> {
-        // No kind: match by apiVersion over every kind; `*` tells the loader to keep all.
+        // No kind: every kind of the apiVersion matched (the loader keeps those).
         let kind = self.m.kind.as_deref().map(intern).unwrap_or("*");
+        let api_version = match self.m.kind {
+            None => self.m.api_version.as_deref().map(intern),
+            Some(_) => None,
+        };
         let mut out: Vec<Read> = self
             .m
             .scope
             .reads()
             .iter()
-            .map(|s| read(kind, *s))
+            .map(|s| Read {
+                api_version,
+                ..read(kind, *s)
+            })
             .collect();
         for k in &self.inventory {
             for s in MatchScope::Any.reads() {

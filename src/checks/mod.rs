@@ -53,12 +53,19 @@ pub enum ReadScope {
 /// One kind a check reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Read {
+    /// `*`: every kind (of `api_version`, when set).
     pub kind: &'static str,
     pub scope: ReadScope,
+    /// For `*`: the one apiVersion read (a `cel` rule matching by apiVersion alone).
+    pub api_version: Option<&'static str>,
 }
 
 pub const fn read(kind: &'static str, scope: ReadScope) -> Read {
-    Read { kind, scope }
+    Read {
+        kind,
+        scope,
+        api_version: None,
+    }
 }
 
 /// What a check can see while it runs.

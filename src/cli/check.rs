@@ -194,6 +194,7 @@ impl CheckArgs {
             etcd: self.etcd.options()?,
             baseline: self.etcd.baseline.clone(),
             progress: Some(progress),
+            keep_every_object: false,
         })
     }
 }

@@ -83,6 +83,9 @@ pub struct Config<'a> {
     pub baseline: Option<PathBuf>,
     /// Told the run's progress; `None`: silent.
     pub progress: Option<Observer<'a>>,
+    /// Build and keep every object read, not only the kinds rules read: the reference the
+    /// kind filter is tested against (`tests/same_findings.rs`); findings never differ.
+    pub keep_every_object: bool,
 }
 
 impl Config<'_> {
@@ -101,6 +104,7 @@ impl Config<'_> {
             etcd: None,
             baseline: None,
             progress: None,
+            keep_every_object: false,
         }
     }
 }
@@ -237,14 +241,17 @@ fn load(config: &Config, catalog: &Catalog, rule_filter: &RuleFilter) -> Result<
             Ok(col.inv)
         }
         Input::Paths(paths) => {
-            let mut filter = catalog.kind_filter();
+            let mut filter = match config.keep_every_object {
+                true => None,
+                false => catalog.kind_filter(),
+            };
             // Cluster objects are listed in the report's inventory for `compare`, whatever
             // rules read.
             if let Some(kinds) = filter.as_mut() {
-                kinds.insert("Cluster".to_string());
+                kinds.kinds.insert("Cluster".to_string());
                 // Operator CRs and init configs are installations: the component model
                 // reads them.
-                kinds.extend(
+                kinds.kinds.extend(
                     crate::inventory::components::DECLARATION_KINDS
                         .iter()
                         .map(|k| k.to_string()),

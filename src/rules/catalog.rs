@@ -200,7 +200,7 @@ impl Catalog {
             .find(|r| super::filter::names(&r.spec, name_or_id))
     }
 
-    /// Kinds any rule reads; the loader keeps only these decoded.
+    /// Kinds any rule reads (`*` for a rule that matches by apiVersion alone).
     pub fn kinds_read(&self) -> std::collections::HashSet<String> {
         self.rules
             .iter()
@@ -209,11 +209,19 @@ impl Catalog {
             .collect()
     }
 
-    /// The loader's kind filter: `None` (keep every kind) when a rule reads `*`, as a
-    /// `cel` rule matching by apiVersion alone does.
-    pub fn kind_filter(&self) -> Option<std::collections::HashSet<String>> {
-        let kinds = self.kinds_read();
-        (!kinds.contains("*")).then_some(kinds)
+    /// What the loader keeps decoded: the kinds rules read, and every kind of an
+    /// apiVersion a rule matches by apiVersion alone. `None` (keep everything) only when
+    /// a rule reads every kind of every apiVersion.
+    pub fn kind_filter(&self) -> crate::sources::KindFilter {
+        let mut filter = crate::sources::ObjectFilter::default();
+        for r in self.rules.iter().flat_map(|r| r.check.reads()) {
+            match (r.kind, r.api_version) {
+                ("*", None) => return None,
+                ("*", Some(api)) => filter.api_versions.insert(api.to_string()),
+                (kind, _) => filter.kinds.insert(kind.to_string()),
+            };
+        }
+        Some(filter)
     }
 }
 

@@ -26,9 +26,31 @@ pub struct InputSpec {
     pub scope: Scope,
 }
 
-/// Kinds worth keeping decoded; `None` keeps everything. Rules declare what they read,
+/// Objects worth keeping decoded; `None` keeps everything. Rules declare what they read,
 /// so a 100k-object CI input keeps only the few objects any rule looks at.
-pub type KindFilter = Option<HashSet<String>>;
+pub type KindFilter = Option<ObjectFilter>;
+
+/// The kinds rules read, and the apiVersions a rule matches whatever the kind (a `cel`
+/// rule on `policy.karmada.io/v1alpha1`): one such rule must not make the loader keep
+/// every ConfigMap and Service of a repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectFilter {
+    pub kinds: HashSet<String>,
+    pub api_versions: HashSet<String>,
+}
+
+impl ObjectFilter {
+    /// Whether an object of `kind` is kept. `api_version` is `None` when it is not known
+    /// yet (a document that states its `kind` before its `apiVersion`): kept whenever
+    /// some apiVersion could still make it wanted.
+    pub fn keeps(&self, api_version: Option<&str>, kind: &str) -> bool {
+        self.kinds.contains(kind)
+            || match api_version {
+                Some(a) => self.api_versions.contains(a),
+                None => !self.api_versions.is_empty(),
+            }
+    }
+}
 
 /// Expand command-line paths into files with scopes. A directory that holds `karmada/`,
 /// `host/` or `members/<name>/` is a bundle (as written by `collect`): those folders set
@@ -237,6 +259,10 @@ struct FileResult {
     problems: Vec<InputProblem>,
     summary: InputSummary,
     skipped: usize,
+    /// Identity and depth of objects read but not kept, in files that may embed manifests:
+    /// an embedded copy of a skipped object is a duplicate too, and the count of objects
+    /// read must not depend on which kinds were kept.
+    skipped_refs: Vec<(ObjectRef, u8)>,
 }
 
 fn read_source(spec: &InputSpec, limits: &Limits) -> Result<(String, Vec<u8>), InputProblem> {
@@ -283,6 +309,7 @@ fn load_file(spec: &InputSpec, limits: &Limits, filter: &KindFilter) -> FileResu
             live: None,
         },
         skipped: 0,
+        skipped_refs: Vec::new(),
     };
     let (name, bytes) = match read_source(spec, limits) {
         Ok(x) => x,
@@ -341,18 +368,26 @@ fn load_file(spec: &InputSpec, limits: &Limits, filter: &KindFilter) -> FileResu
     let path: Arc<Path> = Arc::from(Path::new(&name));
     // Documents of kinds no rule reads are not built past their top-level scalars. The
     // Helm chart's ConfigMaps carry the objects of karmada-apiserver, and the chart's
-    // `karmada-version` ConfigMap states the version: those files keep ConfigMaps.
-    let configmaps = helm::may_embed(text) || text.contains(KARMADA_VERSION_KEY);
-    let keep = filter
+    // `karmada-version` ConfigMap states the version: those files keep ConfigMaps. A file
+    // that embeds manifests is built whole (a Helm render: small), so the copies of
+    // objects no rule reads are still known by name and counted once.
+    let embeds = helm::may_embed(text);
+    let configmaps = embeds || text.contains(KARMADA_VERSION_KEY);
+    let keep = filter.as_ref().filter(|_| !embeds).map(|f| {
+        move |api: Option<&str>, kind: &str| {
+            f.keeps(api, kind) || (configmaps && kind == "ConfigMap")
+        }
+    });
+    let keep_ref = keep
         .as_ref()
-        .map(|f| move |kind: &str| f.contains(kind) || (configmaps && kind == "ConfigMap"));
-    let keep_ref = keep.as_ref().map(|k| k as &dyn Fn(&str) -> bool);
+        .map(|k| k as &dyn Fn(Option<&str>, &str) -> bool);
     let ctx = FileCtx {
         path: &path,
         scope: &spec.scope,
         filter,
         text,
         limits,
+        embeds,
     };
     let outcome = parse_documents_keeping(text, limits, keep_ref, |doc| {
         res.summary.documents += 1;
@@ -372,23 +407,19 @@ const KARMADA_VERSION_KEY: &str = "karmadaVersion";
 /// `<release>-static-resources` and a copy nested in `<release>-config`); an embedded
 /// object is dropped when one with the same identity was read less deeply nested.
 fn drop_embedded_duplicates(res: &mut FileResult) {
+    // Objects of one identity share their kind, so they were all kept or all skipped:
+    // each list is deduplicated on its own.
+    let skipped = unique_by_depth(res.skipped_refs.iter().map(|(r, d)| (r, *d)));
+    res.summary.objects -= skipped.iter().filter(|k| !**k).count();
     if res.depth.iter().all(|d| *d == 0) {
         return;
     }
-    let mut best: std::collections::HashMap<&ObjectRef, u8> = std::collections::HashMap::new();
-    for (o, d) in res.objects.iter().zip(&res.depth) {
-        let e = best.entry(&o.r).or_insert(*d);
-        *e = (*e).min(*d);
-    }
-    let keep: Vec<bool> = res
-        .objects
-        .iter()
-        .zip(&res.depth)
-        .scan(HashSet::new(), |seen, (o, d)| {
-            let k = *d == 0 || (best.get(&o.r) == Some(d) && seen.insert(o.r.clone()));
-            Some(k)
-        })
-        .collect();
+    let keep = unique_by_depth(
+        res.objects
+            .iter()
+            .map(|o| &o.r)
+            .zip(res.depth.iter().copied()),
+    );
     let dropped = keep.iter().filter(|k| !**k).count();
     if dropped == 0 {
         return;
@@ -406,6 +437,24 @@ fn drop_embedded_duplicates(res: &mut FileResult) {
     res.summary.objects -= dropped;
 }
 
+/// Per object: false for an embedded copy of an object read less deeply nested (or the
+/// same depth, earlier).
+fn unique_by_depth<'a>(objects: impl Iterator<Item = (&'a ObjectRef, u8)> + Clone) -> Vec<bool> {
+    if objects.clone().all(|(_, d)| d == 0) {
+        return objects.map(|_| true).collect();
+    }
+    let mut best: std::collections::HashMap<&ObjectRef, u8> = std::collections::HashMap::new();
+    for (r, d) in objects.clone() {
+        let e = best.entry(r).or_insert(d);
+        *e = (*e).min(d);
+    }
+    objects
+        .scan(HashSet::new(), |seen, (r, d)| {
+            Some(d == 0 || (best.get(r) == Some(&d) && seen.insert(r)))
+        })
+        .collect()
+}
+
 /// What every document of one file shares.
 struct FileCtx<'a> {
     path: &'a Arc<Path>,
@@ -413,6 +462,17 @@ struct FileCtx<'a> {
     filter: &'a KindFilter,
     text: &'a str,
     limits: &'a Limits,
+    /// The file may embed manifests in ConfigMaps (see [`FileResult::skipped_refs`]).
+    embeds: bool,
+}
+
+/// One document (or List item, or embedded manifest) about to become an object.
+struct Doc {
+    value: Value,
+    spans: SpanIndex,
+    start: Pos,
+    /// 0 for a document of the file, 1 and 2 for manifests embedded in ConfigMaps.
+    depth: u8,
 }
 
 fn add_document(doc: ParsedDoc, ctx: &FileCtx<'_>, res: &mut FileResult) {
@@ -456,8 +516,13 @@ fn add_document(doc: ParsedDoc, ctx: &FileCtx<'_>, res: &mut FileResult) {
                 add_configmap(item, spans, item_start, ctx, res);
                 continue;
             }
-            add_object(item, spans, item_start, path, scope, filter, res);
-            res.depth.resize(res.objects.len(), 0);
+            let doc = Doc {
+                value: item,
+                spans,
+                start: item_start,
+                depth: 0,
+            };
+            add_object(doc, scope, filter, ctx, res);
         }
         return;
     }
@@ -465,8 +530,13 @@ fn add_document(doc: ParsedDoc, ctx: &FileCtx<'_>, res: &mut FileResult) {
         add_configmap(doc.value, spans, start, ctx, res);
         return;
     }
-    add_object(doc.value, spans, start, path, scope, filter, res);
-    res.depth.resize(res.objects.len(), 0);
+    let doc = Doc {
+        value: doc.value,
+        spans,
+        start,
+        depth: 0,
+    };
+    add_object(doc, scope, filter, ctx, res);
 }
 
 /// A ConfigMap: the objects the Helm chart embeds in it are loaded too, in the scope its
@@ -493,32 +563,47 @@ fn add_configmap(
             helm::Target::KarmadaApiserver => Scope::Karmada,
             helm::Target::Host => ctx.scope.clone(),
         };
-        add_object(d.value, d.spans, d.start, ctx.path, &scope, ctx.filter, res);
-        res.depth.resize(res.objects.len(), d.depth);
+        let doc = Doc {
+            value: d.value,
+            spans: d.spans,
+            start: d.start,
+            depth: d.depth,
+        };
+        add_object(doc, &scope, ctx.filter, ctx, res);
     }
     let version_record =
         value.pointer("/metadata/name").and_then(Value::as_str) == Some("karmada-version");
     let keep_all = match ctx.filter {
-        Some(f) if version_record && !f.contains("ConfigMap") => {
+        Some(f) if version_record && !f.kinds.contains("ConfigMap") => {
             let mut f = f.clone();
-            f.insert("ConfigMap".into());
+            f.kinds.insert("ConfigMap".into());
             Some(f)
         }
         other => other.clone(),
     };
-    add_object(value, spans, start, ctx.path, ctx.scope, &keep_all, res);
-    res.depth.resize(res.objects.len(), 0);
+    let doc = Doc {
+        value,
+        spans,
+        start,
+        depth: 0,
+    };
+    add_object(doc, ctx.scope, &keep_all, ctx, res);
 }
 
 fn add_object(
-    value: Value,
-    spans: SpanIndex,
-    start: Pos,
-    path: &Arc<Path>,
+    doc: Doc,
     scope: &Scope,
     filter: &KindFilter,
+    ctx: &FileCtx<'_>,
     res: &mut FileResult,
 ) {
+    let Doc {
+        value,
+        spans,
+        start,
+        depth,
+    } = doc;
+    let path = ctx.path;
     let kind = value.get("kind").and_then(Value::as_str);
     let api_version = value.get("apiVersion").and_then(Value::as_str);
     let (Some(kind), Some(api_version)) = (kind, api_version) else {
@@ -530,21 +615,20 @@ fn add_object(
         });
         return;
     };
+    // Counted whether kept or not: the report says what was read, which must not depend
+    // on which rules ran.
+    res.summary.objects += 1;
     if let Some(f) = filter {
-        if !f.contains(kind) {
+        if !f.keeps(Some(api_version), kind) {
             res.skipped += 1;
+            if ctx.embeds {
+                let r = object_ref(&value, scope, api_version, kind);
+                res.skipped_refs.push((r, depth));
+            }
             return;
         }
     }
-    let name = value
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("<unnamed>")
-        .to_string();
-    let namespace = value
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let r = object_ref(&value, scope, api_version, kind);
     for (pointer, message) in shape_problems(&value, kind) {
         res.problems.push(InputProblem {
             location: Location::file(
@@ -556,15 +640,9 @@ fn add_object(
             warning: false,
         });
     }
-    res.summary.objects += 1;
+    res.depth.push(depth);
     res.objects.push(Object {
-        r: ObjectRef {
-            scope: scope.clone(),
-            api_version: api_version.to_string(),
-            kind: kind.to_string(),
-            namespace,
-            name,
-        },
+        r,
         value,
         origin: Origin::File {
             path: path.clone(),
@@ -572,6 +650,15 @@ fn add_object(
             start,
         },
     });
+}
+
+fn object_ref(value: &Value, scope: &Scope, api_version: &str, kind: &str) -> ObjectRef {
+    let name = value
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("<unnamed>");
+    let namespace = value.pointer("/metadata/namespace").and_then(Value::as_str);
+    ObjectRef::new(scope.clone(), api_version, kind, namespace, name)
 }
 
 /// Fields every object of a kind the rules read must have the right type for the rules

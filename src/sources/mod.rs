@@ -12,5 +12,5 @@ pub mod safe_name;
 pub mod safe_text;
 pub mod yaml;
 
-pub use files::{load_inputs, InputSpec, KindFilter};
+pub use files::{load_inputs, InputSpec, KindFilter, ObjectFilter};
 pub use limits::Limits;

@@ -77,8 +77,9 @@ enum Slot {
     Value,
 }
 
-/// Decides from a document's `kind` whether the document is worth building.
-pub type KeepKind<'a> = &'a dyn Fn(&str) -> bool;
+/// Decides from a document's `apiVersion` (when it came before `kind`) and `kind` whether
+/// the document is worth building.
+pub type KeepKind<'a> = &'a dyn Fn(Option<&str>, &str) -> bool;
 
 pub(super) struct DocBuilder<'l> {
     limits: &'l Limits,
@@ -467,6 +468,7 @@ impl<'l> DocBuilder<'l> {
         };
         let Some(Frame::Map {
             key: Some((k, key_pos)),
+            map,
             ..
         }) = self.stack.last()
         else {
@@ -476,7 +478,8 @@ impl<'l> DocBuilder<'l> {
             return;
         }
         let key_pos = *key_pos;
-        let wanted = kind.ends_with("List") || keep(kind);
+        let api_version = map.get("apiVersion").and_then(Value::as_str);
+        let wanted = kind.ends_with("List") || keep(api_version, kind);
         if !self.skipping && !wanted {
             self.skipping = true;
         } else if self.skipping && wanted {

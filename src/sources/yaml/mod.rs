@@ -304,7 +304,8 @@ mod tests {
 
     fn parse_keeping(src: &str, keep: &dyn Fn(&str) -> bool) -> (Vec<ParsedDoc>, ParseOutcome) {
         let mut docs = Vec::new();
-        let out = parse_documents_keeping(src, &Limits::default(), Some(keep), |d| docs.push(d));
+        let keep = |_: Option<&str>, kind: &str| keep(kind);
+        let out = parse_documents_keeping(src, &Limits::default(), Some(&keep), |d| docs.push(d));
         (docs, out)
     }
 
@@ -360,7 +361,7 @@ mod tests {
         let out = parse_documents_keeping(
             "kind: Secret\nx: [[[[[1]]]]]\n",
             &limits,
-            Some(&|_| false),
+            Some(&|_, _| false),
             |_| {},
         );
         assert!(
