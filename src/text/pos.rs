@@ -27,21 +27,86 @@ pub struct Pos {
     pub column: u32,
 }
 
-/// Positions of the fields of one document, keyed by JSON pointer. Pointers live in
-/// one string arena so recording a field costs no allocation of its own; lookups
-/// happen only when a finding is reported, so a linear scan is fine.
+/// Positions of the fields of one document, keyed by JSON pointer.
+///
+/// Stored as a tree in document (pre-)order: each entry names its parent entry and its own
+/// pointer segment, so a field costs its key once instead of its whole pointer (a
+/// Deployment's fields sit five to nine segments deep; whole pointers made this index
+/// larger than the value it describes). Lookups walk down from the root and happen only
+/// when a finding or problem is reported.
 #[derive(Debug, Default, Clone)]
 pub struct SpanIndex {
-    arena: String,
-    entries: Vec<(u32, u32, Pos)>,
+    /// Escaped segments, one after another.
+    segs: String,
+    entries: Vec<Entry>,
+    /// While recording: the entries on the path to the last one recorded, with the length
+    /// of their pointers, and that pointer (to tell an ancestor from a look-alike).
+    open: Vec<(u32, u32)>,
+    open_ptr: String,
+    /// More than one entry has no parent (only the first is looked at otherwise).
+    multi_root: bool,
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// `NO_PARENT` for the root (pointer "").
+    parent: u32,
+    seg_start: u32,
+    /// Length of the segment text: usually one segment, several (`a/b`) when an
+    /// ancestor was not recorded (inside a complex key).
+    seg_len: u32,
+    pos: Pos,
+}
+
+const NO_PARENT: u32 = u32::MAX;
+
 impl SpanIndex {
-    /// Record where `pointer` sits (the YAML reader calls this once per field).
+    /// Record where `pointer` sits. The YAML reader calls this once per field, parents
+    /// before children (document order).
     pub fn record(&mut self, pointer: &str, pos: Pos) {
-        let start = self.arena.len() as u32;
-        self.arena.push_str(pointer);
-        self.entries.push((start, pointer.len() as u32, pos));
+        // Close the open entries that are not ancestors of `pointer`.
+        while let Some(&(_, len)) = self.open.last() {
+            let len = len as usize;
+            let is_ancestor = pointer.len() > len
+                && pointer.as_bytes()[len] == b'/'
+                && pointer.as_bytes()[..len] == self.open_ptr.as_bytes()[..len];
+            if is_ancestor {
+                break;
+            }
+            self.open.pop();
+        }
+        let (parent, plen) = match self.open.last() {
+            Some(&(i, len)) => (i, len as usize),
+            None => (NO_PARENT, 0),
+        };
+        // The segment without its leading `/` (the root has neither).
+        let seg = pointer.get(plen + 1..).unwrap_or("");
+        let seg_start = self.segs.len() as u32;
+        self.segs.push_str(seg);
+        let idx = self.entries.len() as u32;
+        self.multi_root |= parent == NO_PARENT && idx > 0;
+        self.entries.push(Entry {
+            parent,
+            seg_start,
+            seg_len: seg.len() as u32,
+            pos,
+        });
+        self.open.push((idx, pointer.len() as u32));
+        self.open_ptr.truncate(plen);
+        self.open_ptr.push_str(&pointer[plen..]);
+    }
+
+    /// Recording is over: free the recording state and spare capacity (the index lives
+    /// as long as its object).
+    pub fn finish(&mut self) {
+        self.open = Vec::new();
+        self.open_ptr = String::new();
+        self.segs.shrink_to_fit();
+        self.entries.shrink_to_fit();
+    }
+
+    fn seg(&self, e: &Entry) -> &str {
+        &self.segs[e.seg_start as usize..(e.seg_start + e.seg_len) as usize]
     }
 
     /// The position of `pointer`, or of its nearest ancestor that has one (a field that
@@ -60,12 +125,70 @@ impl SpanIndex {
     }
 
     pub fn exact(&self, pointer: &str) -> Option<Pos> {
-        let at = self.entries.iter().position(|(s, l, _)| {
-            let (s, l) = (*s as usize, *l as usize);
-            &self.arena[s..s + l] == pointer
-        });
-        visited(at.map_or(self.entries.len(), |i| i + 1));
-        at.map(|i| self.entries[i].2)
+        let (found, looked) = self.find(pointer);
+        visited(looked);
+        found.map(|i| self.entries[i].pos)
+    }
+
+    /// The entry of `pointer`, walking down from the roots; and how many entries were
+    /// looked at.
+    fn find(&self, pointer: &str) -> (Option<usize>, usize) {
+        let mut looked = 0;
+        // (entry, rest of the pointer below it) still to explore: a segment that stands
+        // for several (`a/b`) may share a prefix with a sibling.
+        let mut todo: Vec<(usize, &str)> = Vec::new();
+        // Entries without a parent: the root (segment ""), or a field whose ancestors
+        // were not recorded (its segment then starts below the root).
+        let roots = if self.multi_root {
+            self.entries.len()
+        } else {
+            self.entries.len().min(1)
+        };
+        for (i, e) in self.entries[..roots].iter().enumerate() {
+            looked += 1;
+            if e.parent != NO_PARENT {
+                continue;
+            }
+            let rest = match e.seg_len {
+                0 => Some(pointer),
+                _ => pointer
+                    .strip_prefix('/')
+                    .and_then(|p| p.strip_prefix(self.seg(e)))
+                    .filter(|b| b.is_empty() || b.starts_with('/')),
+            };
+            if let Some(rest) = rest {
+                todo.push((i, rest));
+            }
+        }
+        todo.reverse();
+        while let Some((at, rest)) = todo.pop() {
+            if rest.is_empty() {
+                return (Some(at), looked);
+            }
+            let Some(rest) = rest.strip_prefix('/') else {
+                continue;
+            };
+            // Children follow their parent in document order; they are explored in that
+            // order, so a key written twice resolves to its first occurrence.
+            let first_child = todo.len();
+            for (j, e) in self.entries.iter().enumerate().skip(at + 1) {
+                looked += 1;
+                if e.parent != at as u32 {
+                    if (e.parent as usize) < at || e.parent == NO_PARENT {
+                        break;
+                    }
+                    continue;
+                }
+                let seg = self.seg(e);
+                if let Some(below) = rest.strip_prefix(seg) {
+                    if below.is_empty() || below.starts_with('/') {
+                        todo.push((j, below));
+                    }
+                }
+            }
+            todo[first_child..].reverse();
+        }
+        (None, looked)
     }
 
     /// One index per item of the sequence at `prefix` (`/items`), each re-rooted at its
@@ -73,58 +196,106 @@ impl SpanIndex {
     /// item's own position under `""`; at most `count` items. One pass over the index,
     /// so a List of N objects costs N, not N² as re-scanning it per item did.
     pub fn split_items(&self, prefix: &str, count: usize) -> Vec<SpanIndex> {
-        visited(self.entries.len());
         let mut out: Vec<SpanIndex> = Vec::new();
         out.resize_with(count, SpanIndex::default);
-        for (s, l, pos) in &self.entries {
-            let p = &self.arena[*s as usize..(*s + *l) as usize];
-            let Some(rest) = p.strip_prefix(prefix).and_then(|r| r.strip_prefix('/')) else {
-                continue;
-            };
-            let (index, below) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let (list, looked) = self.find(prefix);
+        visited(looked + self.entries.len());
+        let Some(list) = list else {
+            return out;
+        };
+        let mut i = list + 1;
+        while i < self.entries.len() {
+            let e = self.entries[i];
+            if e.parent == NO_PARENT || (e.parent as usize) < list {
+                break;
+            }
+            // The item's subtree: the entries after it whose parent lies inside it.
+            let mut end = i + 1;
+            while end < self.entries.len() {
+                let p = self.entries[end].parent;
+                if p == NO_PARENT || (p as usize) < i {
+                    break;
+                }
+                end += 1;
+            }
+            let seg = self.seg(&e);
             // Canonical indices only: `/items/01` is not item 1.
-            if index.len() > 1 && index.starts_with('0') {
-                continue;
+            let canonical = !(seg.len() > 1 && seg.starts_with('0'));
+            let item = seg
+                .parse::<usize>()
+                .ok()
+                .filter(|_| e.parent as usize == list && canonical)
+                .and_then(|n| out.get_mut(n));
+            if let Some(item) = item {
+                item.copy_subtree(self, i, end);
             }
-            if let Some(item) = index.parse::<usize>().ok().and_then(|i| out.get_mut(i)) {
-                item.record(below, *pos);
-            }
+            i = end;
+        }
+        for item in out.iter_mut() {
+            item.finish();
         }
         out
+    }
+
+    /// Entries `from..end` of `src` (one subtree), re-rooted at `from`.
+    fn copy_subtree(&mut self, src: &SpanIndex, from: usize, end: usize) {
+        let base = self.entries.len() as u32;
+        self.multi_root |= base > 0;
+        for (k, e) in src.entries[from..end].iter().enumerate() {
+            let (parent, seg) = if k == 0 {
+                (NO_PARENT, "")
+            } else {
+                (base + (e.parent - from as u32), src.seg(e))
+            };
+            let seg_start = self.segs.len() as u32;
+            self.segs.push_str(seg);
+            self.entries.push(Entry {
+                parent,
+                seg_start,
+                seg_len: seg.len() as u32,
+                pos: e.pos,
+            });
+        }
     }
 
     /// The same index with every position passed through `f`: a manifest embedded in a
     /// ConfigMap's block scalar is parsed on its own, then moved to where it sits in the
     /// file (`sources::helm`).
     pub fn map_positions(&self, f: impl Fn(Pos) -> Pos) -> SpanIndex {
-        SpanIndex {
-            arena: self.arena.clone(),
-            entries: self
-                .entries
-                .iter()
-                .map(|(s, l, p)| (*s, *l, f(*p)))
-                .collect(),
+        let mut out = self.clone();
+        for e in out.entries.iter_mut() {
+            e.pos = f(e.pos);
         }
+        out
     }
 
     /// Every recorded (pointer, position), in document order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, Pos)> + '_ {
-        self.entries
-            .iter()
-            .map(|(s, l, pos)| (&self.arena[*s as usize..(*s + *l) as usize], *pos))
+    pub fn iter(&self) -> impl Iterator<Item = (String, Pos)> + '_ {
+        let mut paths: Vec<String> = Vec::with_capacity(self.entries.len());
+        self.entries.iter().map(move |e| {
+            let mut p = match e.parent {
+                NO_PARENT => String::new(),
+                i => paths[i as usize].clone(),
+            };
+            if e.parent != NO_PARENT || e.seg_len > 0 {
+                p.push('/');
+                p.push_str(self.seg(e));
+            }
+            paths.push(p.clone());
+            (p, e.pos)
+        })
     }
 
-    /// Bytes of pointer text held: what the reader bounds so a huge key repeated in
-    /// every pointer below it cannot grow the index without limit.
+    /// Bytes of segment text held: what the reader bounds.
     pub fn pointer_bytes(&self) -> usize {
-        self.arena.len()
+        self.segs.len()
     }
 
     /// Move every position after `end` to `end` (positions past the end of a text).
     pub fn clamp_to(&mut self, end: Pos) {
-        for (_, _, pos) in self.entries.iter_mut() {
-            if *pos > end {
-                *pos = end;
+        for e in self.entries.iter_mut() {
+            if e.pos > end {
+                e.pos = end;
             }
         }
     }
@@ -154,4 +325,98 @@ pub fn escape_segment(key: &str) -> String {
     let mut s = String::with_capacity(key.len());
     push_escaped(&mut s, key);
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(line: u32) -> Pos {
+        Pos { line, column: 1 }
+    }
+
+    /// The pointers a Deployment's reader records, in document order.
+    fn index(pointers: &[(&str, u32)]) -> SpanIndex {
+        let mut s = SpanIndex::default();
+        for (p, line) in pointers {
+            s.record(p, at(*line));
+        }
+        s.finish();
+        s
+    }
+
+    #[test]
+    fn fields_are_found_by_pointer_and_missing_ones_at_their_nearest_ancestor() {
+        let s = index(&[
+            ("", 1),
+            ("/metadata", 2),
+            ("/metadata/name", 3),
+            ("/spec", 4),
+            ("/spec/containers", 5),
+            ("/spec/containers/0", 6),
+            ("/spec/containers/0/args", 7),
+            ("/spec/containers/0/args/0", 8),
+            ("/spec/containers/1", 9),
+            ("/spec/containers/10", 10),
+            ("/spec/a~1b", 11),
+        ]);
+        assert_eq!(s.exact(""), Some(at(1)));
+        assert_eq!(s.exact("/metadata/name"), Some(at(3)));
+        assert_eq!(s.exact("/spec/containers/1"), Some(at(9)));
+        assert_eq!(s.exact("/spec/containers/10"), Some(at(10)));
+        assert_eq!(s.exact("/spec/a~1b"), Some(at(11)));
+        assert_eq!(s.exact("/spec/containers/0/args/1"), None);
+        assert_eq!(s.resolve("/spec/containers/0/args/1"), Some(at(7)));
+        assert_eq!(s.resolve("/status/x"), Some(at(1)));
+        // A sibling whose name starts like another's is not its child.
+        assert_eq!(s.exact("/spec/containers/1/args"), None);
+        assert_eq!(s.resolve("/spec/containers/1/args"), Some(at(9)));
+        let all: Vec<(String, Pos)> = s.iter().collect();
+        assert_eq!(all.len(), 11);
+        assert_eq!(all[7], ("/spec/containers/0/args/0".to_string(), at(8)));
+        assert_eq!(all[10], ("/spec/a~1b".to_string(), at(11)));
+    }
+
+    #[test]
+    fn a_key_written_twice_is_found_at_its_first_occurrence() {
+        let s = index(&[("", 1), ("/a", 2), ("/a/x", 3), ("/a", 4), ("/a/y", 5)]);
+        assert_eq!(s.exact("/a"), Some(at(2)));
+        assert_eq!(s.exact("/a/x"), Some(at(3)));
+        assert_eq!(s.exact("/a/y"), Some(at(5)));
+    }
+
+    #[test]
+    fn fields_under_an_unrecorded_ancestor_are_still_found() {
+        // Inside a complex key the reader records nothing; what follows is recorded
+        // below the nearest recorded ancestor.
+        let s = index(&[("", 1), ("/a/b", 2), ("/a/b/c", 3), ("/d", 4)]);
+        assert_eq!(s.exact("/a/b/c"), Some(at(3)));
+        assert_eq!(s.exact("/a"), None);
+        assert_eq!(s.resolve("/a/zz"), Some(at(1)));
+        assert_eq!(s.exact("/d"), Some(at(4)));
+        let s = index(&[("/x", 7), ("/x/y", 8)]);
+        assert_eq!(s.exact("/x/y"), Some(at(8)));
+        assert_eq!(s.iter().next(), Some(("/x".to_string(), at(7))));
+    }
+
+    #[test]
+    fn list_items_are_split_and_rerooted() {
+        let s = index(&[
+            ("", 1),
+            ("/items", 2),
+            ("/items/0", 3),
+            ("/items/0/metadata", 4),
+            ("/items/0/metadata/name", 5),
+            ("/items/1", 6),
+            ("/items/1/kind", 7),
+            ("/kind", 8),
+        ]);
+        let items = s.split_items("/items", 2);
+        assert_eq!(items[0].exact(""), Some(at(3)));
+        assert_eq!(items[0].exact("/metadata/name"), Some(at(5)));
+        assert_eq!(items[0].exact("/kind"), None);
+        assert_eq!(items[1].exact(""), Some(at(6)));
+        assert_eq!(items[1].exact("/kind"), Some(at(7)));
+        assert_eq!(items[1].len(), 2);
+    }
 }

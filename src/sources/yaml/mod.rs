@@ -114,6 +114,7 @@ pub fn parse_documents_keeping(
                             if !value.is_null() {
                                 out.documents += 1;
                                 let mut spans = b.spans;
+                                spans.finish();
                                 let mut start = b.start.unwrap_or(Pos { line: 1, column: 1 });
                                 // A document ending before the last quarter of the text
                                 // (in characters, at most its bytes) is not at its end.
