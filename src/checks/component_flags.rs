@@ -337,10 +337,7 @@ impl ComponentFlags {
             }
         }
         // A reader scanning the file meets the offending tokens in this order.
-        missing.sort_by_key(|(_, f)| {
-            f.as_ref()
-                .map_or((true, false, usize::MAX), |f| token_order(&f.pointer))
-        });
+        missing.sort_by_key(|(_, f)| (f.is_none(), f.as_ref().map(|f| token_order(&f.pointer))));
         Ok(Evaluation { hits, missing })
     }
 
@@ -592,13 +589,13 @@ fn with_value(flag: &Flag, value: &str) -> String {
 
 /// Sort key of a token pointer in command-line order: `command` before `args`, then the
 /// index.
-fn token_order(pointer: &str) -> (bool, bool, usize) {
+fn token_order(pointer: &str) -> (bool, usize) {
     let idx = pointer
         .rsplit('/')
         .next()
         .and_then(|s| s.parse().ok())
         .unwrap_or(usize::MAX);
-    (false, pointer.contains("/args/"), idx)
+    (pointer.contains("/args/"), idx)
 }
 
 /// `kubectl patch RESOURCE NAME --type=json` with the patch as a fix file.
