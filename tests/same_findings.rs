@@ -140,3 +140,39 @@ fn a_generated_repository_gets_the_findings_of_the_build_before_the_performance_
         first_difference(&before, &now)
     );
 }
+
+/// The benchmark's irrelevant mix measures what objects no rule reads cost; once a rule
+/// reads one of its kinds the mix measures something else. Every filler kind must stay
+/// unread by the bundled rules, and the loader must keep none of them.
+#[test]
+fn the_benchmarks_irrelevant_mix_holds_only_kinds_no_rule_reads() {
+    use karmada_preflight::rules::Catalog;
+    use karmada_preflight::sources::{load_inputs, Limits};
+    let catalog = Catalog::embedded().expect("bundled rules load");
+    let filter = catalog.kind_filter().expect("the rules read named kinds");
+    for (api_version, kind) in corpus::IRRELEVANT_KINDS {
+        assert!(
+            !filter.keeps(Some(api_version), kind),
+            "a rule reads {api_version} {kind}: the irrelevant mix needs another kind"
+        );
+    }
+    // Loaded, the corpus keeps only its fixed relevant part (the install, 50
+    // Deployments, 5 CRDs), whatever its size.
+    let tmp = tempfile::tempdir().unwrap();
+    let kept = |n: usize| {
+        let dir = tmp.path().join(n.to_string());
+        corpus::generate(&dir, n, corpus::Mix::Irrelevant, 42).unwrap();
+        let inv = load_inputs(
+            &[dir.display().to_string()],
+            &Limits::default(),
+            &Some(filter.clone()),
+        );
+        assert!(
+            inv.skipped_objects >= n - 60,
+            "{} of {n} skipped",
+            inv.skipped_objects
+        );
+        inv.len()
+    };
+    assert_eq!(kept(6000), kept(12000));
+}

@@ -3,9 +3,12 @@
 //!
 //! Two mixes:
 //! * `Mix::Irrelevant`: almost every object is of a kind no rule reads (ConfigMaps,
-//!   Services, Secrets, Karmada policies, ...). The relevant objects are a fixed set
-//!   (the Karmada install, 50 Deployments, 5 CRDs) whatever N is, so peak memory can be
-//!   compared between N = 10k and N = 100k: it must not grow with irrelevant objects.
+//!   ServiceAccounts, Ingresses, ResourceQuotas, NetworkPolicies,
+//!   PodDisruptionBudgets, LimitRanges; `tests/same_findings.rs` checks that no bundled rule
+//!   reads them, so the mix stays irrelevant as rules are added). The relevant objects are
+//!   a fixed set (the Karmada install, 50 Deployments, 5 CRDs) whatever N is, so peak
+//!   memory can be compared between N = 10k and N = 100k: it must not grow with
+//!   irrelevant objects.
 //! * `Mix::Relevant`: most objects are of kinds rules read or are likely to read
 //!   (Deployments, `cluster.karmada.io` Clusters, ClusterRoles, EndpointSlices).
 //!
@@ -31,7 +34,20 @@ impl Mix {
 }
 
 /// Bumped whenever the generated text changes, so cached corpora are regenerated.
-pub const GENERATOR_VERSION: u32 = 1;
+pub const GENERATOR_VERSION: u32 = 2;
+
+/// The apiVersions and kinds of [`Mix::Irrelevant`]'s filler objects (read by
+/// `tests/same_findings.rs`, which includes this file; the bench itself does not need it).
+#[allow(dead_code)]
+pub const IRRELEVANT_KINDS: &[(&str, &str)] = &[
+    ("v1", "ConfigMap"),
+    ("networking.k8s.io/v1", "Ingress"),
+    ("v1", "ResourceQuota"),
+    ("networking.k8s.io/v1", "NetworkPolicy"),
+    ("policy/v1", "PodDisruptionBudget"),
+    ("v1", "ServiceAccount"),
+    ("v1", "LimitRange"),
+];
 
 /// splitmix64: tiny, seeded, identical on every platform (no `rand` dependency needed).
 pub struct Rng(u64);
@@ -125,7 +141,7 @@ pub fn generate(dir: &Path, objects: usize, mix: Mix, seed: u64) -> std::io::Res
                     4..=5 => cluster(&mut text, &mut rng, i),
                     6 => cluster_role(&mut text, &mut rng, i),
                     7..=8 => endpoint_slice(&mut text, &mut rng, i),
-                    _ => irrelevant(&mut text, &mut rng, i),
+                    _ => mixed_filler(&mut text, &mut rng, i),
                 },
             }
             made += 1;
@@ -183,6 +199,85 @@ fn labels(t: &mut String, indent: &str, app: &str, i: usize) {
 }
 
 fn irrelevant(t: &mut String, rng: &mut Rng, i: usize) {
+    let app = format!("{}-{i}", rng.word());
+    let ns = format!("ns-{}", i % 53);
+    match rng.below(10) {
+        0..=2 => {
+            let _ = write!(t, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {app}-config\n  namespace: {ns}\n");
+            labels(t, "  ", &app, i);
+            t.push_str("data:\n");
+            for k in 0..(3 + rng.below(6)) {
+                let _ = writeln!(t, "  key-{k}: \"value {} for {app}\"", rng.next() % 100_000);
+            }
+            let _ = write!(
+                t,
+                "  application.properties: |\n    server.port=8080\n    log.level=info\n    feature.{}=true\n",
+                rng.word()
+            );
+        }
+        3..=4 => {
+            let _ = write!(
+                t,
+                "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: {app}\n  namespace: {ns}\n"
+            );
+            labels(t, "  ", &app, i);
+            let _ = write!(
+                t,
+                "spec:\n  ingressClassName: nginx\n  rules:\n  - host: {app}.example.com\n    http:\n      paths:\n      \
+                 - path: /\n        pathType: Prefix\n        backend:\n          service:\n            name: {app}\n            \
+                 port:\n              number: {}\n",
+                80 + rng.below(1000)
+            );
+        }
+        5 => {
+            let _ = write!(
+                t,
+                "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: {app}\n  namespace: {ns}\nspec:\n  hard:\n    \
+                 requests.cpu: \"{}\"\n    requests.memory: {}Gi\n    pods: \"{}\"\n",
+                1 + rng.below(64),
+                1 + rng.below(256),
+                10 + rng.below(500)
+            );
+        }
+        6 => {
+            let _ = write!(
+                t,
+                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: {app}\n  namespace: {ns}\nspec:\n  \
+                 podSelector:\n    matchLabels:\n      app: {app}\n  policyTypes: [Ingress]\n  ingress:\n  - from:\n    \
+                 - podSelector:\n        matchLabels:\n          app: {}\n    ports:\n    - protocol: TCP\n      port: 8080\n",
+                rng.word()
+            );
+        }
+        7 => {
+            let _ = write!(
+                t,
+                "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: {app}\n  namespace: {ns}\nspec:\n  \
+                 minAvailable: {}\n  selector:\n    matchLabels:\n      app: {app}\n",
+                1 + rng.below(3)
+            );
+        }
+        8 => {
+            let _ = write!(
+                t,
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {app}\n  namespace: {ns}\n  annotations:\n    \
+                 eks.amazonaws.com/role-arn: arn:aws:iam::{:012}:role/{app}\n",
+                rng.next() % 1_000_000_000_000
+            );
+        }
+        _ => {
+            let _ = write!(
+                t,
+                "apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: {app}\n  namespace: {ns}\nspec:\n  limits:\n  - type: \
+                 Container\n    default:\n      cpu: {}m\n      memory: 256Mi\n    defaultRequest:\n      cpu: 100m\n      memory: 128Mi\n",
+                100 + rng.below(900)
+            );
+        }
+    }
+}
+
+/// The filler of the relevant mix, as generator v1 wrote it (Services, Secrets, Karmada
+/// policies: kinds some rules read), so that corpus and its golden report stay the same.
+fn mixed_filler(t: &mut String, rng: &mut Rng, i: usize) {
     let app = format!("{}-{i}", rng.word());
     let ns = format!("ns-{}", i % 53);
     match rng.below(10) {
