@@ -25,7 +25,7 @@
 mod common;
 mod etcd_support;
 
-use etcd_support::{http_get, spawn_etcd, Ports};
+use etcd_support::{spawn_etcd, Ports};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -182,10 +182,7 @@ impl Etcd {
                 "--client-cert-auth".to_string(),
             ]
         };
-        let healthy = |p: Ports| {
-            http_get(&format!("127.0.0.1:{}", p.metrics), "/health").contains("\"health\":\"true\"")
-        };
-        let (child, ports) = spawn_etcd(&data_dir, &dir.join("etcd.log"), args, healthy);
+        let (child, ports) = spawn_etcd(&data_dir, &dir.join("etcd.log"), args);
         Etcd {
             child,
             port: ports.client,

@@ -51,7 +51,7 @@ pub fn free_port() -> u16 {
 }
 
 /// A plain HTTP GET on `addr` (loopback, no TLS); empty when nothing answers.
-pub fn http_get(addr: &str, path: &str) -> String {
+fn http_get(addr: &str, path: &str) -> String {
     let Ok(mut s) = TcpStream::connect(addr) else {
         return String::new();
     };
@@ -73,7 +73,8 @@ pub struct Ports {
     pub metrics: u16,
 }
 
-/// Starts etcd (`args` built for the ports) and waits until `healthy`. A port probed free
+/// Starts etcd (`args` built for the ports; they must listen for metrics on
+/// `ports.metrics`) and waits until its `/health` says so. A port probed free
 /// has to be released before etcd can bind it, so a test running in parallel can take it
 /// in between; etcd then exits with "address already in use" and is started again on new
 /// ports (and an empty `data_dir`: the first attempt may have recorded its peer URL there),
@@ -82,8 +83,10 @@ pub fn spawn_etcd(
     data_dir: &Path,
     log: &Path,
     args: impl Fn(Ports) -> Vec<String>,
-    healthy: impl Fn(Ports) -> bool,
 ) -> (Child, Ports) {
+    let healthy = |p: Ports| {
+        http_get(&format!("127.0.0.1:{}", p.metrics), "/health").contains("\"health\":\"true\"")
+    };
     let read_log = || std::fs::read_to_string(log).unwrap_or_default();
     for _attempt in 0..5 {
         let ports = Ports {
@@ -241,10 +244,7 @@ impl Etcd {
             }
             a
         };
-        let healthy = |p: Ports| {
-            http_get(&format!("127.0.0.1:{}", p.metrics), "/health").contains("\"health\":\"true\"")
-        };
-        let (child, ports) = spawn_etcd(&dir.path().join("data"), &log, args, healthy);
+        let (child, ports) = spawn_etcd(&dir.path().join("data"), &log, args);
         Etcd {
             child,
             endpoint: format!("https://127.0.0.1:{}", ports.client),
