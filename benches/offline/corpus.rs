@@ -198,23 +198,39 @@ fn labels(t: &mut String, indent: &str, app: &str, i: usize) {
     );
 }
 
+/// A ConfigMap of a few keys and a properties file (both fillers write it).
+fn configmap(t: &mut String, rng: &mut Rng, app: &str, ns: &str, i: usize) {
+    let _ = write!(
+        t,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {app}-config\n  namespace: {ns}\n"
+    );
+    labels(t, "  ", app, i);
+    t.push_str("data:\n");
+    for k in 0..(3 + rng.below(6)) {
+        let _ = writeln!(t, "  key-{k}: \"value {} for {app}\"", rng.next() % 100_000);
+    }
+    let _ = write!(
+        t,
+        "  application.properties: |\n    server.port=8080\n    log.level=info\n    feature.{}=true\n",
+        rng.word()
+    );
+}
+
+/// A ServiceAccount with a cloud role annotation (both fillers write it).
+fn service_account(t: &mut String, rng: &mut Rng, app: &str, ns: &str) {
+    let _ = write!(
+        t,
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {app}\n  namespace: {ns}\n  annotations:\n    \
+         eks.amazonaws.com/role-arn: arn:aws:iam::{:012}:role/{app}\n",
+        rng.next() % 1_000_000_000_000
+    );
+}
+
 fn irrelevant(t: &mut String, rng: &mut Rng, i: usize) {
     let app = format!("{}-{i}", rng.word());
     let ns = format!("ns-{}", i % 53);
     match rng.below(10) {
-        0..=2 => {
-            let _ = write!(t, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {app}-config\n  namespace: {ns}\n");
-            labels(t, "  ", &app, i);
-            t.push_str("data:\n");
-            for k in 0..(3 + rng.below(6)) {
-                let _ = writeln!(t, "  key-{k}: \"value {} for {app}\"", rng.next() % 100_000);
-            }
-            let _ = write!(
-                t,
-                "  application.properties: |\n    server.port=8080\n    log.level=info\n    feature.{}=true\n",
-                rng.word()
-            );
-        }
+        0..=2 => configmap(t, rng, &app, &ns, i),
         3..=4 => {
             let _ = write!(
                 t,
@@ -256,14 +272,7 @@ fn irrelevant(t: &mut String, rng: &mut Rng, i: usize) {
                 1 + rng.below(3)
             );
         }
-        8 => {
-            let _ = write!(
-                t,
-                "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {app}\n  namespace: {ns}\n  annotations:\n    \
-                 eks.amazonaws.com/role-arn: arn:aws:iam::{:012}:role/{app}\n",
-                rng.next() % 1_000_000_000_000
-            );
-        }
+        8 => service_account(t, rng, &app, &ns),
         _ => {
             let _ = write!(
                 t,
@@ -281,19 +290,7 @@ fn mixed_filler(t: &mut String, rng: &mut Rng, i: usize) {
     let app = format!("{}-{i}", rng.word());
     let ns = format!("ns-{}", i % 53);
     match rng.below(10) {
-        0..=2 => {
-            let _ = write!(t, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {app}-config\n  namespace: {ns}\n");
-            labels(t, "  ", &app, i);
-            t.push_str("data:\n");
-            for k in 0..(3 + rng.below(6)) {
-                let _ = writeln!(t, "  key-{k}: \"value {} for {app}\"", rng.next() % 100_000);
-            }
-            let _ = write!(
-                t,
-                "  application.properties: |\n    server.port=8080\n    log.level=info\n    feature.{}=true\n",
-                rng.word()
-            );
-        }
+        0..=2 => configmap(t, rng, &app, &ns, i),
         3..=4 => {
             let _ = write!(
                 t,
@@ -336,14 +333,7 @@ fn mixed_filler(t: &mut String, rng: &mut Rng, i: usize) {
                 rng.below(10)
             );
         }
-        8 => {
-            let _ = write!(
-                t,
-                "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {app}\n  namespace: {ns}\n  annotations:\n    \
-                 eks.amazonaws.com/role-arn: arn:aws:iam::{:012}:role/{app}\n",
-                rng.next() % 1_000_000_000_000
-            );
-        }
+        8 => service_account(t, rng, &app, &ns),
         _ => {
             let _ = write!(
                 t,
