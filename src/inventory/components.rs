@@ -100,10 +100,7 @@ impl Installed {
 
     /// The container, for workload components.
     pub fn container<'a>(&self, inv: &'a super::Inventory) -> Option<ContainerRef<'a>> {
-        let i = self.container?;
-        ContainerRef::containers(self.object(inv))
-            .into_iter()
-            .find(|c| c.index == i)
+        ContainerRef::nth(self.object(inv), self.container?)
     }
 }
 

@@ -411,9 +411,6 @@ fn drop_embedded_duplicates(res: &mut FileResult) {
     // each list is deduplicated on its own.
     let skipped = unique_by_depth(res.skipped_refs.iter().map(|(r, d)| (r, *d)));
     res.summary.objects -= skipped.iter().filter(|k| !**k).count();
-    if res.depth.iter().all(|d| *d == 0) {
-        return;
-    }
     let keep = unique_by_depth(
         res.objects
             .iter()
