@@ -279,12 +279,28 @@ fn operator_samples_are_read_as_installations_detected_by_their_image_tag() {
                 r["phaseReason"]
             );
         } else {
-            // `latest` and `{{image_tag}}` state no version: never a made-up one.
+            // `latest` and `{{image_tag}}` state no version: never a made-up one, and no
+            // hop's pack is run on a guess (it once audited these as v0.10 -> v1.0 and
+            // told them to set every image to v1.0.0).
             assert!(
-                !r["karmadaVersion"].as_str().unwrap_or("").starts_with(&tag),
+                r["karmadaVersion"].is_null(),
                 "{path}: {}",
                 r["karmadaVersion"]
             );
+            let f = only(&r, "hop-pack-known");
+            assert_eq!(f["status"], "unknown", "{path}: {f:#}");
+            let msg = f["message"].as_str().unwrap();
+            assert!(msg.contains("/Karmada/"), "{msg}");
+            assert!(msg.contains("no upgrade hop was checked"), "{msg}");
+            assert!(msg.contains("--from vA.B --to vA.C"), "{msg}");
+            let packs: Vec<&Value> = r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["pack"] != "core")
+                .collect();
+            assert!(packs.is_empty(), "{path}: {packs:#?}");
+            continue;
         }
         // The operator makes the aggregated apiserver and its APIService: not in the CR
         // by design, so never a failure.
@@ -547,6 +563,16 @@ fn components_on_different_minors_are_a_range_and_a_finding_naming_each() {
     assert_eq!(f["severity"], "error");
     assert_eq!(code, 1);
     let msg = f["message"].as_str().unwrap();
+    // Which hop is half done is not guessed: no pack ran, and the run says so.
+    let hop = only(&r, "hop-pack-known");
+    assert_eq!(hop["status"], "unknown", "{hop:#}");
+    assert!(
+        hop["message"]
+            .as_str()
+            .unwrap()
+            .contains("somewhere in v1.15-v1.16"),
+        "{hop:#}"
+    );
     assert!(msg.contains("karmada-scheduler v1.15.1"), "{msg}");
     assert!(msg.contains("karmada-controller-manager v1.16.0"), "{msg}");
     assert_eq!(

@@ -33,6 +33,9 @@ impl Check for HopCoverage {
                 crate::upgrade::path::known_releases_list()
             ))];
         }
+        if let Some(why) = &ctx.plan.unchosen {
+            return vec![Outcome::unknown(why.clone())];
+        }
         ctx.plan
             .hops
             .iter()

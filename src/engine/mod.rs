@@ -314,7 +314,17 @@ fn choose_path(
                     d.verify
                 }
             },
-            None => UpgradePlan::default(),
+            None => match unchosen_hop(&decision, inv) {
+                Some(why) => {
+                    decision.reason = why.clone();
+                    UpgradePlan {
+                        hops: Vec::new(),
+                        unchosen: Some(why),
+                        ..UpgradePlan::default()
+                    }
+                }
+                None => UpgradePlan::default(),
+            },
         },
         Some(to) => {
             // A range is no starting point: never guess one of its releases.
@@ -348,6 +358,38 @@ fn choose_path(
         }
     };
     Ok((decision, plan, next))
+}
+
+/// Why a run without `--to` checks no hop, when its evidence rules out the default v0.10
+/// -> v1.0 pack and names no single release: a range above v1.0 (components on v1.15 and
+/// v1.16), or a Karmada CR or KarmadaInitConfig (v1.5 and later) stating no version
+/// (`imageTag: latest`). Running the v0.10 -> v1.0 pack there told a v1.17 operator sample
+/// to set its images to v1.0.0; guessing a release instead would pass a hop nobody named.
+/// `None`: the default pack stands (nothing at all is known, or the evidence allows
+/// v0.10 or v1.0).
+fn unchosen_hop(decision: &PhaseDecision, inv: &Inventory) -> Option<String> {
+    let ask = "pass the installed release and the target: --from vA.B --to vA.C (add --phase \
+               post to verify after the upgrade)";
+    match &decision.version {
+        Some(v) if v.low > (1, 0) => Some(format!(
+            "the installed Karmada version is somewhere in {} ({}), so no upgrade hop was \
+             checked; {ask}",
+            v.label(),
+            v.evidence
+        )),
+        Some(_) => None,
+        None => {
+            let all = crate::inventory::ScopeSel::All;
+            let declared = crate::inventory::components::DECLARATION_KINDS
+                .iter()
+                .find_map(|k| inv.of_kind(k, &all).next())?;
+            Some(format!(
+                "{} states no Karmada version (no image tag, or a tag like `latest`), and no \
+                 installed component says one, so no upgrade hop was checked; {ask}",
+                declared.r
+            ))
+        }
+    }
 }
 
 /// Annotations and the waiver file (see [`suppress`]); a waiver file that cannot be read

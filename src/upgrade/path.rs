@@ -97,6 +97,10 @@ pub struct UpgradePlan {
     /// The installation is at a release newer than any the rules know (`v1.20.1`): nothing
     /// of it can be checked, which `hop-pack-known` reports as unknown.
     pub beyond: Option<String>,
+    /// No hop could be chosen without `--to`: the evidence rules out the default v0.10 ->
+    /// v1.0 pack but names no single release (components on v1.15 and v1.16, a Karmada CR
+    /// with `imageTag: latest`). Why, in words; `hop-pack-known` reports it as unknown.
+    pub unchosen: Option<String>,
 }
 
 /// What a run without `--to` does on an install detected at an exact release.
@@ -137,6 +141,7 @@ pub fn detected_default(version: Option<&str>, lasting: &[String]) -> Option<Det
                 rules_per_hop: BTreeMap::new(),
                 lasting: Vec::new(),
                 beyond: Some(raw.to_string()),
+                unchosen: None,
             },
             next: None,
             reason: format!(
@@ -158,6 +163,7 @@ pub fn detected_default(version: Option<&str>, lasting: &[String]) -> Option<Det
         rules_per_hop: BTreeMap::new(),
         lasting: lasting.to_vec(),
         beyond: None,
+        unchosen: None,
     };
     let next = next_known(at).map(|n| UpgradePlan {
         from: Some(raw.to_string()),
@@ -167,6 +173,7 @@ pub fn detected_default(version: Option<&str>, lasting: &[String]) -> Option<Det
         rules_per_hop: BTreeMap::new(),
         lasting: Vec::new(),
         beyond: None,
+        unchosen: None,
     });
     let ahead = match next_known(at) {
         Some(n) => format!(
@@ -208,6 +215,7 @@ impl Default for UpgradePlan {
             rules_per_hop: BTreeMap::new(),
             lasting: Vec::new(),
             beyond: None,
+            unchosen: None,
         }
     }
 }
@@ -254,6 +262,7 @@ impl UpgradePlan {
             rules_per_hop: BTreeMap::new(),
             lasting: Vec::new(),
             beyond: None,
+            unchosen: None,
         })
     }
 
