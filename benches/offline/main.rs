@@ -16,6 +16,10 @@
 
 mod corpus;
 
+// The allocator of the binary (src/main.rs), so `check` here costs what it costs there.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};

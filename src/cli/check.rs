@@ -195,6 +195,7 @@ impl CheckArgs {
             baseline: self.etcd.baseline.clone(),
             progress: Some(progress),
             keep_every_object: false,
+            exit_after: true,
         })
     }
 }
