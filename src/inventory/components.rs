@@ -136,12 +136,32 @@ pub struct ComponentIndex {
 impl ComponentIndex {
     /// Build from every object: workloads by image and command (so release-name prefixes
     /// do not matter), CRs and init configs by their fields.
-    pub fn build<'a>(objects: impl Iterator<Item = (usize, &'a Object)>) -> ComponentIndex {
+    /// `containers`: the workload containers already identified as components
+    /// ([`super::Inventory::component_containers`]); they are not identified again here.
+    pub fn build<'a>(
+        objects: impl Iterator<Item = (usize, &'a Object)>,
+        containers: &[super::workload::ComponentContainer],
+    ) -> ComponentIndex {
+        // Per object, its component containers in container order, each with the first
+        // component it was identified as.
+        let mut by_object: std::collections::HashMap<usize, Vec<(usize, Component)>> =
+            std::collections::HashMap::new();
+        for cc in containers {
+            let list = by_object.entry(cc.object).or_default();
+            if !list.iter().any(|(c, _)| *c == cc.container) {
+                list.push((cc.container, cc.component));
+            }
+        }
+        for list in by_object.values_mut() {
+            list.sort_by_key(|(c, _)| *c);
+        }
         let mut idx = ComponentIndex::default();
         for (i, o) in objects {
             let group_is = |g: &str| o.r.api_version.starts_with(g);
             if WORKLOAD_KINDS.contains(&o.kind()) {
-                idx.add_workload(i, o);
+                if let Some(found) = by_object.get(&i) {
+                    idx.add_workload(i, o, found);
+                }
             } else if o.kind() == OPERATOR_KIND && group_is(OPERATOR_GROUP) {
                 idx.add_declared(i, o, Shape::OperatorCr);
             } else if o.kind() == INIT_CONFIG_KIND && group_is(INIT_CONFIG_GROUP) {
@@ -184,10 +204,10 @@ impl ComponentIndex {
         out
     }
 
-    fn add_workload(&mut self, i: usize, o: &Object) {
+    fn add_workload(&mut self, i: usize, o: &Object, found: &[(usize, Component)]) {
         let replicas = o.at("/spec/replicas").and_then(Value::as_i64);
-        for c in ContainerRef::containers(o) {
-            let Some(component) = Component::identify(&c).first().copied() else {
+        for &(container, component) in found {
+            let Some(c) = ContainerRef::nth(o, container) else {
                 continue;
             };
             let flags = c.flags();

@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::text::{Pos, SpanIndex};
+use crate::text::{lookup, Pos, SpanIndex};
 
 /// Which API server an object belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -180,23 +180,20 @@ impl Object {
 
     /// The value at a JSON pointer.
     pub fn at(&self, pointer: &str) -> Option<&Value> {
-        self.value.pointer(pointer)
+        lookup(&self.value, pointer)
     }
 
     /// A string at a JSON pointer (None when absent or not a string).
     pub fn str_at(&self, pointer: &str) -> Option<&str> {
-        self.value.pointer(pointer).and_then(Value::as_str)
+        lookup(&self.value, pointer).and_then(Value::as_str)
     }
 
     pub fn labels(&self) -> Option<&serde_json::Map<String, Value>> {
-        self.value
-            .pointer("/metadata/labels")
-            .and_then(Value::as_object)
+        lookup(&self.value, "/metadata/labels").and_then(Value::as_object)
     }
 
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.value
-            .pointer("/metadata/annotations")
+        lookup(&self.value, "/metadata/annotations")
             .and_then(|a| a.get(key))
             .and_then(Value::as_str)
     }

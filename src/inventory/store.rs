@@ -222,8 +222,9 @@ impl Inventory {
     /// Every Karmada component of every install shape (workloads, operator CR, init
     /// config), computed once and shared by the checks.
     pub fn components(&self) -> &ComponentIndex {
-        self.components
-            .get_or_init(|| ComponentIndex::build(self.objects.iter().enumerate()))
+        self.components.get_or_init(|| {
+            ComponentIndex::build(self.objects.iter().enumerate(), self.component_containers())
+        })
     }
 
     /// Workload containers that belong to Karmada components, computed once and shared.

@@ -568,8 +568,8 @@ fn add_configmap(
         };
         add_object(doc, &scope, ctx.filter, ctx, res);
     }
-    let version_record =
-        value.pointer("/metadata/name").and_then(Value::as_str) == Some("karmada-version");
+    let version_record = crate::text::lookup(&value, "/metadata/name").and_then(Value::as_str)
+        == Some("karmada-version");
     let keep_all = match ctx.filter {
         Some(f) if version_record && !f.kinds.contains("ConfigMap") => {
             let mut f = f.clone();
@@ -650,11 +650,10 @@ fn add_object(
 }
 
 fn object_ref(value: &Value, scope: &Scope, api_version: &str, kind: &str) -> ObjectRef {
-    let name = value
-        .pointer("/metadata/name")
+    let name = crate::text::lookup(value, "/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or("<unnamed>");
-    let namespace = value.pointer("/metadata/namespace").and_then(Value::as_str);
+    let namespace = crate::text::lookup(value, "/metadata/namespace").and_then(Value::as_str);
     ObjectRef::new(scope.clone(), api_version, kind, namespace, name)
 }
 
@@ -667,7 +666,7 @@ fn shape_problems(value: &Value, kind: &str) -> Vec<(String, String)> {
     use crate::inventory::workload::{json_type, pod_spec_pointer};
     let mut out = Vec::new();
     let mut expect = |pointer: String, ok: fn(&Value) -> bool, want: &str| {
-        if let Some(v) = value.pointer(&pointer) {
+        if let Some(v) = crate::text::lookup(value, &pointer) {
             if !v.is_null() && !ok(v) {
                 out.push((
                     pointer.clone(),

@@ -5,5 +5,5 @@
 pub mod pos;
 pub mod yaml_writer;
 
-pub use pos::{escape_segment, push_escaped, Pos, SpanIndex};
+pub use pos::{escape_segment, lookup, push_escaped, Pos, SpanIndex};
 pub use yaml_writer::to_yaml;

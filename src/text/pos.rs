@@ -311,6 +311,11 @@ impl SpanIndex {
 
 /// Append `key` to `out` as one JSON-pointer segment (`~` -> `~0`, `/` -> `~1`).
 pub fn push_escaped(out: &mut String, key: &str) {
+    // Almost every key needs no escape: copy it whole (this runs once per field read).
+    if !key.bytes().any(|b| b == b'~' || b == b'/') {
+        out.push_str(key);
+        return;
+    }
     for c in key.chars() {
         match c {
             '~' => out.push_str("~0"),
@@ -318,6 +323,40 @@ pub fn push_escaped(out: &mut String, key: &str) {
             c => out.push(c),
         }
     }
+}
+
+/// The value at JSON pointer `pointer` (RFC 6901), as `Value::pointer`, without allocating:
+/// `Value::pointer` builds two new strings per segment to unescape it, and rules look up
+/// fields of every object they scan.
+pub fn lookup<'v>(value: &'v serde_json::Value, pointer: &str) -> Option<&'v serde_json::Value> {
+    use serde_json::Value;
+    if pointer.is_empty() {
+        return Some(value);
+    }
+    let rest = pointer.strip_prefix('/')?;
+    let mut at = value;
+    for seg in rest.split('/') {
+        let key: std::borrow::Cow<'_, str> = if seg.contains('~') {
+            seg.replace("~1", "/").replace("~0", "~").into()
+        } else {
+            seg.into()
+        };
+        at = match at {
+            Value::Object(m) => m.get(key.as_ref())?,
+            Value::Array(a) => {
+                // As RFC 6901 and `Value::pointer`: decimal digits, no leading zero or sign.
+                if key.is_empty()
+                    || !key.bytes().all(|b| b.is_ascii_digit())
+                    || (key.len() > 1 && key.starts_with('0'))
+                {
+                    return None;
+                }
+                a.get(key.parse::<usize>().ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    Some(at)
 }
 
 /// Escape one JSON-pointer segment.
@@ -330,6 +369,34 @@ pub fn escape_segment(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookup_agrees_with_serde_json_pointer() {
+        let v = serde_json::json!({
+            "metadata": {"labels": {"helm.sh/chart": "karmada-v1.16.0", "a~b": 1}},
+            "spec": {"containers": [{"args": ["--x"]}, {"name": "b"}]},
+            "": {"": 2}
+        });
+        for p in [
+            "",
+            "/metadata/labels/helm.sh~1chart",
+            "/metadata/labels/a~0b",
+            "/metadata/labels/missing",
+            "/spec/containers/0/args/0",
+            "/spec/containers/1/name",
+            "/spec/containers/01/name",
+            "/spec/containers/+1",
+            "/spec/containers/-",
+            "/spec/containers/9",
+            "/spec/containers/x",
+            "//",
+            "/",
+            "metadata",
+            "/metadata/labels/helm.sh~1chart/deeper",
+        ] {
+            assert_eq!(lookup(&v, p), v.pointer(p), "{p:?}");
+        }
+    }
 
     fn at(line: u32) -> Pos {
         Pos { line, column: 1 }
