@@ -148,6 +148,14 @@ fn check_piped_at_80_columns() {
         !err.contains("phase pre"),
         "the table has the phase line; stderr does not repeat it: {err}"
     );
+    // Too narrow for the message beside the other columns: it has a line of its own,
+    // under the rule, instead of the eight characters it once got ("The Repl…").
+    assert!(
+        out.contains(
+            "\n             The ReplicaSchedulingPolicy API is removed: manifests kept outside"
+        ),
+        "{out}"
+    );
     assert_golden("check-v0.10.1-80.txt", &out);
 }
 

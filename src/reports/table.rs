@@ -4,7 +4,8 @@
 //! attention (status, rule, object, location, message), fitted to the terminal width:
 //! status and rule are never cut or broken (people copy rule names into `--rule` and
 //! `explain`); object and location are cut at the start, the message at the end, each
-//! with `…`. `verbose` lists every finding (passes and skips too) as a block with its
+//! with `…`. When that would leave the message fewer than 40 columns (an 80-column
+//! terminal), the message goes on a second line of its own, indented under the rule. `verbose` lists every finding (passes and skips too) as a block with its
 //! evidence and remediation, word-wrapped at spaces only.
 
 use owo_colors::OwoColorize;
@@ -147,6 +148,27 @@ fn push_hanging(out: &mut String, text: &str, w: Option<usize>, first: &str, res
 
 const GAP: usize = 2;
 
+/// Fewer message columns than this beside the other columns, and the message goes on a
+/// line of its own (see `compact`).
+const MIN_MESSAGE: usize = 40;
+
+/// Widths of the object and location columns in `rest` columns when the message has a
+/// line of its own: in full when they fit, else in proportion to what they need, never
+/// narrower than their headers.
+fn share_without_message(rest: usize, obj_max: usize, loc_max: usize) -> (usize, usize) {
+    let obj_full = if obj_max == 0 { 0 } else { obj_max.max(6) };
+    let loc_full = if loc_max == 0 { 0 } else { loc_max.max(8) };
+    let gaps = GAP * (usize::from(obj_full > 0) + usize::from(loc_full > 0));
+    let room = rest.saturating_sub(gaps);
+    if obj_full + loc_full <= room {
+        return (obj_full, loc_full);
+    }
+    let need = (obj_full + loc_full).max(1);
+    let obj = (room * obj_full / need).min(obj_full).max(obj_full.min(6));
+    let loc = room.saturating_sub(obj).min(loc_full).max(loc_full.min(8));
+    (obj, loc)
+}
+
 /// Widths of the object and location columns and of the message, in `rest` columns
 /// (None: unlimited). A column is at least as wide as its header, and 0 when no row
 /// has a value for it.
@@ -202,7 +224,18 @@ fn compact(out: &mut String, shown: &[&Finding], layout: Layout) {
     let rest = layout
         .width
         .map(|w| w.saturating_sub(status_w + GAP + rule_w + GAP));
-    let (obj_w, loc_w, msg_w) = share(rest, obj_max, loc_max);
+    let (mut obj_w, mut loc_w, msg_w) = share(rest, obj_max, loc_max);
+    // Too narrow for the message beside the rest (an 80-column terminal left it eight
+    // characters: "The Repl…"): each finding takes two lines, the message on the second,
+    // indented under the rule, with the whole width after the indent.
+    let indent = status_w + GAP;
+    let stacked = match layout.width {
+        Some(w) if msg_w < MIN_MESSAGE => Some(w.saturating_sub(indent).max(12)),
+        _ => None,
+    };
+    if stacked.is_some() {
+        (obj_w, loc_w) = share_without_message(rest.unwrap_or(0), obj_max, loc_max);
+    }
     let line = |status: String, rule: &str, obj: &str, loc: &str, msg: &str| -> String {
         let mut l = format!("{status}{}{}", " ".repeat(GAP), pad(rule, rule_w));
         for (text, w) in [(obj, obj_w), (loc, loc_w)] {
@@ -211,8 +244,17 @@ fn compact(out: &mut String, shown: &[&Finding], layout: Layout) {
                 l.push_str(&pad(text, w));
             }
         }
-        l.push_str(&" ".repeat(GAP));
-        l.push_str(&fit_right(msg, msg_w));
+        let (sep, msg_w) = match stacked {
+            Some(w) => (format!("\n{}", " ".repeat(indent)), w),
+            None => (" ".repeat(GAP), msg_w),
+        };
+        if stacked.is_some() {
+            l = l.trim_end().to_string();
+        }
+        if !msg.is_empty() {
+            l.push_str(&sep);
+            l.push_str(&fit_right(msg, msg_w));
+        }
         l.trim_end().to_string() + "\n"
     };
     out.push_str(&line(
@@ -223,7 +265,7 @@ fn compact(out: &mut String, shown: &[&Finding], layout: Layout) {
         "MESSAGE",
     ));
     for f in shown {
-        // One line per finding: a message with line breaks is joined.
+        // One line per finding (two when stacked): a message with line breaks is joined.
         let msg = f.message.split_whitespace().collect::<Vec<_>>().join(" ");
         out.push_str(&line(
             status_cell(f, status_w, layout.color),
