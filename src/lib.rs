@@ -14,6 +14,7 @@ pub mod engine;
 pub mod findings;
 pub mod inventory;
 pub mod k8s;
+pub mod par;
 pub mod rbac;
 pub mod reports;
 pub mod rules;

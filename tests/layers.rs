@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 /// Lowest first. Modules in one row may use each other.
 const LAYERS: &[&[&str]] = &[
-    // Plain text helpers: positions in a file, JSON-pointer escaping, the YAML writer.
-    &["text"],
+    // Plain text helpers: positions in a file, JSON-pointer escaping, the YAML writer;
+    // and work shared over the cores with results in order.
+    &["text", "par"],
     // Domain helpers with no model of their own: Kubernetes/Karmada versions and images,
     // front-proxy certificates.
     &["k8s", "certs"],

@@ -49,11 +49,10 @@ pub fn run_rules_on_path(
     // Stable: within a hop, catalog order is kept.
     on_path.sort_by_key(|(i, _)| *i);
     let filter = RuleFilter::new(&opts.only);
+    on_path.retain(|(_, r)| filter.matches(&r.spec));
+    let evaluated = evaluate(&on_path, &ctx, opts.phase);
     let mut findings = Vec::new();
-    for (_, rule) in on_path {
-        if !filter.matches(&rule.spec) {
-            continue;
-        }
+    for ((_, rule), outcomes) in on_path.into_iter().zip(evaluated) {
         let consequence = match opts.phase {
             Phase::Pre => rule.spec.phases.pre,
             Phase::Post => rule.spec.phases.post,
@@ -72,21 +71,15 @@ pub fn run_rules_on_path(
             ));
             continue;
         };
-        // A gap in karmada or the host leaves the whole rule unknown; gaps in members
-        // only their part of it (see member_gaps).
-        let mut member_gaps = Default::default();
-        if !rule.check.handles_gaps() {
-            let (members, rest) = split(hits(&rule.check.reads(), &inv.gaps));
-            if let Some(o) = gap_outcome(&rest) {
-                findings.push(finding(rule, o, Status::Unknown, None));
+        let outcomes = match outcomes {
+            Evaluated::Ran(o) => o,
+            Evaluated::Gap(o) => {
+                findings.push(finding(rule, *o, Status::Unknown, None));
                 continue;
             }
-            member_gaps = members;
-        }
-        let mut outcomes = rule.check.run(&ctx);
-        if !member_gaps.is_empty() {
-            outcomes = confine(outcomes, &member_gaps);
-        }
+            // The phase was looked at above; nothing was run.
+            Evaluated::NotInPhase => continue,
+        };
         if outcomes.is_empty() {
             findings.push(finding(
                 rule,
@@ -115,6 +108,46 @@ pub fn run_rules_on_path(
         }
     }
     findings
+}
+
+/// What running one rule gave, before it becomes findings.
+enum Evaluated {
+    Ran(Vec<Outcome>),
+    /// A read it needs in karmada or the host is missing: the whole rule is unknown.
+    Gap(Box<Outcome>),
+    /// The rule has no consequence in this phase and was not run.
+    NotInPhase,
+}
+
+/// Run every rule of `rules` on all cores (rules only read the inventory; its derived
+/// facts are built once, by whichever rule asks first) and return their results in the
+/// order of `rules`, so reports do not depend on scheduling.
+fn evaluate(rules: &[(usize, &Rule)], ctx: &Ctx<'_>, phase: Phase) -> Vec<Evaluated> {
+    let one = |rule: &Rule| -> Evaluated {
+        let consequence = match phase {
+            Phase::Pre => rule.spec.phases.pre,
+            Phase::Post => rule.spec.phases.post,
+        };
+        if consequence.is_none() {
+            return Evaluated::NotInPhase;
+        }
+        // A gap in karmada or the host leaves the whole rule unknown; gaps in members
+        // only their part of it (see member_gaps).
+        let mut member_gaps = Default::default();
+        if !rule.check.handles_gaps() {
+            let (members, rest) = split(hits(&rule.check.reads(), &ctx.inv.gaps));
+            if let Some(o) = gap_outcome(&rest) {
+                return Evaluated::Gap(Box::new(o));
+            }
+            member_gaps = members;
+        }
+        let mut outcomes = rule.check.run(ctx);
+        if !member_gaps.is_empty() {
+            outcomes = confine(outcomes, &member_gaps);
+        }
+        Evaluated::Ran(outcomes)
+    };
+    crate::par::map_ordered(rules, |(_, rule)| one(rule))
 }
 
 fn finding(rule: &Rule, o: Outcome, status: Status, severity: Option<Severity>) -> Finding {

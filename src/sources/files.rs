@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -693,34 +692,7 @@ fn shape_problems(value: &Value, kind: &str) -> Vec<(String, String)> {
 pub fn load_inputs(paths: &[String], limits: &Limits, filter: &KindFilter) -> Inventory {
     let mut inv = Inventory::new();
     let specs = expand(paths, &mut inv.problems);
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(specs.len().max(1));
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<FileResult>> = (0..specs.len()).map(|_| None).collect();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(spec) = specs.get(i) else { break };
-                        mine.push((i, load_file(spec, limits, filter)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        for h in handles {
-            if let Ok(done) = h.join() {
-                for (i, r) in done {
-                    results[i] = Some(r);
-                }
-            }
-        }
-    });
+    let results = crate::par::map_ordered(&specs, |spec| load_file(spec, limits, filter));
     // Bundles written by `collect` say which kinds were listed completely and which
     // reads failed; without that an empty list would read as "not looked at".
     for p in paths {
@@ -747,7 +719,7 @@ pub fn load_inputs(paths: &[String], limits: &Limits, filter: &KindFilter) -> In
         }
     }
     let mut seen_sources = BTreeSet::new();
-    for r in results.into_iter().flatten() {
+    for r in results {
         inv.skipped_objects += r.skipped;
         inv.problems.extend(r.problems);
         for o in r.objects {

@@ -4,7 +4,6 @@
 use saphyr_parser::{Event, ScalarStyle, Span};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 
 use super::placeholders::{placeholder_or_map, restore_placeholders};
 use super::positions::pos_of;
@@ -52,9 +51,11 @@ struct KeySet {
 impl KeySet {
     /// Insert; false when the key was already there.
     fn insert(&mut self, key: &str) -> bool {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        key.hash(&mut h);
-        let h = h.finish();
+        // FNV-1a: keys are short and SipHash was a visible part of reading skipped
+        // documents; a collision could only add a duplicate-key warning, never hide one.
+        let h = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
         if let Some(big) = &mut self.big {
             return big.insert(h);
         }

@@ -49,6 +49,14 @@ pub(super) fn text_end(src: &str) -> Pos {
     let mut line = 1u32;
     let mut last_break_end = 0usize;
     let mut i = 0;
+    // Without `\r` every break is `\n`: counted in bulk (vectorised), as this runs once
+    // per file read.
+    if !bytes.contains(&b'\r') {
+        let breaks = bytes.iter().filter(|&&b| b == b'\n').count();
+        line = u32::try_from(breaks.saturating_add(1)).unwrap_or(u32::MAX);
+        last_break_end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+        i = bytes.len();
+    }
     while i < bytes.len() {
         match bytes[i] {
             b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
@@ -91,4 +99,29 @@ pub(super) fn clamp_doc_to_end(
         *start = end;
     }
     spans.clamp_to(end);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{text_end, Pos};
+
+    #[test]
+    fn the_text_end_is_after_the_last_character_whatever_breaks_lines() {
+        let at = |line, column| Pos { line, column };
+        assert_eq!(text_end(""), at(1, 1));
+        assert_eq!(text_end("a: 1"), at(1, 5));
+        assert_eq!(text_end("a: 1\n"), at(2, 1));
+        assert_eq!(
+            text_end("a: 1\nbé: 2"),
+            at(2, 6),
+            "columns count characters"
+        );
+        assert_eq!(text_end("a: 1\r\nb: 2"), at(2, 5));
+        assert_eq!(
+            text_end("a: 1\rb: 2\n"),
+            at(3, 1),
+            "a lone \\r breaks a line"
+        );
+        assert_eq!(text_end("a\r\n\nb"), at(3, 2));
+    }
 }
