@@ -142,18 +142,16 @@ impl ComponentIndex {
         objects: impl Iterator<Item = (usize, &'a Object)>,
         containers: &[super::workload::ComponentContainer],
     ) -> ComponentIndex {
-        // Per object, its component containers in container order, each with the first
-        // component it was identified as.
+        // Per object, its component containers, each with the first component it was
+        // identified as: `containers` lists an object's containers in order, and each
+        // container's components one after another.
         let mut by_object: std::collections::HashMap<usize, Vec<(usize, Component)>> =
             std::collections::HashMap::new();
         for cc in containers {
             let list = by_object.entry(cc.object).or_default();
-            if !list.iter().any(|(c, _)| *c == cc.container) {
+            if list.last().map(|(c, _)| *c) != Some(cc.container) {
                 list.push((cc.container, cc.component));
             }
-        }
-        for list in by_object.values_mut() {
-            list.sort_by_key(|(c, _)| *c);
         }
         let mut idx = ComponentIndex::default();
         for (i, o) in objects {

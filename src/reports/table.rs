@@ -5,8 +5,9 @@
 //! status and rule are never cut or broken (people copy rule names into `--rule` and
 //! `explain`); object and location are cut at the start, the message at the end, each
 //! with `…`. When that would leave the message fewer than 40 columns (an 80-column
-//! terminal), the message goes on a second line of its own, indented under the rule. `verbose` lists every finding (passes and skips too) as a block with its
-//! evidence and remediation, word-wrapped at spaces only.
+//! terminal), the message goes on a second line of its own, indented under the rule.
+//! `verbose` lists every finding (passes and skips too) as a block with its evidence and
+//! remediation, word-wrapped at spaces only.
 
 use owo_colors::OwoColorize;
 
@@ -152,27 +153,25 @@ const GAP: usize = 2;
 /// line of its own (see `compact`).
 const MIN_MESSAGE: usize = 40;
 
-/// Widths of the object and location columns in `rest` columns when the message has a
-/// line of its own: in full when they fit, else in proportion to what they need, never
-/// narrower than their headers.
-fn share_without_message(rest: usize, obj_max: usize, loc_max: usize) -> (usize, usize) {
-    let obj_full = if obj_max == 0 { 0 } else { obj_max.max(6) };
-    let loc_full = if loc_max == 0 { 0 } else { loc_max.max(8) };
-    let gaps = GAP * (usize::from(obj_full > 0) + usize::from(loc_full > 0));
-    let room = rest.saturating_sub(gaps);
-    if obj_full + loc_full <= room {
-        return (obj_full, loc_full);
-    }
-    let need = (obj_full + loc_full).max(1);
-    let obj = (room * obj_full / need).min(obj_full).max(obj_full.min(6));
-    let loc = room.saturating_sub(obj).min(loc_full).max(loc_full.min(8));
-    (obj, loc)
-}
-
 /// Widths of the object and location columns and of the message, in `rest` columns
 /// (None: unlimited). A column is at least as wide as its header, and 0 when no row
 /// has a value for it.
 fn share(rest: Option<usize>, obj_max: usize, loc_max: usize) -> (usize, usize, usize) {
+    // The message keeps at least 55% of the line (and 12 columns).
+    share_leaving(rest, obj_max, loc_max, |room| {
+        (room * 55 / 100).max(12).min(room)
+    })
+}
+
+/// [`share`], the message keeping at least `msg_min(room)` columns of the `room` left after
+/// the gaps (0 when the message has a line of its own); object and location share the
+/// rest in proportion to what they need.
+fn share_leaving(
+    rest: Option<usize>,
+    obj_max: usize,
+    loc_max: usize,
+    msg_min: impl Fn(usize) -> usize,
+) -> (usize, usize, usize) {
     let obj_full = if obj_max == 0 { 0 } else { obj_max.max(6) };
     let loc_full = if loc_max == 0 { 0 } else { loc_max.max(8) };
     let Some(rest) = rest else {
@@ -180,9 +179,7 @@ fn share(rest: Option<usize>, obj_max: usize, loc_max: usize) -> (usize, usize, 
     };
     let gaps = GAP * (usize::from(obj_full > 0) + usize::from(loc_full > 0));
     let room = rest.saturating_sub(gaps);
-    // The message keeps at least 55% of the line (and 12 columns); object and location
-    // share the rest in proportion to what they need.
-    let msg_min = (room * 55 / 100).max(12).min(room);
+    let msg_min = msg_min(room);
     if obj_full + loc_full + msg_min <= room {
         return (obj_full, loc_full, room - obj_full - loc_full);
     }
@@ -234,7 +231,7 @@ fn compact(out: &mut String, shown: &[&Finding], layout: Layout) {
         _ => None,
     };
     if stacked.is_some() {
-        (obj_w, loc_w) = share_without_message(rest.unwrap_or(0), obj_max, loc_max);
+        (obj_w, loc_w, _) = share_leaving(rest, obj_max, loc_max, |_| 0);
     }
     let line = |status: String, rule: &str, obj: &str, loc: &str, msg: &str| -> String {
         let mut l = format!("{status}{}{}", " ".repeat(GAP), pad(rule, rule_w));

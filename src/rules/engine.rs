@@ -53,32 +53,26 @@ pub fn run_rules_on_path(
     let evaluated = evaluate(&on_path, &ctx, opts.phase);
     let mut findings = Vec::new();
     for ((_, rule), outcomes) in on_path.into_iter().zip(evaluated) {
-        let consequence = match opts.phase {
-            Phase::Pre => rule.spec.phases.pre,
-            Phase::Post => rule.spec.phases.post,
-        };
-        let Some(consequence) = consequence else {
-            let other = if opts.phase == Phase::Pre {
-                "post"
-            } else {
-                "pre"
-            };
-            findings.push(finding(
-                rule,
-                Outcome::skip(format!("only evaluated in the {other} phase")),
-                Status::Skip,
-                None,
-            ));
-            continue;
-        };
-        let outcomes = match outcomes {
-            Evaluated::Ran(o) => o,
+        let (outcomes, consequence) = match outcomes {
+            Evaluated::Ran(o, consequence) => (o, consequence),
             Evaluated::Gap(o) => {
                 findings.push(finding(rule, *o, Status::Unknown, None));
                 continue;
             }
-            // The phase was looked at above; nothing was run.
-            Evaluated::NotInPhase => continue,
+            Evaluated::NotInPhase => {
+                let other = if opts.phase == Phase::Pre {
+                    "post"
+                } else {
+                    "pre"
+                };
+                findings.push(finding(
+                    rule,
+                    Outcome::skip(format!("only evaluated in the {other} phase")),
+                    Status::Skip,
+                    None,
+                ));
+                continue;
+            }
         };
         if outcomes.is_empty() {
             findings.push(finding(
@@ -112,7 +106,8 @@ pub fn run_rules_on_path(
 
 /// What running one rule gave, before it becomes findings.
 enum Evaluated {
-    Ran(Vec<Outcome>),
+    /// Its outcomes, and what a violation means in this phase.
+    Ran(Vec<Outcome>, crate::findings::Consequence),
     /// A read it needs in karmada or the host is missing: the whole rule is unknown.
     Gap(Box<Outcome>),
     /// The rule has no consequence in this phase and was not run.
@@ -128,9 +123,9 @@ fn evaluate(rules: &[(usize, &Rule)], ctx: &Ctx<'_>, phase: Phase) -> Vec<Evalua
             Phase::Pre => rule.spec.phases.pre,
             Phase::Post => rule.spec.phases.post,
         };
-        if consequence.is_none() {
+        let Some(consequence) = consequence else {
             return Evaluated::NotInPhase;
-        }
+        };
         // A gap in karmada or the host leaves the whole rule unknown; gaps in members
         // only their part of it (see member_gaps).
         let mut member_gaps = Default::default();
@@ -145,7 +140,7 @@ fn evaluate(rules: &[(usize, &Rule)], ctx: &Ctx<'_>, phase: Phase) -> Vec<Evalua
         if !member_gaps.is_empty() {
             outcomes = confine(outcomes, &member_gaps);
         }
-        Evaluated::Ran(outcomes)
+        Evaluated::Ran(outcomes, consequence)
     };
     crate::par::map_ordered(rules, |(_, rule)| one(rule))
 }
