@@ -64,10 +64,14 @@ impl<'a> ScopeView<'a> {
             .iter()
             .flat_map(|k| in_scope(ctx, k, scope))
             .collect();
+        // Only what the authorizer reads, built for the index and dropped after: the
+        // objects themselves stay compact (every ClusterRole of a fleet passes here).
+        let reduced: Vec<Value> = rbac.iter().map(|o| rbac_fields(o)).collect();
         let index = RbacIndex::from_objects(
-            rbac.iter()
+            reduced
+                .iter()
                 .enumerate()
-                .map(|(i, o)| RbacObject::new(&o.value, i)),
+                .map(|(i, v)| RbacObject::new(v, i)),
         );
         ScopeView {
             scope: scope.clone(),
@@ -82,6 +86,26 @@ impl<'a> ScopeView<'a> {
             .copied()
             .find(|o| o.kind() == "ClusterRole" && o.name() == name)
     }
+}
+
+/// The fields of an RBAC object that `rbac::parse` reads (it keeps only these too).
+fn rbac_fields(o: &Object) -> Value {
+    let root = o.root();
+    let mut m = serde_json::Map::new();
+    for key in [
+        "apiVersion",
+        "kind",
+        "metadata",
+        "rules",
+        "aggregationRule",
+        "roleRef",
+        "subjects",
+    ] {
+        if let Some(n) = root.get(key) {
+            m.insert(key.to_string(), n.to_value());
+        }
+    }
+    Value::Object(m)
 }
 
 fn in_scope<'a>(ctx: &Ctx<'a>, kind: &str, scope: &Scope) -> Vec<&'a Object> {
@@ -120,7 +144,7 @@ impl AgentRbac {
                 .at(agent, &ptr);
             }
         }
-        let Some(sa) = service_account_of_workload(&agent.value, "default") else {
+        let Some(sa) = service_account_of_workload(agent.value(), "default") else {
             return Outcome::unknown(format!("{} has no pod spec", agent.r)).at(agent, ps);
         };
         if view.rbac.is_empty() {

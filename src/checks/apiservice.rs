@@ -216,7 +216,7 @@ impl Check for ApiService {
         found
             .into_iter()
             .map(|o| {
-                let automanaged = o.labels().and_then(|l| l.get(AUTOMANAGED)).map(|v| v.to_string());
+                let automanaged = o.labels().and_then(|l| l.get(AUTOMANAGED)).map(|v| v.to_value().to_string());
                 let no_service = o.at("/spec/service").is_none_or(Value::is_null);
                 if automanaged.is_some() || no_service {
                     let why = match &automanaged {

@@ -176,7 +176,7 @@ impl FixPatch {
     fn remediation(&self, c: &Context<'_>, o: &Object) -> Option<Remediation> {
         let segs: Vec<&str> = self.segments.iter().map(String::as_str).collect();
         let mut fields = Vec::new();
-        walk(&o.value, &segs, String::new(), &mut fields);
+        walk(o.value(), &segs, String::new(), &mut fields);
         // Removing array items shifts the later ones: remove from the end.
         if self.op == FixOp::Remove {
             fields.reverse();
@@ -433,7 +433,7 @@ impl CelCheck {
             && m.labels.iter().all(|(k, v)| {
                 o.labels()
                     .and_then(|l| l.get(k))
-                    .and_then(Value::as_str)
+                    .and_then(|v| v.as_str())
                     .is_some_and(|have| have == v)
             })
     }
@@ -508,8 +508,11 @@ impl Check for CelCheck {
                 .inventory
                 .iter()
                 .map(|k| {
-                    let list: Vec<CelValue> =
-                        ctx.inv.of_kind(k, &all).map(|o| to_cel(&o.value)).collect();
+                    let list: Vec<CelValue> = ctx
+                        .inv
+                        .of_kind(k, &all)
+                        .map(|o| to_cel(o.value()))
+                        .collect();
                     (
                         Key::String(Arc::new(k.to_string())),
                         CelValue::List(Arc::new(list)),
@@ -522,7 +525,7 @@ impl Check for CelCheck {
             .into_iter()
             .filter_map(|o| {
                 let mut c = root.new_inner_scope();
-                c.add_variable_from_value("object", to_cel(&o.value));
+                c.add_variable_from_value("object", to_cel(o.value()));
                 if let Some(select) = &self.select {
                     // Not selected, or cannot tell: not this rule's object. An error in
                     // `select` on an object it should reach shows as no finding for it,
@@ -582,19 +585,19 @@ mod tests {
 
     fn policy(value: Value) -> Object {
         use crate::inventory::{ObjectRef, Origin, Scope};
-        Object {
-            r: ObjectRef::new(
+        Object::new(
+            ObjectRef::new(
                 Scope::Pool,
                 "policy.karmada.io/v1alpha1",
                 "PropagationPolicy",
                 Some("default"),
                 "p",
             ),
-            value,
-            origin: Origin::Live {
+            &value,
+            Origin::Live {
                 cluster: "t".into(),
             },
-        }
+        )
     }
 
     fn patch_of(spec: Value, object: Value) -> (Value, Vec<String>) {

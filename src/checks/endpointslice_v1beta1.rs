@@ -104,7 +104,7 @@ pub fn to_v1(obj: &Value) -> (Value, Vec<String>) {
 
 impl EndpointSliceV1beta1 {
     fn slice(&self, o: &Object) -> Outcome {
-        let (v1, notes) = to_v1(&o.value);
+        let (v1, notes) = to_v1(o.value());
         let mut summary = format!(
             "Write EndpointSlice {} as {NEW}; the apply-able manifest keeps every field, converted as kube-apiserver \
              converts it.",
@@ -154,12 +154,12 @@ impl Check for EndpointSliceV1beta1 {
             .collect();
         for kind in POLICY_KINDS {
             for p in ctx.inv.of_kind(kind, &ALL) {
-                let Some(sels) = p.at("/spec/resourceSelectors").and_then(Value::as_array) else {
+                let Some(sels) = p.node("/spec/resourceSelectors").and_then(|n| n.items()) else {
                     continue;
                 };
-                for (i, s) in sels.iter().enumerate() {
-                    if s.get("apiVersion").and_then(Value::as_str) == Some(OLD)
-                        && s.get("kind").and_then(Value::as_str) == Some("EndpointSlice")
+                for (i, s) in sels.enumerate() {
+                    if s.get("apiVersion").and_then(|n| n.as_str()) == Some(OLD)
+                        && s.get("kind").and_then(|n| n.as_str()) == Some("EndpointSlice")
                     {
                         let ptr = format!("/spec/resourceSelectors/{i}/apiVersion");
                         out.push(

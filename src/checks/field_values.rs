@@ -174,7 +174,7 @@ impl FieldValues {
         let mut fields = Vec::new();
         for path in &self.p.paths {
             let segs: Vec<&str> = path[1..].split('/').collect();
-            walk(&obj.value, &segs, String::new(), &mut fields);
+            walk(obj.value(), &segs, String::new(), &mut fields);
         }
         let mut out = Vec::new();
         for (pointer, value) in fields {

@@ -63,7 +63,7 @@ fn current(c: &Installed) -> Option<(String, Option<Minor>, String)> {
 /// The Helm release (name, namespace) an installed object belongs to: Helm writes both
 /// annotations on every object of a release it installs (`helm template` output has none).
 fn helm_release(obj: &crate::inventory::Object) -> Option<(String, String)> {
-    let ann = obj.value.pointer("/metadata/annotations")?;
+    let ann = obj.value().pointer("/metadata/annotations")?;
     let release = ann.get("meta.helm.sh/release-name")?.as_str()?;
     let ns = ann.get("meta.helm.sh/release-namespace")?.as_str()?;
     // Names go into a shell command: only DNS names, never arbitrary text from a file.

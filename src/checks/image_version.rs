@@ -43,8 +43,12 @@ impl ImageVersion {
         let comp = self.p.component.display();
         let ptr = format!("{}/image", c.pointer());
         let raw = match c.value.get("image") {
-            Some(Value::String(s)) => s.as_str(),
-            None | Some(Value::Null) => {
+            Some(n) if n.is_string() => n.as_str().unwrap_or_default(),
+            None => {
+                return Outcome::unknown(format!("{comp} container in {} has no image", obj.r))
+                    .at(obj, &c.pointer())
+            }
+            Some(n) if n.is_null() => {
                 return Outcome::unknown(format!("{comp} container in {} has no image", obj.r))
                     .at(obj, &c.pointer())
             }

@@ -266,20 +266,20 @@ pub fn mounted_secrets(c: &ContainerRef<'_>) -> Vec<MountedSecret> {
     let Some(vols) = c
         .pod_spec()
         .and_then(|s| s.get("volumes"))
-        .and_then(Value::as_array)
+        .and_then(|v| v.items())
     else {
         return out;
     };
-    for (i, v) in vols.iter().enumerate() {
-        if let Some(n) = v.pointer("/secret/secretName").and_then(Value::as_str) {
+    for (i, v) in vols.enumerate() {
+        if let Some(n) = v.lookup("/secret/secretName").and_then(|n| n.as_str()) {
             out.push(MountedSecret {
                 name: n.to_string(),
                 pointer: format!("{ps}/volumes/{i}/secret/secretName"),
             });
         }
-        if let Some(srcs) = v.pointer("/projected/sources").and_then(Value::as_array) {
-            for (j, s) in srcs.iter().enumerate() {
-                if let Some(n) = s.pointer("/secret/name").and_then(Value::as_str) {
+        if let Some(srcs) = v.lookup("/projected/sources").and_then(|n| n.items()) {
+            for (j, s) in srcs.enumerate() {
+                if let Some(n) = s.lookup("/secret/name").and_then(|n| n.as_str()) {
                     out.push(MountedSecret {
                         name: n.to_string(),
                         pointer: format!("{ps}/volumes/{i}/projected/sources/{j}/secret/name"),
@@ -297,20 +297,20 @@ mod tests {
     use crate::inventory::{Object, ObjectRef, Origin, Scope};
 
     fn deployment(name: &str, container: Value, volumes: Value) -> Object {
-        Object {
-            r: ObjectRef::new(
+        Object::new(
+            ObjectRef::new(
                 Scope::Host,
                 "apps/v1",
                 "Deployment",
                 Some("fleet-system"),
                 name,
             ),
-            value: json!({"kind": "Deployment", "metadata": {"name": name, "namespace": "fleet-system"},
+            &json!({"kind": "Deployment", "metadata": {"name": name, "namespace": "fleet-system"},
                 "spec": {"template": {"spec": {"containers": [container], "volumes": volumes}}}}),
-            origin: Origin::Live {
+            Origin::Live {
                 cluster: "host".into(),
             },
-        }
+        )
     }
 
     #[test]

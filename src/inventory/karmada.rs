@@ -123,13 +123,13 @@ mod tests {
         name: &str,
         value: serde_json::Value,
     ) -> Object {
-        Object {
-            r: ObjectRef::new(Scope::Pool, api, kind, ns, name),
-            value,
-            origin: Origin::Live {
+        Object::new(
+            ObjectRef::new(Scope::Pool, api, kind, ns, name),
+            &value,
+            Origin::Live {
                 cluster: "t".into(),
             },
-        }
+        )
     }
 
     #[test]

@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use crate::text::{lookup, Pos, SpanIndex};
+use crate::text::{lookup, Node, Pos, SpanIndex, Tree};
 
 /// Which API server an object belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -160,14 +160,29 @@ impl fmt::Display for Location {
 }
 
 /// An object in the inventory.
+///
+/// Held as a compact [`Tree`]: rules read kept objects until the report is written, and
+/// most of them only through [`Object::node`], [`Object::str_at`] and the inventory's
+/// indexes. [`Object::value`] builds the `serde_json::Value` once, on first use, for the
+/// readers that need one (CEL, fix patches, checks of the handful of install objects).
 #[derive(Debug, Clone)]
 pub struct Object {
     pub r: ObjectRef,
-    pub value: Value,
+    tree: Tree,
+    value: OnceLock<Value>,
     pub origin: Origin,
 }
 
 impl Object {
+    pub fn new(r: ObjectRef, value: &Value, origin: Origin) -> Object {
+        Object {
+            r,
+            tree: Tree::from_value(value),
+            value: OnceLock::new(),
+            origin,
+        }
+    }
+
     pub fn kind(&self) -> &str {
         &self.r.kind
     }
@@ -178,24 +193,56 @@ impl Object {
         self.r.namespace.as_deref()
     }
 
-    /// The value at a JSON pointer.
+    /// The whole object as a `Value`, built on first use and kept.
+    pub fn value(&self) -> &Value {
+        self.value.get_or_init(|| self.tree.root().to_value())
+    }
+
+    /// Change the object (live collection fills in what a member cluster told about
+    /// itself); the tree is rebuilt from the changed value.
+    pub fn edit(&mut self, f: impl FnOnce(&mut Value)) {
+        let mut v = self.value().clone();
+        f(&mut v);
+        self.tree = Tree::from_value(&v);
+        self.value = OnceLock::from(v);
+    }
+
+    /// The object's root field.
+    pub fn root(&self) -> Node<'_> {
+        self.tree.root()
+    }
+
+    /// The field at a JSON pointer, without building a `Value`.
+    pub fn node(&self, pointer: &str) -> Option<Node<'_>> {
+        self.tree.root().lookup(pointer)
+    }
+
+    /// The value at a JSON pointer (builds the object's `Value`: prefer [`Object::node`]
+    /// in code that runs on every object).
     pub fn at(&self, pointer: &str) -> Option<&Value> {
-        lookup(&self.value, pointer)
+        lookup(self.value(), pointer)
     }
 
     /// A string at a JSON pointer (None when absent or not a string).
     pub fn str_at(&self, pointer: &str) -> Option<&str> {
-        lookup(&self.value, pointer).and_then(Value::as_str)
+        self.node(pointer).and_then(|n| n.as_str())
     }
 
-    pub fn labels(&self) -> Option<&serde_json::Map<String, Value>> {
-        lookup(&self.value, "/metadata/labels").and_then(Value::as_object)
+    /// The labels mapping (None when absent or not a mapping).
+    pub fn labels(&self) -> Option<Node<'_>> {
+        self.node("/metadata/labels").filter(Node::is_object)
+    }
+
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels()
+            .and_then(|l| l.get(key))
+            .and_then(|v| v.as_str())
     }
 
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        lookup(&self.value, "/metadata/annotations")
+        self.node("/metadata/annotations")
             .and_then(|a| a.get(key))
-            .and_then(Value::as_str)
+            .and_then(|v| v.as_str())
     }
 
     /// Where `pointer` is: the field's own position, else its nearest present ancestor's.

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::object::Object;
 use super::store::{Inventory, ScopeSel};
+use crate::text::Node;
 
 /// Pointer to the pod spec inside a workload of `kind`.
 pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
@@ -30,7 +31,7 @@ pub const WORKLOAD_KINDS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", 
 pub struct ContainerRef<'a> {
     pub object: &'a Object,
     pub index: usize,
-    pub value: &'a Value,
+    pub value: Node<'a>,
     pod_spec: &'static str,
 }
 
@@ -61,13 +62,12 @@ impl<'a> ContainerRef<'a> {
             return Vec::new();
         };
         let Some(list) = object
-            .at(&format!("{ps}/containers"))
-            .and_then(Value::as_array)
+            .node(&format!("{ps}/containers"))
+            .and_then(|n| n.items())
         else {
             return Vec::new();
         };
-        list.iter()
-            .enumerate()
+        list.enumerate()
             .filter(|(_, c)| c.is_object())
             .map(|(index, value)| ContainerRef {
                 object,
@@ -82,7 +82,7 @@ impl<'a> ContainerRef<'a> {
     pub fn nth(object: &'a Object, index: usize) -> Option<ContainerRef<'a>> {
         let ps = pod_spec_pointer(object.kind())?;
         let value = object
-            .at(&format!("{ps}/containers/{index}"))
+            .node(&format!("{ps}/containers/{index}"))
             .filter(|c| c.is_object())?;
         Some(ContainerRef {
             object,
@@ -100,18 +100,21 @@ impl<'a> ContainerRef<'a> {
         self.pod_spec
     }
 
-    pub fn pod_spec(&self) -> Option<&'a Value> {
-        self.object.at(self.pod_spec)
+    pub fn pod_spec(&self) -> Option<Node<'a>> {
+        self.object.node(self.pod_spec)
     }
 
     pub fn name(&self) -> &'a str {
-        self.value.get("name").and_then(Value::as_str).unwrap_or("")
+        self.value
+            .get("name")
+            .and_then(|n| n.as_str())
+            .unwrap_or("")
     }
 
     pub fn image(&self) -> &'a str {
         self.value
             .get("image")
-            .and_then(Value::as_str)
+            .and_then(|n| n.as_str())
             .unwrap_or("")
     }
 
@@ -126,44 +129,35 @@ impl<'a> ContainerRef<'a> {
         let mut out = Vec::new();
         for field in ["command", "args"] {
             let ptr = format!("{}/{field}", self.pointer());
-            match self.value.get(field) {
-                None | Some(Value::Null) => {}
-                Some(Value::Array(items)) => {
-                    for (i, item) in items.iter().enumerate() {
-                        let p = format!("{ptr}/{i}");
-                        match item {
-                            Value::String(s) => {
-                                // `sh -c "kube-apiserver --a=b ..."`: split the script so its
-                                // flags are seen too; they all point at that one token.
-                                if s.contains(char::is_whitespace) && s.contains("--") {
-                                    out.extend(
-                                        s.split_whitespace().map(|t| (t.to_string(), p.clone())),
-                                    );
-                                } else {
-                                    out.push((s.clone(), p));
-                                }
-                            }
-                            Value::Number(_) | Value::Bool(_) => out.push((item.to_string(), p)),
-                            other => {
-                                return Err(TypeProblem {
-                                    pointer: p,
-                                    message: format!(
-                                        "{field}[{i}] is {}, expected a string",
-                                        json_type(other)
-                                    ),
-                                })
-                            }
-                        }
+            let Some(list) = self.value.get(field).filter(|n| !n.is_null()) else {
+                continue;
+            };
+            let Some(items) = list.items() else {
+                return Err(TypeProblem {
+                    pointer: ptr,
+                    message: format!(
+                        "{field} is {}, expected a list of strings",
+                        list.type_name()
+                    ),
+                });
+            };
+            for (i, item) in items.enumerate() {
+                let p = format!("{ptr}/{i}");
+                if let Some(s) = item.as_str() {
+                    // `sh -c "kube-apiserver --a=b ..."`: split the script so its
+                    // flags are seen too; they all point at that one token.
+                    if s.contains(char::is_whitespace) && s.contains("--") {
+                        out.extend(s.split_whitespace().map(|t| (t.to_string(), p.clone())));
+                    } else {
+                        out.push((s.to_string(), p));
                     }
-                }
-                Some(other) => {
+                } else if item.is_number() || item.is_boolean() {
+                    out.push((item.to_value().to_string(), p));
+                } else {
                     return Err(TypeProblem {
-                        pointer: ptr,
-                        message: format!(
-                            "{field} is {}, expected a list of strings",
-                            json_type(other)
-                        ),
-                    })
+                        pointer: p,
+                        message: format!("{field}[{i}] is {}, expected a string", item.type_name()),
+                    });
                 }
             }
         }
@@ -232,16 +226,13 @@ impl<'a> ContainerRef<'a> {
         let has_args = self
             .value
             .get("args")
-            .and_then(Value::as_array)
-            .is_some_and(|a| !a.is_empty());
+            .and_then(|a| a.items())
+            .is_some_and(|a| a.len() > 0);
         let cmd_has_flags = self
             .value
             .get("command")
-            .and_then(Value::as_array)
-            .is_some_and(|a| {
-                a.iter()
-                    .any(|t| t.as_str().is_some_and(|s| s.starts_with("--")))
-            });
+            .and_then(|c| c.items())
+            .is_some_and(|mut a| a.any(|t| t.as_str().is_some_and(|s| s.starts_with("--"))));
         let field = if cmd_has_flags || !has_args {
             "command"
         } else {
@@ -254,10 +245,10 @@ impl<'a> ContainerRef<'a> {
     /// volumeMounts to `volumes[].secret` (and `projected` Secret sources) — never by a
     /// fixed Secret name, because each installer names it differently.
     pub fn secret_for_path(&self, path: &str) -> Option<SecretFile> {
-        let mounts = self.value.get("volumeMounts")?.as_array()?;
-        let mut best: Option<(&Value, &str)> = None;
+        let mounts = self.value.get("volumeMounts")?.items()?;
+        let mut best: Option<(Node<'a>, &str)> = None;
         for m in mounts {
-            let Some(mp) = m.get("mountPath").and_then(Value::as_str) else {
+            let Some(mp) = m.get("mountPath").and_then(|n| n.as_str()) else {
                 continue;
             };
             let mp_trim = mp.trim_end_matches('/');
@@ -269,25 +260,24 @@ impl<'a> ContainerRef<'a> {
         let (mount, mp) = best?;
         let vol_name = mount.get("name")?.as_str()?;
         let rel = path.strip_prefix(mp).unwrap_or("").trim_start_matches('/');
-        let sub_path = mount.get("subPath").and_then(Value::as_str);
+        let sub_path = mount.get("subPath").and_then(|n| n.as_str());
         let file_in_volume = match sub_path {
             // With subPath the mount *is* that file (or a directory inside the volume).
             Some(sp) if rel.is_empty() => sp.to_string(),
             Some(sp) => format!("{}/{rel}", sp.trim_end_matches('/')),
             None => rel.to_string(),
         };
-        let volumes = self.pod_spec()?.get("volumes")?.as_array()?;
+        let volumes = self.pod_spec()?.get("volumes")?.items()?;
         let (vi, vol) = volumes
-            .iter()
             .enumerate()
-            .find(|(_, v)| v.get("name").and_then(Value::as_str) == Some(vol_name))?;
+            .find(|(_, v)| v.get("name").and_then(|n| n.as_str()) == Some(vol_name))?;
         let vptr = format!("{}/volumes/{vi}", self.pod_spec);
-        let mut sources: Vec<(&Value, String)> = Vec::new();
+        let mut sources: Vec<(Node<'a>, String)> = Vec::new();
         if let Some(s) = vol.get("secret") {
             sources.push((s, format!("{vptr}/secret")));
         }
-        if let Some(ps) = vol.pointer("/projected/sources").and_then(Value::as_array) {
-            for (i, s) in ps.iter().enumerate() {
+        if let Some(ps) = vol.lookup("/projected/sources").and_then(|n| n.items()) {
+            for (i, s) in ps.enumerate() {
                 if let Some(sec) = s.get("secret") {
                     sources.push((sec, format!("{vptr}/projected/sources/{i}/secret")));
                 }
@@ -297,12 +287,12 @@ impl<'a> ContainerRef<'a> {
             let name = sec
                 .get("secretName")
                 .or_else(|| sec.get("name"))
-                .and_then(Value::as_str)?;
+                .and_then(|n| n.as_str())?;
             // `items` maps keys to other file names; without items each key is a file.
-            let key = match sec.get("items").and_then(Value::as_array) {
-                Some(items) => items.iter().find_map(|it| {
-                    (it.get("path").and_then(Value::as_str) == Some(file_in_volume.as_str()))
-                        .then(|| it.get("key").and_then(Value::as_str).map(str::to_string))
+            let key = match sec.get("items").and_then(|n| n.items()) {
+                Some(mut items) => items.find_map(|it| {
+                    (it.get("path").and_then(|n| n.as_str()) == Some(file_in_volume.as_str()))
+                        .then(|| it.get("key").and_then(|n| n.as_str()).map(str::to_string))
                         .flatten()
                 }),
                 None => Some(file_in_volume.clone()),
@@ -438,8 +428,10 @@ impl Component {
 fn mentions_karmada(o: &Object) -> bool {
     let name = o.name();
     let in_labels = o.labels().is_some_and(|l| {
-        l.values()
-            .any(|v| v.as_str().is_some_and(|s| s.contains("karmada")))
+        l.entries()
+            .into_iter()
+            .flatten()
+            .any(|(_, v)| v.as_str().is_some_and(|s| s.contains("karmada")))
     });
     name.contains("karmada") || in_labels || o.namespace().is_some_and(|ns| ns != "kube-system")
 }
@@ -498,19 +490,19 @@ mod tests {
     use serde_json::json;
 
     fn deploy(containers: Value, volumes: Value) -> Object {
-        Object {
-            r: ObjectRef::new(
+        Object::new(
+            ObjectRef::new(
                 Scope::Pool,
                 "apps/v1",
                 "Deployment",
                 Some("karmada-system"),
                 "x",
             ),
-            value: json!({"spec": {"template": {"spec": {"containers": containers, "volumes": volumes}}}}),
-            origin: Origin::Live {
+            &json!({"spec": {"template": {"spec": {"containers": containers, "volumes": volumes}}}}),
+            Origin::Live {
                 cluster: "t".into(),
             },
-        }
+        )
     }
 
     #[test]

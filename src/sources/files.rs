@@ -637,15 +637,15 @@ fn add_object(
         });
     }
     res.depth.push(depth);
-    res.objects.push(Object {
+    res.objects.push(Object::new(
         r,
-        value,
-        origin: Origin::File {
+        &value,
+        Origin::File {
             path: path.clone(),
             spans: Arc::new(spans),
             start,
         },
-    });
+    ));
 }
 
 fn object_ref(value: &Value, scope: &Scope, api_version: &str, kind: &str) -> ObjectRef {

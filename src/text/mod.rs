@@ -3,7 +3,9 @@
 //! YAML writer (reports print YAML, `collect --out` bundles and fix files are YAML).
 
 pub mod pos;
+pub mod tree;
 pub mod yaml_writer;
 
 pub use pos::{escape_segment, lookup, push_escaped, Pos, SpanIndex};
+pub use tree::{Node, Tree};
 pub use yaml_writer::to_yaml;

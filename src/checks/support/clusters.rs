@@ -1,9 +1,7 @@
 //! Facts about Karmada `Cluster` objects (`cluster.karmada.io/v1alpha1`) and the Karmada
 //! release the input runs or targets, shared by the member-version rules.
 
-use serde_json::Value;
-
-use crate::inventory::workload::{find_component, json_type, ContainerRef};
+use crate::inventory::workload::{find_component, ContainerRef};
 use crate::inventory::{Inventory, Object, ScopeSel};
 use crate::k8s::{ImageRef, KarmadaVersion, KubeVersion};
 
@@ -30,26 +28,32 @@ pub enum MemberVersion {
 }
 
 pub fn member_version(cluster: &Object) -> MemberVersion {
-    match cluster.at(VERSION_PTR) {
-        None | Some(Value::Null) => MemberVersion::Missing(format!(
+    let field = cluster.node(VERSION_PTR);
+    match field.map(|n| (n, n.as_str())) {
+        None => MemberVersion::Missing(format!(
             "Cluster {} has no status.kubernetesVersion yet (its status was never reported or the \
              input was stripped of status)",
             cluster.name()
         )),
-        Some(Value::String(s)) if s.trim().is_empty() => MemberVersion::Missing(format!(
+        Some((n, _)) if n.is_null() => MemberVersion::Missing(format!(
+            "Cluster {} has no status.kubernetesVersion yet (its status was never reported or the \
+             input was stripped of status)",
+            cluster.name()
+        )),
+        Some((_, Some(s))) if s.trim().is_empty() => MemberVersion::Missing(format!(
             "Cluster {} has an empty status.kubernetesVersion",
             cluster.name()
         )),
-        Some(Value::String(s)) => match KubeVersion::parse(s.trim()) {
-            Ok(v) => MemberVersion::Known(v, s.clone()),
+        Some((_, Some(s))) => match KubeVersion::parse(s.trim()) {
+            Ok(v) => MemberVersion::Known(v, s.to_string()),
             Err(e) => {
                 MemberVersion::Invalid(format!("{VERSION_PTR} of Cluster {}: {e}", cluster.name()))
             }
         },
-        Some(other) => MemberVersion::Invalid(format!(
+        Some((other, None)) => MemberVersion::Invalid(format!(
             "{VERSION_PTR} of Cluster {} is {}, expected a string",
             cluster.name(),
-            json_type(other)
+            other.type_name()
         )),
     }
 }
@@ -58,15 +62,14 @@ pub fn member_version(cluster: &Object) -> MemberVersion {
 /// is what Karmada v1.0's MCS controllers use, without relying on the version string.
 /// Returns the pointer of the matching resource.
 pub fn serves_endpointslice_v1(cluster: &Object) -> Option<String> {
-    let list = cluster.at("/status/apiEnablements")?.as_array()?;
-    for (i, gv) in list.iter().enumerate() {
-        if gv.get("groupVersion").and_then(Value::as_str) != Some("discovery.k8s.io/v1") {
+    let list = cluster.node("/status/apiEnablements")?.items()?;
+    for (i, gv) in list.enumerate() {
+        if gv.get("groupVersion").and_then(|n| n.as_str()) != Some("discovery.k8s.io/v1") {
             continue;
         }
-        let resources = gv.get("resources").and_then(Value::as_array)?;
-        if let Some(j) = resources
-            .iter()
-            .position(|r| r.get("name").and_then(Value::as_str) == Some("endpointslices"))
+        let mut resources = gv.get("resources").and_then(|n| n.items())?;
+        if let Some(j) =
+            resources.position(|r| r.get("name").and_then(|n| n.as_str()) == Some("endpointslices"))
         {
             return Some(format!("/status/apiEnablements/{i}/resources/{j}"));
         }

@@ -405,8 +405,8 @@ fn to_object(mut v: Value, res: &ApiResource, scope: &Scope, cluster: &Arc<str>)
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
         .map(str::to_string);
-    Some(Object {
-        r: ObjectRef {
+    Some(Object::new(
+        ObjectRef {
             scope: scope.clone(),
             api_version: v
                 .get("apiVersion")
@@ -421,11 +421,11 @@ fn to_object(mut v: Value, res: &ApiResource, scope: &Scope, cluster: &Arc<str>)
             namespace,
             name,
         },
-        value: v,
-        origin: Origin::Live {
+        &v,
+        Origin::Live {
             cluster: cluster.to_string(),
         },
-    })
+    ))
 }
 
 fn progress_bar(enabled: bool, len: usize) -> Option<indicatif::ProgressBar> {
@@ -726,9 +726,7 @@ fn fill_member_versions(col: &mut Collection) {
             return;
         }
         let has = o
-            .value
-            .pointer("/status/kubernetesVersion")
-            .and_then(Value::as_str)
+            .str_at("/status/kubernetesVersion")
             .is_some_and(|s| !s.is_empty());
         let Some(v) = versions.get(&o.r.name) else {
             return;
@@ -736,29 +734,33 @@ fn fill_member_versions(col: &mut Collection) {
         if has {
             return;
         }
-        let Some(obj) = o.value.as_object_mut() else {
-            return;
-        };
-        let status = obj
-            .entry("status")
-            .or_insert_with(|| Value::Object(Default::default()));
-        if let Some(s) = status.as_object_mut() {
-            s.insert("kubernetesVersion".into(), Value::String(v.clone()));
-        }
-        let meta = obj
-            .entry("metadata")
-            .or_insert_with(|| Value::Object(Default::default()));
-        if let Some(m) = meta.as_object_mut() {
-            let ann = m
-                .entry("annotations")
+        o.edit(|value| {
+            let Some(obj) = value.as_object_mut() else {
+                return;
+            };
+            let status = obj
+                .entry("status")
                 .or_insert_with(|| Value::Object(Default::default()));
-            if let Some(a) = ann.as_object_mut() {
-                a.insert(
-                    VERSION_NOTE.into(),
-                    Value::String("member /version (status.kubernetesVersion was empty)".into()),
-                );
+            if let Some(s) = status.as_object_mut() {
+                s.insert("kubernetesVersion".into(), Value::String(v.clone()));
             }
-        }
+            let meta = obj
+                .entry("metadata")
+                .or_insert_with(|| Value::Object(Default::default()));
+            if let Some(m) = meta.as_object_mut() {
+                let ann = m
+                    .entry("annotations")
+                    .or_insert_with(|| Value::Object(Default::default()));
+                if let Some(a) = ann.as_object_mut() {
+                    a.insert(
+                        VERSION_NOTE.into(),
+                        Value::String(
+                            "member /version (status.kubernetesVersion was empty)".into(),
+                        ),
+                    );
+                }
+            }
+        });
     });
 }
 

@@ -130,7 +130,7 @@ pub fn write(
         groups
             .entry((o.r.scope.clone(), o.r.kind.clone()))
             .or_default()
-            .push(o.value.clone());
+            .push(o.value().clone());
     }
     for l in &col.listed {
         let rel = match list_file(l) {

@@ -1,0 +1,471 @@
+//! A read-only document tree that costs a fraction of `serde_json::Value`.
+//!
+//! Rules read kept objects until the report is written, and a `Value` tree spends about
+//! 160 bytes per mapping entry (an 80-byte `Value`, an `IndexMap` bucket and hash slot, a
+//! heap string per key): 100k Deployments held 1 GB. A [`Tree`] is one array of 12-byte
+//! nodes and one string buffer per document, about a fifth of that. It keeps everything
+//! a `Value` says, in the same order, so [`Node::to_value`] gives back the very `Value`
+//! it was made from (reports and fix patches are built from that; a test holds it).
+
+use serde_json::{Map, Number, Value};
+use std::fmt;
+
+/// One document, immutable once built.
+#[derive(Clone, Default, PartialEq)]
+pub struct Tree {
+    /// `nodes[0]` is the root. A container's children sit next to each other (a
+    /// mapping's as key, value, key, value, …), so reading a field is a short scan.
+    nodes: Box<[Raw]>,
+    /// Every string and key of the document, one after another.
+    text: Box<str>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Tag {
+    Null,
+    False,
+    True,
+    /// `a | b << 32` is the number's bits: u64, i64 (negative) or f64, as serde_json keeps it.
+    PosInt,
+    NegInt,
+    Float,
+    /// `a` is the offset in `text`, `b` the length.
+    Str,
+    /// `a` is the index of the first child, `b` the number of items or entries.
+    Seq,
+    Map,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+struct Raw {
+    tag: Tag,
+    a: u32,
+    b: u32,
+}
+
+impl Raw {
+    fn bits(self) -> u64 {
+        u64::from(self.a) | (u64::from(self.b) << 32)
+    }
+    fn number(tag: Tag, bits: u64) -> Raw {
+        Raw {
+            tag,
+            a: bits as u32,
+            b: (bits >> 32) as u32,
+        }
+    }
+}
+
+/// Tree sizes are bounded by --max-document-bytes long before u32 runs out; a larger
+/// value (only possible from a caller building a tree by hand) saturates, and reads of
+/// it then find nothing instead of something wrong.
+fn idx(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl Tree {
+    /// The tree of `value`, in `value`'s order.
+    pub fn from_value(value: &Value) -> Tree {
+        let mut b = Builder::default();
+        b.nodes.push(Raw {
+            tag: Tag::Null,
+            a: 0,
+            b: 0,
+        });
+        b.fill(0, value);
+        Tree {
+            nodes: b.nodes.into_boxed_slice(),
+            text: b.text.into_boxed_str(),
+        }
+    }
+
+    pub fn root(&self) -> Node<'_> {
+        Node { tree: self, i: 0 }
+    }
+
+    /// Bytes held on the heap (for the benchmark's accounting and tests).
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.len() * std::mem::size_of::<Raw>() + self.text.len()
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    nodes: Vec<Raw>,
+    text: String,
+}
+
+impl Builder {
+    fn string(&mut self, s: &str) -> Raw {
+        let a = idx(self.text.len());
+        self.text.push_str(s);
+        Raw {
+            tag: Tag::Str,
+            a,
+            b: idx(s.len()),
+        }
+    }
+
+    /// Write `value` into the already reserved slot `at`; its children are appended.
+    fn fill(&mut self, at: usize, value: &Value) {
+        let raw = match value {
+            Value::Null => Raw::number(Tag::Null, 0),
+            Value::Bool(false) => Raw::number(Tag::False, 0),
+            Value::Bool(true) => Raw::number(Tag::True, 0),
+            Value::Number(n) => {
+                if let Some(u) = n.as_u64() {
+                    Raw::number(Tag::PosInt, u)
+                } else if let Some(i) = n.as_i64() {
+                    Raw::number(Tag::NegInt, i as u64)
+                } else {
+                    Raw::number(Tag::Float, n.as_f64().unwrap_or(0.0).to_bits())
+                }
+            }
+            Value::String(s) => self.string(s),
+            Value::Array(items) => {
+                let first = self.nodes.len();
+                self.nodes
+                    .resize(first + items.len(), Raw::number(Tag::Null, 0));
+                for (k, item) in items.iter().enumerate() {
+                    self.fill(first + k, item);
+                }
+                Raw {
+                    tag: Tag::Seq,
+                    a: idx(first),
+                    b: idx(items.len()),
+                }
+            }
+            Value::Object(map) => {
+                let first = self.nodes.len();
+                self.nodes
+                    .resize(first + 2 * map.len(), Raw::number(Tag::Null, 0));
+                for (k, (key, v)) in map.iter().enumerate() {
+                    self.nodes[first + 2 * k] = self.string(key);
+                    self.fill(first + 2 * k + 1, v);
+                }
+                Raw {
+                    tag: Tag::Map,
+                    a: idx(first),
+                    b: idx(map.len()),
+                }
+            }
+        };
+        self.nodes[at] = raw;
+    }
+}
+
+/// A field of a [`Tree`]: a cheap handle with `Value`'s reading methods.
+#[derive(Clone, Copy)]
+pub struct Node<'t> {
+    tree: &'t Tree,
+    i: u32,
+}
+
+impl<'t> Node<'t> {
+    fn raw(&self) -> Raw {
+        self.tree
+            .nodes
+            .get(self.i as usize)
+            .copied()
+            .unwrap_or(Raw {
+                tag: Tag::Null,
+                a: 0,
+                b: 0,
+            })
+    }
+
+    fn str_of(&self, r: Raw) -> &'t str {
+        let (a, b) = (r.a as usize, r.b as usize);
+        self.tree.text.get(a..a.saturating_add(b)).unwrap_or("")
+    }
+
+    fn child(&self, k: usize) -> Node<'t> {
+        Node {
+            tree: self.tree,
+            i: idx((self.raw().a as usize).saturating_add(k)),
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        self.raw().tag == Tag::Null
+    }
+    pub fn is_string(&self) -> bool {
+        self.raw().tag == Tag::Str
+    }
+    pub fn is_array(&self) -> bool {
+        self.raw().tag == Tag::Seq
+    }
+    pub fn is_object(&self) -> bool {
+        self.raw().tag == Tag::Map
+    }
+    pub fn is_number(&self) -> bool {
+        matches!(self.raw().tag, Tag::PosInt | Tag::NegInt | Tag::Float)
+    }
+    pub fn is_boolean(&self) -> bool {
+        matches!(self.raw().tag, Tag::True | Tag::False)
+    }
+
+    pub fn as_str(&self) -> Option<&'t str> {
+        let r = self.raw();
+        (r.tag == Tag::Str).then(|| self.str_of(r))
+    }
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.raw().tag {
+            Tag::True => Some(true),
+            Tag::False => Some(false),
+            _ => None,
+        }
+    }
+    /// As `Value::as_i64`: integers that fit, not floats.
+    pub fn as_i64(&self) -> Option<i64> {
+        let r = self.raw();
+        match r.tag {
+            Tag::PosInt => i64::try_from(r.bits()).ok(),
+            Tag::NegInt => Some(r.bits() as i64),
+            _ => None,
+        }
+    }
+    pub fn as_u64(&self) -> Option<u64> {
+        let r = self.raw();
+        (r.tag == Tag::PosInt).then(|| r.bits())
+    }
+    pub fn as_f64(&self) -> Option<f64> {
+        let r = self.raw();
+        match r.tag {
+            Tag::PosInt => Some(r.bits() as f64),
+            Tag::NegInt => Some(r.bits() as i64 as f64),
+            Tag::Float => Some(f64::from_bits(r.bits())),
+            _ => None,
+        }
+    }
+
+    /// What kind of value this is, for messages ("a list", as `workload::json_type`).
+    pub fn type_name(&self) -> &'static str {
+        match self.raw().tag {
+            Tag::Null => "null",
+            Tag::False | Tag::True => "a boolean",
+            Tag::PosInt | Tag::NegInt | Tag::Float => "a number",
+            Tag::Str => "a string",
+            Tag::Seq => "a list",
+            Tag::Map => "a mapping",
+        }
+    }
+
+    /// Items of a sequence, entries of a mapping; 0 for a scalar.
+    pub fn len(&self) -> usize {
+        let r = self.raw();
+        match r.tag {
+            Tag::Seq | Tag::Map => r.b as usize,
+            _ => 0,
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A mapping's value for `key` (the last one, as a `Value` built from YAML keeps).
+    pub fn get(&self, key: &str) -> Option<Node<'t>> {
+        let r = self.raw();
+        if r.tag != Tag::Map {
+            return None;
+        }
+        (0..r.b as usize).find_map(|k| {
+            let key_node = self.child(2 * k);
+            (self.str_of(key_node.raw()) == key).then(|| self.child(2 * k + 1))
+        })
+    }
+
+    /// A sequence's item `i`.
+    pub fn index(&self, i: usize) -> Option<Node<'t>> {
+        let r = self.raw();
+        (r.tag == Tag::Seq && i < r.b as usize).then(|| self.child(i))
+    }
+
+    /// A sequence's items (None for anything else).
+    pub fn items(&self) -> Option<impl ExactSizeIterator<Item = Node<'t>> + Clone + 't> {
+        let r = self.raw();
+        let this = *self;
+        (r.tag == Tag::Seq).then(move || (0..r.b as usize).map(move |k| this.child(k)))
+    }
+
+    /// A mapping's entries in document order (None for anything else).
+    pub fn entries(
+        &self,
+    ) -> Option<impl ExactSizeIterator<Item = (&'t str, Node<'t>)> + Clone + 't> {
+        let r = self.raw();
+        let this = *self;
+        (r.tag == Tag::Map).then(move || {
+            (0..r.b as usize).map(move |k| {
+                let key = this.child(2 * k);
+                (this.str_of(key.raw()), this.child(2 * k + 1))
+            })
+        })
+    }
+
+    /// The field at JSON pointer `pointer` (RFC 6901), as [`super::lookup`] on a `Value`.
+    pub fn lookup(&self, pointer: &str) -> Option<Node<'t>> {
+        if pointer.is_empty() {
+            return Some(*self);
+        }
+        let rest = pointer.strip_prefix('/')?;
+        let mut at = *self;
+        for seg in rest.split('/') {
+            let key: std::borrow::Cow<'_, str> = if seg.contains('~') {
+                seg.replace("~1", "/").replace("~0", "~").into()
+            } else {
+                seg.into()
+            };
+            at = match at.raw().tag {
+                Tag::Map => at.get(&key)?,
+                Tag::Seq => {
+                    // As RFC 6901 and `Value::pointer`: decimal digits, no leading zero or sign.
+                    if key.is_empty()
+                        || !key.bytes().all(|b| b.is_ascii_digit())
+                        || (key.len() > 1 && key.starts_with('0'))
+                    {
+                        return None;
+                    }
+                    at.index(key.parse::<usize>().ok()?)?
+                }
+                _ => return None,
+            };
+        }
+        Some(at)
+    }
+
+    /// The same field as an owned `Value`.
+    pub fn to_value(&self) -> Value {
+        let r = self.raw();
+        match r.tag {
+            Tag::Null => Value::Null,
+            Tag::False => Value::Bool(false),
+            Tag::True => Value::Bool(true),
+            Tag::PosInt => Value::Number(Number::from(r.bits())),
+            Tag::NegInt => Value::Number(Number::from(r.bits() as i64)),
+            Tag::Float => Number::from_f64(f64::from_bits(r.bits()))
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
+            Tag::Str => Value::String(self.str_of(r).to_string()),
+            Tag::Seq => Value::Array(
+                (0..r.b as usize)
+                    .map(|k| self.child(k).to_value())
+                    .collect(),
+            ),
+            Tag::Map => {
+                let mut m = Map::with_capacity(r.b as usize);
+                for k in 0..r.b as usize {
+                    let key = self.str_of(self.child(2 * k).raw()).to_string();
+                    m.insert(key, self.child(2 * k + 1).to_value());
+                }
+                Value::Object(m)
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.to_value())
+    }
+}
+
+impl fmt::Debug for Tree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.root().to_value())
+    }
+}
+
+impl PartialEq<&str> for Node<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == Some(*other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample() -> Value {
+        json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "karmada-apiserver", "labels": {"app": "a", "a/b": "c~d"}},
+            "spec": {
+                "replicas": 2,
+                "template": {"spec": {"containers": [
+                    {"name": "x", "image": "img:v1", "args": ["--a=b", "--c", "d"]},
+                    {"name": "y", "command": null, "ok": true, "no": false}
+                ]}},
+                "neg": -3,
+                "big": u64::MAX,
+                "float": 1.5,
+                "empty": {},
+                "none": []
+            }
+        })
+    }
+
+    #[test]
+    fn gives_back_the_value_it_was_made_from_in_the_same_order() {
+        let v = sample();
+        let t = Tree::from_value(&v);
+        let back = t.root().to_value();
+        assert_eq!(back, v);
+        // Same order, so serialised reports do not change.
+        assert_eq!(
+            serde_json::to_string(&back).unwrap(),
+            serde_json::to_string(&v).unwrap()
+        );
+        for scalar in [json!(null), json!("s"), json!(7), json!(-7), json!(0.25)] {
+            assert_eq!(Tree::from_value(&scalar).root().to_value(), scalar);
+        }
+    }
+
+    #[test]
+    fn reads_fields_as_the_value_reader_does() {
+        let v = sample();
+        let t = Tree::from_value(&v);
+        for p in [
+            "",
+            "/kind",
+            "/metadata/labels/a~1b",
+            "/spec/replicas",
+            "/spec/template/spec/containers/0/args/2",
+            "/spec/template/spec/containers/1",
+            "/spec/template/spec/containers/01",
+            "/spec/template/spec/containers/2",
+            "/spec/neg",
+            "/spec/big",
+            "/spec/float",
+            "/spec/missing",
+            "/kind/x",
+            "nope",
+        ] {
+            let want = crate::text::lookup(&v, p).cloned();
+            let got = t.root().lookup(p).map(|n| n.to_value());
+            assert_eq!(got, want, "{p}");
+        }
+        let spec = t.root().get("spec").unwrap();
+        assert_eq!(spec.get("replicas").and_then(|n| n.as_i64()), Some(2));
+        assert_eq!(spec.get("neg").and_then(|n| n.as_i64()), Some(-3));
+        assert_eq!(spec.get("big").and_then(|n| n.as_i64()), None);
+        assert_eq!(spec.get("big").and_then(|n| n.as_u64()), Some(u64::MAX));
+        assert_eq!(spec.get("float").and_then(|n| n.as_f64()), Some(1.5));
+        assert!(spec.get("empty").unwrap().is_object());
+        assert!(spec.get("none").unwrap().items().unwrap().next().is_none());
+        let c = t
+            .root()
+            .lookup("/spec/template/spec/containers")
+            .and_then(|n| n.items())
+            .unwrap();
+        assert_eq!(c.len(), 2);
+        let keys: Vec<&str> = t.root().entries().unwrap().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["apiVersion", "kind", "metadata", "spec"]);
+        assert!(t.root().get("kind").unwrap() == "Deployment");
+        assert_eq!(t.root().get("kind").unwrap().as_str(), Some("Deployment"));
+        assert!(t.root().index(0).is_none());
+    }
+}
