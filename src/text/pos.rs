@@ -330,33 +330,44 @@ pub fn push_escaped(out: &mut String, key: &str) {
 /// fields of every object they scan.
 pub fn lookup<'v>(value: &'v serde_json::Value, pointer: &str) -> Option<&'v serde_json::Value> {
     use serde_json::Value;
-    if pointer.is_empty() {
-        return Some(value);
-    }
-    let rest = pointer.strip_prefix('/')?;
     let mut at = value;
-    for seg in rest.split('/') {
-        let key: std::borrow::Cow<'_, str> = if seg.contains('~') {
-            seg.replace("~1", "/").replace("~0", "~").into()
-        } else {
-            seg.into()
-        };
+    for key in pointer_keys(pointer)? {
         at = match at {
             Value::Object(m) => m.get(key.as_ref())?,
-            Value::Array(a) => {
-                // As RFC 6901 and `Value::pointer`: decimal digits, no leading zero or sign.
-                if key.is_empty()
-                    || !key.bytes().all(|b| b.is_ascii_digit())
-                    || (key.len() > 1 && key.starts_with('0'))
-                {
-                    return None;
-                }
-                a.get(key.parse::<usize>().ok()?)?
-            }
+            Value::Array(a) => a.get(array_index(&key)?)?,
             _ => return None,
         };
     }
     Some(at)
+}
+
+/// The unescaped keys of a JSON pointer (none for `""`); None when it is not a pointer.
+pub(crate) fn pointer_keys(
+    pointer: &str,
+) -> Option<impl Iterator<Item = std::borrow::Cow<'_, str>>> {
+    let rest = match pointer {
+        "" => None,
+        p => Some(p.strip_prefix('/')?),
+    };
+    Some(rest.into_iter().flat_map(|r| r.split('/')).map(|seg| {
+        if seg.contains('~') {
+            seg.replace("~1", "/").replace("~0", "~").into()
+        } else {
+            seg.into()
+        }
+    }))
+}
+
+/// A pointer key as a sequence index: as RFC 6901 and `Value::pointer`, decimal digits,
+/// no leading zero or sign.
+pub(crate) fn array_index(key: &str) -> Option<usize> {
+    if key.is_empty()
+        || !key.bytes().all(|b| b.is_ascii_digit())
+        || (key.len() > 1 && key.starts_with('0'))
+    {
+        return None;
+    }
+    key.parse().ok()
 }
 
 /// Escape one JSON-pointer segment.

@@ -306,29 +306,11 @@ impl<'t> Node<'t> {
 
     /// The field at JSON pointer `pointer` (RFC 6901), as [`super::lookup`] on a `Value`.
     pub fn lookup(&self, pointer: &str) -> Option<Node<'t>> {
-        if pointer.is_empty() {
-            return Some(*self);
-        }
-        let rest = pointer.strip_prefix('/')?;
         let mut at = *self;
-        for seg in rest.split('/') {
-            let key: std::borrow::Cow<'_, str> = if seg.contains('~') {
-                seg.replace("~1", "/").replace("~0", "~").into()
-            } else {
-                seg.into()
-            };
+        for key in super::pos::pointer_keys(pointer)? {
             at = match at.raw().tag {
                 Tag::Map => at.get(&key)?,
-                Tag::Seq => {
-                    // As RFC 6901 and `Value::pointer`: decimal digits, no leading zero or sign.
-                    if key.is_empty()
-                        || !key.bytes().all(|b| b.is_ascii_digit())
-                        || (key.len() > 1 && key.starts_with('0'))
-                    {
-                        return None;
-                    }
-                    at.index(key.parse::<usize>().ok()?)?
-                }
+                Tag::Seq => at.index(super::pos::array_index(&key)?)?,
                 _ => return None,
             };
         }
