@@ -101,6 +101,30 @@ pub fn render(spec: &OutputSpec, report: &Report, verbose: bool) -> String {
     }
 }
 
+/// `-o json` streamed to its file or stdout (see [`reports::json::write`]); stdout is
+/// treated as [`write_stdout`] treats it.
+fn emit_json(spec: &OutputSpec, report: &Report) -> anyhow::Result<()> {
+    match &spec.path {
+        Some(p) => {
+            let file =
+                std::fs::File::create(p).with_context(|| format!("writing {}", p.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            reports::json::write(report, &mut out)
+                .and_then(|()| out.flush())
+                .with_context(|| format!("writing {}", p.display()))
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            match reports::json::write(report, &mut out).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(anyhow::Error::new(e).context("writing to stdout"))
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
 /// Write `text` to stdout, the only way any command does (`print!` panics on a write
 /// error). A reader that stopped reading (`| head`) is not an error of the run: the rest
 /// is dropped quietly and the command keeps its exit code. Any other failure (`>
@@ -119,6 +143,10 @@ pub fn write_stdout(text: &str) -> anyhow::Result<()> {
 /// the report.
 pub fn emit(specs: &[OutputSpec], report: &Report, verbose: bool) -> anyhow::Result<()> {
     for spec in specs {
+        if spec.format == Format::Json {
+            emit_json(spec, report)?;
+            continue;
+        }
         let text = render(spec, report, verbose);
         match &spec.path {
             Some(p) => {
