@@ -169,7 +169,8 @@ impl fmt::Display for Location {
 pub struct Object {
     pub r: ObjectRef,
     tree: Tree,
-    value: OnceLock<Value>,
+    /// Boxed: most objects never build it, and an empty cell then costs 16 bytes, not 88.
+    value: OnceLock<Box<Value>>,
     pub origin: Origin,
 }
 
@@ -195,7 +196,8 @@ impl Object {
 
     /// The whole object as a `Value`, built on first use and kept.
     pub fn value(&self) -> &Value {
-        self.value.get_or_init(|| self.tree.root().to_value())
+        self.value
+            .get_or_init(|| Box::new(self.tree.root().to_value()))
     }
 
     /// Change the object (live collection fills in what a member cluster told about
@@ -204,7 +206,7 @@ impl Object {
         let mut v = self.value().clone();
         f(&mut v);
         self.tree = Tree::from_value(&v);
-        self.value = OnceLock::from(v);
+        self.value = OnceLock::from(Box::new(v));
     }
 
     /// The object's root field.

@@ -84,11 +84,6 @@ impl Tree {
     pub fn root(&self) -> Node<'_> {
         Node { tree: self, i: 0 }
     }
-
-    /// Bytes held on the heap (for the benchmark's accounting and tests).
-    pub fn heap_bytes(&self) -> usize {
-        self.nodes.len() * std::mem::size_of::<Raw>() + self.text.len()
-    }
 }
 
 #[derive(Default)]

@@ -331,14 +331,14 @@ impl<'l> DocBuilder<'l> {
                         anchor,
                         ptr_len,
                         start,
-                    } => (Value::Array(exact_vec(items)), anchor, ptr_len, start),
+                    } => (Value::Array(items), anchor, ptr_len, start),
                     Frame::Map {
                         map,
                         anchor,
                         ptr_len,
                         start,
                         ..
-                    } => (placeholder_or_map(exact_map(map)), anchor, ptr_len, start),
+                    } => (placeholder_or_map(map), anchor, ptr_len, start),
                 };
                 self.ptr.truncate(ptr_len);
                 if matches!(self.slot(), Slot::Key) && self.in_key > 0 {
@@ -495,23 +495,6 @@ impl<'l> DocBuilder<'l> {
             );
         }
     }
-}
-
-/// The same items without the spare capacity growth left: kept objects live until the
-/// report is written, and most sequences hold one to three items.
-fn exact_vec(mut items: Vec<Value>) -> Vec<Value> {
-    items.shrink_to_fit();
-    items
-}
-
-/// The same mapping rebuilt at its exact size (serde_json's map cannot shrink in place):
-/// a mapping grown key by key keeps room for up to twice its entries, over 100 bytes each.
-fn exact_map(map: Map<String, Value>) -> Map<String, Value> {
-    let mut exact = Map::with_capacity(map.len());
-    for (k, v) in map {
-        exact.insert(k, v);
-    }
-    exact
 }
 
 fn merge_into(map: &mut Map<String, Value>, merged: &mut Vec<String>, value: Value) {
