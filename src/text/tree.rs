@@ -445,4 +445,69 @@ mod tests {
         assert_eq!(t.root().get("kind").unwrap().as_str(), Some("Deployment"));
         assert!(t.root().index(0).is_none());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn any_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(|i| json!(i)),
+                any::<u64>().prop_map(|u| json!(u)),
+                (-1e9f64..1e9).prop_map(|f| json!(f)),
+                "[a-z~/0-9 ]{0,6}".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(4, 48, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::vec(("[a-z~/0-9]{0,4}", inner), 0..6)
+                        .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// Every pointer into `v`, escaped as RFC 6901 says, plus one missing child each.
+        fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+            out.push(at.clone());
+            out.push(format!("{at}/missing"));
+            match v {
+                Value::Array(a) => {
+                    for (i, item) in a.iter().enumerate() {
+                        pointers(item, format!("{at}/{i}"), out);
+                    }
+                }
+                Value::Object(m) => {
+                    for (k, item) in m {
+                        pointers(
+                            item,
+                            format!("{at}/{}", crate::text::escape_segment(k)),
+                            out,
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn any_value_comes_back_whole_and_every_field_reads_the_same(v in any_value()) {
+                let t = Tree::from_value(&v);
+                let back = t.root().to_value();
+                prop_assert_eq!(
+                    serde_json::to_string(&back).unwrap(),
+                    serde_json::to_string(&v).unwrap()
+                );
+                let mut ptrs = Vec::new();
+                pointers(&v, String::new(), &mut ptrs);
+                for p in ptrs {
+                    let want = crate::text::lookup(&v, &p).cloned();
+                    let got = t.root().lookup(&p).map(|n| n.to_value());
+                    prop_assert_eq!(got, want, "{}", p);
+                }
+            }
+        }
+    }
 }
