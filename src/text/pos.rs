@@ -51,10 +51,11 @@ pub struct SpanIndex {
 struct Entry {
     /// `NO_PARENT` for the root (pointer "").
     parent: u32,
+    /// Where the segment text starts in `segs`; it ends where the next entry's starts
+    /// (entries append their segments in order), which keeps an entry at 16 bytes. The
+    /// text is usually one segment, several (`a/b`) when an ancestor was not recorded
+    /// (inside a complex key).
     seg_start: u32,
-    /// Length of the segment text: usually one segment, several (`a/b`) when an
-    /// ancestor was not recorded (inside a complex key).
-    seg_len: u32,
     pos: Pos,
 }
 
@@ -88,7 +89,6 @@ impl SpanIndex {
         self.entries.push(Entry {
             parent,
             seg_start,
-            seg_len: seg.len() as u32,
             pos,
         });
         self.open.push((idx, pointer.len() as u32));
@@ -105,8 +105,14 @@ impl SpanIndex {
         self.entries.shrink_to_fit();
     }
 
-    fn seg(&self, e: &Entry) -> &str {
-        &self.segs[e.seg_start as usize..(e.seg_start + e.seg_len) as usize]
+    /// The segment text of entry `i`.
+    fn seg(&self, i: usize) -> &str {
+        let start = self.entries[i].seg_start as usize;
+        let end = self
+            .entries
+            .get(i + 1)
+            .map_or(self.segs.len(), |n| n.seg_start as usize);
+        self.segs.get(start..end).unwrap_or("")
     }
 
     /// The position of `pointer`, or of its nearest ancestor that has one (a field that
@@ -149,11 +155,11 @@ impl SpanIndex {
             if e.parent != NO_PARENT {
                 continue;
             }
-            let rest = match e.seg_len {
-                0 => Some(pointer),
-                _ => pointer
+            let rest = match self.seg(i) {
+                "" => Some(pointer),
+                seg => pointer
                     .strip_prefix('/')
-                    .and_then(|p| p.strip_prefix(self.seg(e)))
+                    .and_then(|p| p.strip_prefix(seg))
                     .filter(|b| b.is_empty() || b.starts_with('/')),
             };
             if let Some(rest) = rest {
@@ -179,7 +185,7 @@ impl SpanIndex {
                     }
                     continue;
                 }
-                let seg = self.seg(e);
+                let seg = self.seg(j);
                 if let Some(below) = rest.strip_prefix(seg) {
                     if below.is_empty() || below.starts_with('/') {
                         todo.push((j, below));
@@ -218,7 +224,7 @@ impl SpanIndex {
                 }
                 end += 1;
             }
-            let seg = self.seg(&e);
+            let seg = self.seg(i);
             // Canonical indices only: `/items/01` is not item 1.
             let canonical = !(seg.len() > 1 && seg.starts_with('0'));
             let item = seg
@@ -245,14 +251,13 @@ impl SpanIndex {
             let (parent, seg) = if k == 0 {
                 (NO_PARENT, "")
             } else {
-                (base + (e.parent - from as u32), src.seg(e))
+                (base + (e.parent - from as u32), src.seg(from + k))
             };
             let seg_start = self.segs.len() as u32;
             self.segs.push_str(seg);
             self.entries.push(Entry {
                 parent,
                 seg_start,
-                seg_len: seg.len() as u32,
                 pos: e.pos,
             });
         }
@@ -272,14 +277,15 @@ impl SpanIndex {
     /// Every recorded (pointer, position), in document order.
     pub fn iter(&self) -> impl Iterator<Item = (String, Pos)> + '_ {
         let mut paths: Vec<String> = Vec::with_capacity(self.entries.len());
-        self.entries.iter().map(move |e| {
+        self.entries.iter().enumerate().map(move |(i, e)| {
             let mut p = match e.parent {
                 NO_PARENT => String::new(),
                 i => paths[i as usize].clone(),
             };
-            if e.parent != NO_PARENT || e.seg_len > 0 {
+            let seg = self.seg(i);
+            if e.parent != NO_PARENT || !seg.is_empty() {
                 p.push('/');
-                p.push_str(self.seg(e));
+                p.push_str(seg);
             }
             paths.push(p.clone());
             (p, e.pos)
