@@ -106,6 +106,27 @@ impl SpanIndex {
     }
 
     /// The segment text of entry `i`.
+    /// The finished index, at its exact size, leaving `self` empty with its buffers kept
+    /// for the next document: recording into one reused buffer and copying each result
+    /// out once does not leave a trail of outgrown buffers between the indexes that are
+    /// kept (peak memory follows such holes).
+    pub fn take_exact(&mut self) -> SpanIndex {
+        let out = SpanIndex {
+            segs: self.segs.as_str().to_owned(),
+            entries: self.entries.as_slice().to_vec(),
+            open: Vec::new(),
+            open_ptr: String::new(),
+            multi_root: self.multi_root,
+        };
+        self.segs.clear();
+        self.entries.clear();
+        self.open.clear();
+        self.open_ptr.clear();
+        self.multi_root = false;
+        out
+    }
+
+    /// The segment text of entry `i`.
     fn seg(&self, i: usize) -> &str {
         let start = self.entries[i].seg_start as usize;
         let end = self

@@ -79,6 +79,8 @@ pub fn parse_documents_keeping(
     let templated = matches!(protected, std::borrow::Cow::Owned(_));
     let mut parser = Parser::new_from_str(&protected);
     let mut doc: Option<DocBuilder> = None;
+    // Positions are recorded into one buffer reused by every document (see take_exact).
+    let mut scratch = crate::text::SpanIndex::default();
     let mut index = 0usize;
     // Computed once, and only for a file whose last document reaches its end.
     let mut end: Option<Pos> = None;
@@ -103,18 +105,20 @@ pub fn parse_documents_keeping(
                 Event::StreamEnd => break,
                 Event::StreamStart | Event::Nothing => {}
                 Event::DocumentStart(_) => {
-                    doc = Some(DocBuilder::new(limits, keep, span.start.index()))
+                    let mut b = DocBuilder::new(limits, keep, span.start.index());
+                    b.spans = std::mem::take(&mut scratch);
+                    doc = Some(b)
                 }
                 Event::DocumentEnd => {
-                    if let Some(b) = doc.take() {
+                    if let Some(mut b) = doc.take() {
+                        let mut spans = b.spans.take_exact();
+                        scratch = std::mem::take(&mut b.spans);
                         out.problems.extend(b.warnings);
                         if let Some(p) = b.aborted {
                             out.problems.push(p);
                         } else if let Some(value) = b.root {
                             if !value.is_null() {
                                 out.documents += 1;
-                                let mut spans = b.spans;
-                                spans.finish();
                                 let mut start = b.start.unwrap_or(Pos { line: 1, column: 1 });
                                 // A document ending before the last quarter of the text
                                 // (in characters, at most its bytes) is not at its end.
