@@ -156,6 +156,12 @@ impl Inventory {
         Self::default()
     }
 
+    /// Room for `n` more objects, so a large load does not grow the list through every
+    /// size on the way (each step copied it and left the old one free).
+    pub fn reserve(&mut self, n: usize) {
+        self.objects.reserve_exact(n);
+    }
+
     pub fn push(&mut self, obj: Object) {
         // Objects changed: the component model is rebuilt on next use.
         self.forget_derived();

@@ -719,6 +719,7 @@ pub fn load_inputs(paths: &[String], limits: &Limits, filter: &KindFilter) -> In
         }
     }
     let mut seen_sources = BTreeSet::new();
+    inv.reserve(results.iter().map(|r| r.objects.len()).sum());
     for r in results {
         inv.skipped_objects += r.skipped;
         inv.problems.extend(r.problems);
