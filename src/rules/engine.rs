@@ -51,7 +51,17 @@ pub fn run_rules_on_path(
     let filter = RuleFilter::new(&opts.only);
     on_path.retain(|(_, r)| filter.matches(&r.spec));
     let evaluated = evaluate(&on_path, &ctx, opts.phase);
-    let mut findings = Vec::new();
+    // Sized once (every rule gives at least one finding): the list is kept to the report,
+    // and doubling it through 40k findings left the outgrown copies behind.
+    let mut findings = Vec::with_capacity(
+        evaluated
+            .iter()
+            .map(|e| match e {
+                Evaluated::Ran(o, _) => o.len().max(1),
+                _ => 1,
+            })
+            .sum(),
+    );
     for ((_, rule), outcomes) in on_path.into_iter().zip(evaluated) {
         let (outcomes, consequence) = match outcomes {
             Evaluated::Ran(o, consequence) => (o, consequence),
