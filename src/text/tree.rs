@@ -2,8 +2,9 @@
 //!
 //! Rules read kept objects until the report is written, and a `Value` tree spends about
 //! 160 bytes per mapping entry (an 80-byte `Value`, an `IndexMap` bucket and hash slot, a
-//! heap string per key): 100k Deployments held 1 GB. A [`Tree`] is one array of 12-byte
-//! nodes and one string buffer per document, about a fifth of that. It keeps everything
+//! heap string per key): 100k Deployments held 1 GB. A [`Tree`] is one array of 8-byte
+//! nodes and one byte buffer (a tag byte per node, then the text) per document, about a
+//! sixth of that. It keeps everything
 //! a `Value` says, in the same order, so [`Node::to_value`] gives back the very `Value`
 //! it was made from (reports and fix patches are built from that; a test holds it).
 
@@ -13,15 +14,17 @@ use std::fmt;
 /// One document, immutable once built.
 #[derive(Clone, Default, PartialEq)]
 pub struct Tree {
-    /// `nodes[0]` is the root. A container's children sit next to each other (a
-    /// mapping's as key, value, key, value, …), so reading a field is a short scan.
-    nodes: Box<[Raw]>,
-    /// Every string and key of the document, one after another.
+    /// Node `i` is `(a, b)` here and its [`Tag`] at byte `i` of `text`. Node 0 is the
+    /// root. A container's children sit next to each other (a mapping's as key, value,
+    /// key, value, …), so reading a field is a short scan.
+    slots: Box<[[u32; 2]]>,
+    /// One tag byte per node (each an ASCII byte, so this stays a `str`), then every
+    /// string and key of the document, one after another; string offsets count from the
+    /// end of the tags.
     text: Box<str>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
 enum Tag {
     Null,
     False,
@@ -37,8 +40,28 @@ enum Tag {
     Map,
 }
 
+impl Tag {
+    const ALL: [Tag; 9] = [
+        Tag::Null,
+        Tag::False,
+        Tag::True,
+        Tag::PosInt,
+        Tag::NegInt,
+        Tag::Float,
+        Tag::Str,
+        Tag::Seq,
+        Tag::Map,
+    ];
+    /// Its place in [`Tag::ALL`] (the declaration order).
+    fn byte(self) -> u8 {
+        self as u8
+    }
+    fn of(byte: u8) -> Tag {
+        Tag::ALL.get(byte as usize).copied().unwrap_or(Tag::Null)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(C)]
 struct Raw {
     tag: Tag,
     a: u32,
@@ -72,18 +95,21 @@ impl Tree {
         // blocks of every size between the kept ones (peak RSS follows the holes).
         let (nodes, text) = sizes(value);
         let mut b = Builder {
-            nodes: Vec::with_capacity(nodes),
-            text: String::with_capacity(text),
+            slots: Vec::with_capacity(nodes),
+            bytes: Vec::with_capacity(nodes + text),
+            nodes,
         };
-        b.nodes.push(Raw {
-            tag: Tag::Null,
-            a: 0,
-            b: 0,
-        });
+        // The tag bytes first (filled in as nodes are written), the text after them.
+        b.bytes.resize(nodes, Tag::Null.byte());
+        b.slots.push([0, 0]);
         b.fill(0, value);
+        // Tags are ASCII and the text came from `str`s: this is valid UTF-8, checked
+        // once here instead of trusted.
+        let text = String::from_utf8(b.bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         Tree {
-            nodes: b.nodes.into_boxed_slice(),
-            text: b.text.into_boxed_str(),
+            slots: b.slots.into_boxed_slice(),
+            text: text.into_boxed_str(),
         }
     }
 
@@ -119,14 +145,17 @@ fn sizes(value: &Value) -> (usize, usize) {
 }
 
 struct Builder {
-    nodes: Vec<Raw>,
-    text: String,
+    slots: Vec<[u32; 2]>,
+    /// Tag bytes, then text.
+    bytes: Vec<u8>,
+    /// How many nodes (tag bytes) the tree has.
+    nodes: usize,
 }
 
 impl Builder {
     fn string(&mut self, s: &str) -> Raw {
-        let a = idx(self.text.len());
-        self.text.push_str(s);
+        let a = idx(self.bytes.len() - self.nodes);
+        self.bytes.extend_from_slice(s.as_bytes());
         Raw {
             tag: Tag::Str,
             a,
@@ -151,9 +180,8 @@ impl Builder {
             }
             Value::String(s) => self.string(s),
             Value::Array(items) => {
-                let first = self.nodes.len();
-                self.nodes
-                    .resize(first + items.len(), Raw::number(Tag::Null, 0));
+                let first = self.slots.len();
+                self.slots.resize(first + items.len(), [0, 0]);
                 for (k, item) in items.iter().enumerate() {
                     self.fill(first + k, item);
                 }
@@ -164,11 +192,11 @@ impl Builder {
                 }
             }
             Value::Object(map) => {
-                let first = self.nodes.len();
-                self.nodes
-                    .resize(first + 2 * map.len(), Raw::number(Tag::Null, 0));
+                let first = self.slots.len();
+                self.slots.resize(first + 2 * map.len(), [0, 0]);
                 for (k, (key, v)) in map.iter().enumerate() {
-                    self.nodes[first + 2 * k] = self.string(key);
+                    let key = self.string(key);
+                    self.set(first + 2 * k, key);
                     self.fill(first + 2 * k + 1, v);
                 }
                 Raw {
@@ -178,7 +206,14 @@ impl Builder {
                 }
             }
         };
-        self.nodes[at] = raw;
+        self.set(at, raw);
+    }
+
+    fn set(&mut self, at: usize, raw: Raw) {
+        if let (Some(slot), Some(tag)) = (self.slots.get_mut(at), self.bytes.get_mut(at)) {
+            *slot = [raw.a, raw.b];
+            *tag = raw.tag.byte();
+        }
     }
 }
 
@@ -191,20 +226,27 @@ pub struct Node<'t> {
 
 impl<'t> Node<'t> {
     fn raw(&self) -> Raw {
-        self.tree
-            .nodes
-            .get(self.i as usize)
-            .copied()
-            .unwrap_or(Raw {
+        let i = self.i as usize;
+        match (self.tree.slots.get(i), self.tree.text.as_bytes().get(i)) {
+            (Some(&[a, b]), Some(&tag)) => Raw {
+                tag: Tag::of(tag),
+                a,
+                b,
+            },
+            _ => Raw {
                 tag: Tag::Null,
                 a: 0,
                 b: 0,
-            })
+            },
+        }
     }
 
     fn str_of(&self, r: Raw) -> &'t str {
-        let (a, b) = (r.a as usize, r.b as usize);
-        self.tree.text.get(a..a.saturating_add(b)).unwrap_or("")
+        let a = (r.a as usize).saturating_add(self.tree.slots.len());
+        self.tree
+            .text
+            .get(a..a.saturating_add(r.b as usize))
+            .unwrap_or("")
     }
 
     fn child(&self, k: usize) -> Node<'t> {
@@ -429,6 +471,14 @@ mod tests {
         );
         for scalar in [json!(null), json!("s"), json!(7), json!(-7), json!(0.25)] {
             assert_eq!(Tree::from_value(&scalar).root().to_value(), scalar);
+        }
+    }
+
+    #[test]
+    fn tags_survive_their_byte() {
+        for t in Tag::ALL {
+            assert_eq!(Tag::of(t.byte()), t);
+            assert!(t.byte().is_ascii());
         }
     }
 
