@@ -375,6 +375,26 @@ pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
 
 /// JSON to CEL. Integers stay `int` whenever they fit, as Kubernetes' CEL does, so
 /// `object.spec.replicas > 1` compares int with int.
+/// [`to_cel`] straight from an object's tree: CEL rules match every object of a kind (all
+/// Deployments, say), and going through `Object::value` would rebuild and keep each one.
+fn node_to_cel(n: crate::text::Node<'_>) -> CelValue {
+    if let Some(s) = n.as_str() {
+        return CelValue::String(Arc::new(s.to_string()));
+    }
+    if let Some(items) = n.items() {
+        return CelValue::List(Arc::new(items.map(node_to_cel).collect()));
+    }
+    if let Some(entries) = n.entries() {
+        // Later duplicates win, as in the Value the tree came from (it has none).
+        let map: HashMap<Key, CelValue> = entries
+            .map(|(k, v)| (Key::String(Arc::new(k.to_string())), node_to_cel(v)))
+            .collect();
+        return CelValue::Map(Map { map: Arc::new(map) });
+    }
+    // Scalars: the same typing as `to_cel`.
+    to_cel(&n.to_value())
+}
+
 fn to_cel(v: &Value) -> CelValue {
     match v {
         Value::Null => CelValue::Null,
@@ -511,7 +531,7 @@ impl Check for CelCheck {
                     let list: Vec<CelValue> = ctx
                         .inv
                         .of_kind(k, &all)
-                        .map(|o| to_cel(o.value()))
+                        .map(|o| node_to_cel(o.root()))
                         .collect();
                     (
                         Key::String(Arc::new(k.to_string())),
@@ -525,7 +545,7 @@ impl Check for CelCheck {
             .into_iter()
             .filter_map(|o| {
                 let mut c = root.new_inner_scope();
-                c.add_variable_from_value("object", to_cel(o.value()));
+                c.add_variable_from_value("object", node_to_cel(o.root()));
                 if let Some(select) = &self.select {
                     // Not selected, or cannot tell: not this rule's object. An error in
                     // `select` on an object it should reach shows as no finding for it,

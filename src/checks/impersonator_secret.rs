@@ -85,8 +85,9 @@ fn remediation(c: &Object) -> Remediation {
 impl ImpersonatorSecret {
     fn check(&self, ctx: &Ctx<'_>, c: &Object) -> Outcome {
         const REF: &str = "/spec/impersonatorSecretRef";
-        let r = match c.at(REF) {
-            None | Some(Value::Null) => {
+        // Absent and null are the same to the API server: no reference.
+        let r = match c.node(REF).filter(|n| !n.is_null()) {
+            None => {
                 return Outcome::violation(format!(
                     "Cluster {} has no spec.impersonatorSecretRef, so clusters/proxy requests to it fail",
                     c.name()
@@ -94,15 +95,15 @@ impl ImpersonatorSecret {
                 .at(c, REF)
                 .with_remediation(remediation(c))
             }
-            Some(Value::Object(m)) => m,
+            Some(m) if m.is_object() => m,
             Some(other) => {
-                return Outcome::unknown(format!("{REF} is {}, expected a mapping", json_type(other)))
+                return Outcome::unknown(format!("{REF} is {}, expected a mapping", other.type_name()))
                     .at(c, REF)
             }
         };
         let (Some(ns), Some(name)) = (
-            r.get("namespace").and_then(Value::as_str),
-            r.get("name").and_then(Value::as_str),
+            r.get("namespace").and_then(|n| n.as_str()),
+            r.get("name").and_then(|n| n.as_str()),
         ) else {
             return Outcome::violation(format!(
                 "{REF} of Cluster {} lacks a string namespace and name",

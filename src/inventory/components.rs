@@ -203,7 +203,7 @@ impl ComponentIndex {
     }
 
     fn add_workload(&mut self, i: usize, o: &Object, found: &[(usize, Component)]) {
-        let replicas = o.at("/spec/replicas").and_then(Value::as_i64);
+        let replicas = o.node("/spec/replicas").and_then(|n| n.as_i64());
         for &(container, component) in found {
             let Some(c) = ContainerRef::nth(o, container) else {
                 continue;

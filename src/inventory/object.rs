@@ -200,6 +200,12 @@ impl Object {
             .get_or_init(|| Box::new(self.tree.root().to_value()))
     }
 
+    /// Whether something asked for [`Object::value`]: code that runs on every object of a
+    /// fleet must not (`tests/compact_objects.rs` holds the rules to that).
+    pub fn value_built(&self) -> bool {
+        self.value.get().is_some()
+    }
+
     /// Change the object (live collection fills in what a member cluster told about
     /// itself); the tree is rebuilt from the changed value.
     pub fn edit(&mut self, f: impl FnOnce(&mut Value)) {
