@@ -375,6 +375,40 @@ pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
 
 /// JSON to CEL. Integers stay `int` whenever they fit, as Kubernetes' CEL does, so
 /// `object.spec.replicas > 1` compares int with int.
+/// CEL's `matches`, with each pattern compiled once per process instead of on every call:
+/// a rule's `select: c.image.matches('…')` runs on every container of every Deployment,
+/// and compiling the pattern there was a third of a 100k-object check. Same regex crate,
+/// same errors; rule patterns are few, and past [`MAX_CACHED_PATTERNS`] new ones are
+/// compiled per call as before.
+fn matches_cached(
+    ftx: &kube_cel::cel::FunctionContext,
+    kube_cel::cel::extractors::This(this): kube_cel::cel::extractors::This<Arc<String>>,
+    pattern: Arc<String>,
+) -> Result<bool, kube_cel::cel::ExecutionError> {
+    static CACHE: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let cached = cache
+        .lock()
+        .ok()
+        .and_then(|c| c.get(pattern.as_str()).cloned());
+    let re = match cached {
+        Some(re) => re,
+        None => {
+            let re = regex::Regex::new(&pattern)
+                .map_err(|err| ftx.error(format!("'{pattern}' not a valid regex:\n{err}")))?;
+            if let Ok(mut c) = cache.lock() {
+                if c.len() < MAX_CACHED_PATTERNS {
+                    c.insert(pattern.to_string(), re.clone());
+                }
+            }
+            re
+        }
+    };
+    Ok(re.is_match(&this))
+}
+
+const MAX_CACHED_PATTERNS: usize = 256;
+
 /// [`to_cel`] straight from an object's tree: CEL rules match every object of a kind (all
 /// Deployments, say), and going through `Object::value` would rebuild and keep each one.
 fn node_to_cel(n: crate::text::Node<'_>) -> CelValue {
@@ -522,6 +556,7 @@ impl Check for CelCheck {
         // inventory are set up once, each object gets a child scope.
         let mut root = Context::default();
         root.register_all();
+        root.add_function("matches", matches_cached);
         if !self.inventory.is_empty() {
             let all = ScopeSel::All;
             let map: HashMap<Key, CelValue> = self
@@ -582,6 +617,25 @@ impl Check for CelCheck {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn matches_answers_as_cels_own_with_each_pattern_compiled_once() {
+        let mut c = Context::default();
+        c.register_all();
+        c.add_function("matches", matches_cached);
+        let run = |src: &str| Program::compile(src).unwrap().execute(&c);
+        for _ in 0..2 {
+            // The second round is served from the cache and must answer the same.
+            assert_eq!(
+                run("'reg.io/karmada-operator:v1.17.2'.matches('karmada-operator:v1\\\\.17\\\\.[0-2]$')")
+                    .unwrap(),
+                CelValue::Bool(true)
+            );
+            assert_eq!(run("'abc'.matches('^b')").unwrap(), CelValue::Bool(false));
+        }
+        let err = run("'abc'.matches('[')").unwrap_err().to_string();
+        assert!(err.contains("not a valid regex"), "{err}");
+    }
 
     #[test]
     fn compile_errors_point_at_the_field() {
