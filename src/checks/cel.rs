@@ -373,8 +373,6 @@ pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
     }))
 }
 
-/// JSON to CEL. Integers stay `int` whenever they fit, as Kubernetes' CEL does, so
-/// `object.spec.replicas > 1` compares int with int.
 /// CEL's `matches`, with each pattern compiled once per process instead of on every call:
 /// a rule's `select: c.image.matches('…')` runs on every container of every Deployment,
 /// and compiling the pattern there was a third of a 100k-object check. Same regex crate,
@@ -429,6 +427,8 @@ fn node_to_cel(n: crate::text::Node<'_>) -> CelValue {
     to_cel(&n.to_value())
 }
 
+/// JSON to CEL. Integers stay `int` whenever they fit, as Kubernetes' CEL does, so
+/// `object.spec.replicas > 1` compares int with int.
 fn to_cel(v: &Value) -> CelValue {
     match v {
         Value::Null => CelValue::Null,

@@ -209,7 +209,10 @@ impl Object {
     /// Change the object (live collection fills in what a member cluster told about
     /// itself); the tree is rebuilt from the changed value.
     pub fn edit(&mut self, f: impl FnOnce(&mut Value)) {
-        let mut v = self.value().clone();
+        let mut v = match self.value.take() {
+            Some(built) => *built,
+            None => self.tree.root().to_value(),
+        };
         f(&mut v);
         self.tree = Tree::from_value(&v);
         self.value = OnceLock::from(Box::new(v));
@@ -239,12 +242,6 @@ impl Object {
     /// The labels mapping (None when absent or not a mapping).
     pub fn labels(&self) -> Option<Node<'_>> {
         self.node("/metadata/labels").filter(Node::is_object)
-    }
-
-    pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels()
-            .and_then(|l| l.get(key))
-            .and_then(|v| v.as_str())
     }
 
     pub fn annotation(&self, key: &str) -> Option<&str> {

@@ -105,7 +105,6 @@ impl SpanIndex {
         self.entries.shrink_to_fit();
     }
 
-    /// The segment text of entry `i`.
     /// The finished index, at its exact size, leaving `self` empty with its buffers kept
     /// for the next document: recording into one reused buffer and copying each result
     /// out once does not leave a trail of outgrown buffers between the indexes that are
@@ -301,7 +300,7 @@ impl SpanIndex {
         self.entries.iter().enumerate().map(move |(i, e)| {
             let mut p = match e.parent {
                 NO_PARENT => String::new(),
-                i => paths[i as usize].clone(),
+                parent => paths[parent as usize].clone(),
             };
             let seg = self.seg(i);
             if e.parent != NO_PARENT || !seg.is_empty() {

@@ -427,12 +427,6 @@ impl fmt::Debug for Tree {
     }
 }
 
-impl PartialEq<&str> for Node<'_> {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == Some(*other)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -522,7 +516,6 @@ mod tests {
         assert_eq!(c.len(), 2);
         let keys: Vec<&str> = t.root().entries().unwrap().map(|(k, _)| k).collect();
         assert_eq!(keys, ["apiVersion", "kind", "metadata", "spec"]);
-        assert!(t.root().get("kind").unwrap() == "Deployment");
         assert_eq!(t.root().get("kind").unwrap().as_str(), Some("Deployment"));
         assert!(t.root().index(0).is_none());
     }
