@@ -42,17 +42,16 @@ impl ImageVersion {
         let obj = c.object;
         let comp = self.p.component.display();
         let ptr = format!("{}/image", c.pointer());
-        let raw = match c.value.get("image") {
-            Some(n) if n.is_string() => n.as_str().unwrap_or_default(),
+        // Absent and null alike: no image.
+        let raw = match c.value.get("image").filter(|n| !n.is_null()) {
             None => {
                 return Outcome::unknown(format!("{comp} container in {} has no image", obj.r))
                     .at(obj, &c.pointer())
             }
-            Some(n) if n.is_null() => {
-                return Outcome::unknown(format!("{comp} container in {} has no image", obj.r))
-                    .at(obj, &c.pointer())
-            }
-            Some(_) => return Outcome::unknown(format!("{ptr} is not a string")).at(obj, &ptr),
+            Some(n) => match n.as_str() {
+                Some(s) => s,
+                None => return Outcome::unknown(format!("{ptr} is not a string")).at(obj, &ptr),
+            },
         };
         let image = match ImageRef::parse(raw) {
             Ok(i) => i,

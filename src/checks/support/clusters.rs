@@ -28,14 +28,10 @@ pub enum MemberVersion {
 }
 
 pub fn member_version(cluster: &Object) -> MemberVersion {
-    let field = cluster.node(VERSION_PTR);
+    // Absent and null alike: not reported yet.
+    let field = cluster.node(VERSION_PTR).filter(|n| !n.is_null());
     match field.map(|n| (n, n.as_str())) {
         None => MemberVersion::Missing(format!(
-            "Cluster {} has no status.kubernetesVersion yet (its status was never reported or the \
-             input was stripped of status)",
-            cluster.name()
-        )),
-        Some((n, _)) if n.is_null() => MemberVersion::Missing(format!(
             "Cluster {} has no status.kubernetesVersion yet (its status was never reported or the \
              input was stripped of status)",
             cluster.name()
