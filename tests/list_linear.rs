@@ -94,10 +94,11 @@ fn a_100k_item_list_bundle_loads_with_work_proportional_to_its_items() {
         + 1;
     assert_eq!(last.locate("/metadata/name").line, Some(line));
 
-    // Linear: each entry looked at a few times at most. Re-scanning the index per item
-    // looked at about N * total / 2 of them (5 * 10^10 here).
+    // Linear: each entry looked at a few times at most (splitting the List, rooting each
+    // item, turning each item's index into per-node positions). Re-scanning the index
+    // per item looked at about N * total / 2 of them (5 * 10^10 here).
     assert!(
-        visited <= 3 * total,
+        visited <= 4 * total,
         "loading looked at {visited} index entries for {total} entries in the files \
          ({} per entry): not linear in the List's items",
         visited / total.max(1)

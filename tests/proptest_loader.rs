@@ -4,7 +4,7 @@
 use karmada_preflight::inventory::Origin;
 use karmada_preflight::sources::yaml::parse_documents;
 use karmada_preflight::sources::{load_inputs, Limits};
-use karmada_preflight::text::Pos;
+use karmada_preflight::text::{NodePositions, Pos, Tree};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
@@ -33,6 +33,41 @@ fn check_positions(text: &str) -> Result<(), TestCaseError> {
         prop_assert!(inside(text, d.start), "doc start {:?} outside", d.start);
         for (ptr, pos) in d.spans.iter() {
             prop_assert!(inside(text, pos), "span {ptr:?} {pos:?} outside {text:?}");
+        }
+    }
+    Ok(())
+}
+
+/// Kept objects hold one position per tree node instead of the reader's pointer index:
+/// every pointer the index knows, every field of the value and fields below them that
+/// do not exist resolve to the same position both ways. (Not with a key written twice:
+/// there the index finds the first occurrence and the tree the one whose value it
+/// holds; `a_duplicate_key_is_reported_where_the_value_used_is` pins that.)
+fn check_node_positions(text: &str) -> Result<(), TestCaseError> {
+    let mut docs = Vec::new();
+    let out = parse_documents(text, &Limits::default(), |d| docs.push(d));
+    if out
+        .problems
+        .iter()
+        .any(|p| p.message.contains("duplicate key"))
+    {
+        return Ok(());
+    }
+    for d in &docs {
+        let tree = Tree::from_value(&d.value);
+        let np = NodePositions::new(&tree, &d.spans);
+        let mut ptrs: Vec<String> = d.spans.iter().map(|(p, _)| p).collect();
+        pointers(&d.value, String::new(), &mut ptrs);
+        let missing: Vec<String> = ptrs.iter().map(|p| format!("{p}/zz~1y")).collect();
+        ptrs.extend(missing);
+        for p in &ptrs {
+            prop_assert_eq!(
+                np.resolve(&tree, p),
+                d.spans.resolve(p),
+                "{:?} in {:?}",
+                p,
+                text
+            );
         }
     }
     Ok(())
@@ -143,6 +178,14 @@ proptest! {
         text in "([-:{}\\[\\],&*!|>'\"#%@?. a-z0-9\t]|\n|\n---\n|\n  |\n- |\\{\\{x\\}\\}){0,120}"
     ) {
         check_positions(&text)?;
+        check_node_positions(&text)?;
+    }
+
+    #[test]
+    fn anchors_merges_and_duplicate_keys_resolve_the_same_per_node(
+        text in "(a|b|c|<<|&x |\\*x|: |\n|\n  |\n- |\\{|\\}|\\[|\\]|, |1){0,80}"
+    ) {
+        check_node_positions(&text)?;
     }
 
     #[test]
@@ -153,6 +196,7 @@ proptest! {
             render_block(v, 0, &mut text);
         }
         check_positions(&text)?;
+        check_node_positions(&text)?;
         let mut parsed = Vec::new();
         let out = parse_documents(&text, &Limits::default(), |d| parsed.push(d));
         prop_assert!(out.problems.iter().all(|p| p.warning), "{:?}\n{text}", out.problems);
@@ -206,12 +250,29 @@ proptest! {
                 "{p:?} outside {text:?}");
         }
         for o in inv.all() {
-            if let Origin::File { spans, start, .. } = &o.origin {
+            if let Origin::File { positions, start, .. } = &o.origin {
                 prop_assert!(inside(&text, *start));
-                for (ptr, pos) in spans.iter() {
-                    prop_assert!(inside(&text, pos), "{ptr:?} {pos:?} outside {text:?}");
+                for pos in positions.iter() {
+                    prop_assert!(inside(&text, pos), "{pos:?} outside {text:?}");
                 }
             }
         }
     }
+}
+
+#[test]
+fn a_duplicate_key_is_reported_where_the_value_used_is() {
+    let text = "a:\n  b: 1\na:\n  c: 1\nx: &x\n  p: 1\n  q: 2\ny:\n  <<: *x\n  q: 3\n";
+    let mut docs = Vec::new();
+    parse_documents(text, &Limits::default(), |d| docs.push(d));
+    let tree = Tree::from_value(&docs[0].value);
+    let np = NodePositions::new(&tree, &docs[0].spans);
+    let line = |p: &str| np.resolve(&tree, p).map(|p| p.line);
+    // `a`'s value is the second mapping: it and its field are on lines 3 and 4.
+    assert_eq!(line("/a"), Some(3));
+    assert_eq!(line("/a/c"), Some(4));
+    // Merged `p` has no line of its own in `y`: reported at `y`; `q` is `y`'s own.
+    assert_eq!(line("/y/p"), Some(8));
+    assert_eq!(line("/y/q"), Some(10));
+    assert_eq!(line("/x/p"), Some(6));
 }

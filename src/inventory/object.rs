@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use crate::text::{lookup, Node, Pos, SpanIndex, Tree};
+use crate::text::{lookup, Node, NodePositions, Pos, SpanIndex, Tree};
 
 /// Which API server an object belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -105,8 +105,8 @@ impl fmt::Display for ObjectRef {
 pub enum Origin {
     File {
         path: Arc<Path>,
-        /// Positions of the object's fields, relative to the object (list items re-rooted).
-        spans: Arc<SpanIndex>,
+        /// Positions of the object's fields, one per node of its tree.
+        positions: NodePositions,
         start: Pos,
     },
     Live {
@@ -194,6 +194,29 @@ impl Object {
         self.r.namespace.as_deref()
     }
 
+    /// An object read from a file: `spans` are the positions the reader recorded for
+    /// `value` (list items re-rooted); they are kept per tree node, not by pointer.
+    pub fn from_file(
+        r: ObjectRef,
+        value: &Value,
+        path: Arc<Path>,
+        spans: &SpanIndex,
+        start: Pos,
+    ) -> Object {
+        let tree = Tree::from_value(value);
+        let positions = NodePositions::new(&tree, spans);
+        Object {
+            r,
+            tree,
+            value: OnceLock::new(),
+            origin: Origin::File {
+                path,
+                positions,
+                start,
+            },
+        }
+    }
+
     /// The whole object as a `Value`, built on first use and kept.
     pub fn value(&self) -> &Value {
         self.value
@@ -207,7 +230,9 @@ impl Object {
     }
 
     /// Change the object (live collection fills in what a member cluster told about
-    /// itself); the tree is rebuilt from the changed value.
+    /// itself); the tree is rebuilt from the changed value. A file object's positions
+    /// belonged to the old tree's nodes, so its fields are then reported at the
+    /// object's start rather than at a wrong line.
     pub fn edit(&mut self, f: impl FnOnce(&mut Value)) {
         let mut v = match self.value.take() {
             Some(built) => *built,
@@ -215,6 +240,9 @@ impl Object {
         };
         f(&mut v);
         self.tree = Tree::from_value(&v);
+        if let Origin::File { positions, .. } = &mut self.origin {
+            *positions = NodePositions::default();
+        }
         self.value = OnceLock::from(Box::new(v));
     }
 
@@ -253,8 +281,12 @@ impl Object {
     /// Where `pointer` is: the field's own position, else its nearest present ancestor's.
     pub fn locate(&self, pointer: &str) -> Location {
         match &self.origin {
-            Origin::File { path, spans, start } => {
-                let pos = spans.resolve(pointer).unwrap_or(*start);
+            Origin::File {
+                path,
+                positions,
+                start,
+            } => {
+                let pos = positions.resolve(&self.tree, pointer).unwrap_or(*start);
                 Location::file(&path.display().to_string(), pos, pointer)
             }
             Origin::Live { cluster } => Location {

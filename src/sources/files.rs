@@ -12,9 +12,7 @@ use super::bounded;
 use super::helm;
 use super::limits::Limits;
 use super::yaml::{parse_documents_keeping, ParsedDoc};
-use crate::inventory::{
-    InputProblem, InputSummary, Inventory, Location, Object, ObjectRef, Origin, Scope,
-};
+use crate::inventory::{InputProblem, InputSummary, Inventory, Location, Object, ObjectRef, Scope};
 use crate::text::{Pos, SpanIndex};
 
 /// One thing to read and the scope its objects belong to.
@@ -637,15 +635,8 @@ fn add_object(
         });
     }
     res.depth.push(depth);
-    res.objects.push(Object::new(
-        r,
-        &value,
-        Origin::File {
-            path: path.clone(),
-            spans: Arc::new(spans),
-            start,
-        },
-    ));
+    res.objects
+        .push(Object::from_file(r, &value, path.clone(), &spans, start));
 }
 
 fn object_ref(value: &Value, scope: &Scope, api_version: &str, kind: &str) -> ObjectRef {

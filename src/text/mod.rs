@@ -2,10 +2,12 @@
 //! of this crate. Positions in a file (`Pos`, `SpanIndex`, JSON-pointer escaping) and the
 //! YAML writer (reports print YAML, `collect --out` bundles and fix files are YAML).
 
+pub mod node_pos;
 pub mod pos;
 pub mod tree;
 pub mod yaml_writer;
 
+pub use node_pos::NodePositions;
 pub use pos::{escape_segment, lookup, push_escaped, Pos, SpanIndex};
 pub use tree::{Node, Tree};
 pub use yaml_writer::to_yaml;

@@ -135,6 +135,88 @@ impl SpanIndex {
         self.segs.get(start..end).unwrap_or("")
     }
 
+    /// Call `f` with the id and position of every node of `root`'s tree that has an
+    /// entry here (the index and the tree describe the same document; the index's first
+    /// entry is the tree's root). A field whose key appears twice gets the position of
+    /// the occurrence whose value the tree holds (the last one). Linear in the index:
+    /// children usually match in order; a container where they do not (keys merged in
+    /// with `<<`, duplicate keys) is matched by segment.
+    pub fn for_each_node_position(&self, root: super::Node<'_>, mut f: impl FnMut(usize, Pos)) {
+        let n = self.entries.len();
+        if n == 0 || self.entries[0].parent != NO_PARENT || !self.seg(0).is_empty() {
+            return;
+        }
+        visited(n);
+        // Entries are in pre-order: an entry's first child is the entry after it, the
+        // others follow through `next_sibling`.
+        let mut next_sibling = vec![NO_PARENT; n];
+        let mut last_child = vec![NO_PARENT; n];
+        for (i, e) in self.entries.iter().enumerate() {
+            if let Some(lc) = last_child.get_mut(e.parent as usize) {
+                if let Some(prev) = next_sibling.get_mut(*lc as usize) {
+                    *prev = i as u32;
+                }
+                *lc = i as u32;
+            }
+        }
+        drop(last_child);
+        let mut kids: Vec<usize> = Vec::new();
+        let mut todo: Vec<(super::Node<'_>, usize)> = vec![(root, 0)];
+        while let Some((node, e)) = todo.pop() {
+            f(node.id(), self.entries[e].pos);
+            if node.is_empty() {
+                continue;
+            }
+            kids.clear();
+            let mut c =
+                Some(e + 1).filter(|&c| self.entries.get(c).is_some_and(|x| x.parent == e as u32));
+            while let Some(i) = c {
+                kids.push(i);
+                c = next_sibling
+                    .get(i)
+                    .filter(|&&s| s != NO_PARENT)
+                    .map(|&s| s as usize);
+            }
+            // Does child `i` of the tree (key `key` of a mapping, item `i` of a sequence)
+            // have segment `s`?
+            let same = |s: &str, i: usize, key: Option<&str>| match key {
+                Some(k) if needs_escape(k) => s == escape_segment(k),
+                Some(k) => s == k,
+                None => array_index(s) == Some(i),
+            };
+            if let Some(entries) = node.entries() {
+                let in_order = entries.len() == kids.len()
+                    && entries
+                        .clone()
+                        .zip(&kids)
+                        .enumerate()
+                        .all(|(i, ((key, _), &k))| same(self.seg(k), i, Some(key)));
+                if in_order {
+                    todo.extend(entries.zip(&kids).map(|((_, v), &k)| (v, k)));
+                    continue;
+                }
+                // Keys merged in, or a key written twice: match by segment, the last
+                // occurrence winning (that is the value the tree holds).
+                let by_seg: std::collections::HashMap<&str, usize> =
+                    kids.iter().map(|&k| (self.seg(k), k)).collect();
+                for (key, v) in entries {
+                    let key = escape_segment_cow(key);
+                    if let Some(&k) = by_seg.get(key.as_ref()) {
+                        todo.push((v, k));
+                    }
+                }
+            } else if let Some(items) = node.items() {
+                // Items are recorded in order, one each, unless the position budget ran out.
+                for (i, v) in items.enumerate() {
+                    let hit = kids.get(i).filter(|&&k| same(self.seg(k), i, None));
+                    if let Some(&k) = hit {
+                        todo.push((v, k));
+                    }
+                }
+            }
+        }
+    }
+
     /// The position of `pointer`, or of its nearest ancestor that has one (a field that
     /// is missing is reported at the object that should hold it).
     pub fn resolve(&self, pointer: &str) -> Option<Pos> {
@@ -397,6 +479,19 @@ pub(crate) fn array_index(key: &str) -> Option<usize> {
 }
 
 /// Escape one JSON-pointer segment.
+fn needs_escape(key: &str) -> bool {
+    key.bytes().any(|b| b == b'~' || b == b'/')
+}
+
+/// `key` as a pointer segment, borrowed when it needs no escaping (almost every key).
+fn escape_segment_cow(key: &str) -> std::borrow::Cow<'_, str> {
+    if needs_escape(key) {
+        escape_segment(key).into()
+    } else {
+        key.into()
+    }
+}
+
 pub fn escape_segment(key: &str) -> String {
     let mut s = String::with_capacity(key.len());
     push_escaped(&mut s, key);

@@ -116,6 +116,15 @@ impl Tree {
     pub fn root(&self) -> Node<'_> {
         Node { tree: self, i: 0 }
     }
+
+    /// How many nodes the tree has; [`Node::id`] is below it.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
 }
 
 /// How many nodes and text bytes the tree of `value` takes.
@@ -247,6 +256,12 @@ impl<'t> Node<'t> {
             .text
             .get(a..a.saturating_add(r.b as usize))
             .unwrap_or("")
+    }
+
+    /// The node's index in its tree (0 for the root), for data kept beside the tree
+    /// (positions: `text::NodePositions`).
+    pub fn id(&self) -> usize {
+        self.i as usize
     }
 
     fn child(&self, k: usize) -> Node<'t> {
