@@ -2,6 +2,7 @@
 //! of this crate. Positions in a file (`Pos`, `SpanIndex`, JSON-pointer escaping) and the
 //! YAML writer (reports print YAML, `collect --out` bundles and fix files are YAML).
 
+pub mod keys;
 pub mod node_pos;
 pub mod pos;
 pub mod tree;

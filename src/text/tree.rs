@@ -12,7 +12,7 @@ use serde_json::{Map, Number, Value};
 use std::fmt;
 
 /// One document, immutable once built.
-#[derive(Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 pub struct Tree {
     /// Node `i` is `(a, b)` here and its [`Tag`] at byte `i` of `text`. Node 0 is the
     /// root. A container's children sit next to each other (a mapping's as key, value,
@@ -38,10 +38,12 @@ enum Tag {
     /// `a` is the index of the first child, `b` the number of items or entries.
     Seq,
     Map,
+    /// A mapping key held in the process's key table (`text::keys`): `a` is its number.
+    Key,
 }
 
 impl Tag {
-    const ALL: [Tag; 9] = [
+    const ALL: [Tag; 10] = [
         Tag::Null,
         Tag::False,
         Tag::True,
@@ -51,6 +53,7 @@ impl Tag {
         Tag::Str,
         Tag::Seq,
         Tag::Map,
+        Tag::Key,
     ];
     /// Its place in [`Tag::ALL`] (the declaration order).
     fn byte(self) -> u8 {
@@ -91,26 +94,32 @@ fn idx(n: usize) -> u32 {
 impl Tree {
     /// The tree of `value`, in `value`'s order.
     pub fn from_value(value: &Value) -> Tree {
-        // Sized exactly up front: growing and then shrinking both buffers left freed
-        // blocks of every size between the kept ones (peak RSS follows the holes).
-        let (nodes, text) = sizes(value);
-        let mut b = Builder {
-            slots: Vec::with_capacity(nodes),
-            bytes: Vec::with_capacity(nodes + text),
-            nodes,
-        };
-        // The tag bytes first (filled in as nodes are written), the text after them.
-        b.bytes.resize(nodes, Tag::Null.byte());
-        b.slots.push([0, 0]);
-        b.fill(0, value);
-        // Tags are ASCII and the text came from `str`s: this is valid UTF-8, checked
-        // once here instead of trusted.
-        let text = String::from_utf8(b.bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        Tree {
-            slots: b.slots.into_boxed_slice(),
-            text: text.into_boxed_str(),
-        }
+        super::keys::with_numbering(|numbering| {
+            // Sized exactly up front: growing and then shrinking both buffers left freed
+            // blocks of every size between the kept ones (peak RSS follows the holes).
+            // Sizing also numbers the keys the table holds (they take no text), in the
+            // order `fill` meets them.
+            let mut key_numbers = Vec::new();
+            let (nodes, text) = sizes(value, numbering, &mut key_numbers);
+            let mut b = Builder {
+                slots: Vec::with_capacity(nodes),
+                bytes: Vec::with_capacity(nodes + text),
+                nodes,
+                key_numbers: key_numbers.into_iter(),
+            };
+            // The tag bytes first (filled in as nodes are written), the text after them.
+            b.bytes.resize(nodes, Tag::Null.byte());
+            b.slots.push([0, 0]);
+            b.fill(0, value);
+            // Tags are ASCII and the text came from `str`s: this is valid UTF-8, checked
+            // once here instead of trusted.
+            let text = String::from_utf8(b.bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            Tree {
+                slots: b.slots.into_boxed_slice(),
+                text: text.into_boxed_str(),
+            }
+        })
     }
 
     pub fn root(&self) -> Node<'_> {
@@ -127,29 +136,43 @@ impl Tree {
     }
 }
 
-/// How many nodes and text bytes the tree of `value` takes.
-fn sizes(value: &Value) -> (usize, usize) {
-    fn walk(v: &Value, acc: &mut (usize, usize)) {
+/// How many nodes and text bytes the tree of `value` takes; each mapping key's number in
+/// the key table (`u32::MAX` for one it does not hold) goes to `numbers`, in key order.
+fn sizes(
+    value: &Value,
+    numbering: &mut super::keys::Numbering<'_>,
+    numbers: &mut Vec<u32>,
+) -> (usize, usize) {
+    fn walk(
+        v: &Value,
+        acc: &mut (usize, usize),
+        numbering: &mut super::keys::Numbering<'_>,
+        numbers: &mut Vec<u32>,
+    ) {
         match v {
             Value::String(s) => acc.1 += s.len(),
             Value::Array(items) => {
                 acc.0 += items.len();
                 for item in items {
-                    walk(item, acc);
+                    walk(item, acc, numbering, numbers);
                 }
             }
             Value::Object(map) => {
                 acc.0 += 2 * map.len();
                 for (k, item) in map {
-                    acc.1 += k.len();
-                    walk(item, acc);
+                    let n = numbering.number(k);
+                    if n.is_none() {
+                        acc.1 += k.len();
+                    }
+                    numbers.push(n.unwrap_or(u32::MAX));
+                    walk(item, acc, numbering, numbers);
                 }
             }
             _ => {}
         }
     }
     let mut acc = (1, 0);
-    walk(value, &mut acc);
+    walk(value, &mut acc, numbering, numbers);
     acc
 }
 
@@ -159,6 +182,8 @@ struct Builder {
     bytes: Vec<u8>,
     /// How many nodes (tag bytes) the tree has.
     nodes: usize,
+    /// The keys' numbers from [`sizes`], taken in the same order.
+    key_numbers: std::vec::IntoIter<u32>,
 }
 
 impl Builder {
@@ -204,7 +229,14 @@ impl Builder {
                 let first = self.slots.len();
                 self.slots.resize(first + 2 * map.len(), [0, 0]);
                 for (k, (key, v)) in map.iter().enumerate() {
-                    let key = self.string(key);
+                    let key = match self.key_numbers.next().filter(|&n| n != u32::MAX) {
+                        Some(n) => Raw {
+                            tag: Tag::Key,
+                            a: n,
+                            b: 0,
+                        },
+                        None => self.string(key),
+                    };
                     self.set(first + 2 * k, key);
                     self.fill(first + 2 * k + 1, v);
                 }
@@ -251,6 +283,9 @@ impl<'t> Node<'t> {
     }
 
     fn str_of(&self, r: Raw) -> &'t str {
+        if r.tag == Tag::Key {
+            return super::keys::key(r.a);
+        }
         let a = (r.a as usize).saturating_add(self.tree.slots.len());
         self.tree
             .text
@@ -275,7 +310,7 @@ impl<'t> Node<'t> {
         self.raw().tag == Tag::Null
     }
     pub fn is_string(&self) -> bool {
-        self.raw().tag == Tag::Str
+        matches!(self.raw().tag, Tag::Str | Tag::Key)
     }
     pub fn is_array(&self) -> bool {
         self.raw().tag == Tag::Seq
@@ -292,7 +327,7 @@ impl<'t> Node<'t> {
 
     pub fn as_str(&self) -> Option<&'t str> {
         let r = self.raw();
-        (r.tag == Tag::Str).then(|| self.str_of(r))
+        matches!(r.tag, Tag::Str | Tag::Key).then(|| self.str_of(r))
     }
     pub fn as_bool(&self) -> Option<bool> {
         match self.raw().tag {
@@ -330,7 +365,7 @@ impl<'t> Node<'t> {
             Tag::Null => "null",
             Tag::False | Tag::True => "a boolean",
             Tag::PosInt | Tag::NegInt | Tag::Float => "a number",
-            Tag::Str => "a string",
+            Tag::Str | Tag::Key => "a string",
             Tag::Seq => "a list",
             Tag::Map => "a mapping",
         }
@@ -412,7 +447,7 @@ impl<'t> Node<'t> {
             Tag::Float => Number::from_f64(f64::from_bits(r.bits()))
                 .map(Value::Number)
                 .unwrap_or(Value::Null),
-            Tag::Str => Value::String(self.str_of(r).to_string()),
+            Tag::Str | Tag::Key => Value::String(self.str_of(r).to_string()),
             Tag::Seq => Value::Array(
                 (0..r.b as usize)
                     .map(|k| self.child(k).to_value())

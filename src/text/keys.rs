@@ -1,0 +1,159 @@
+//! Mapping keys shared by every [`super::Tree`] of the process.
+//!
+//! Kubernetes objects repeat a small vocabulary of keys (`apiVersion`, `metadata`,
+//! `containers`, `name`, ...): in a fleet of Deployments, EndpointSlices and Clusters more
+//! than half of a tree's text is keys, fewer than a hundred distinct ones. A tree refers
+//! to a key held here by its number instead of copying it.
+//!
+//! Bounded: only short keys, and at most [`MAX_KEYS`] of them, are ever held (a file of
+//! made-up keys fills the table once; later keys are stored in their tree as before).
+//! Numbers depend on which thread met a key first; nothing outside a tree sees them.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// Most keys the table holds (a few hundred are usual).
+pub const MAX_KEYS: usize = 1 << 14;
+/// Longest key held (Kubernetes field names are short; label keys go up to 316 bytes).
+pub const MAX_KEY_BYTES: usize = 64;
+
+struct Table {
+    /// Key `i` at `slots[i]`, set once, read without a lock.
+    slots: Box<[OnceLock<&'static str>]>,
+    numbers: Mutex<HashMap<&'static str, u32, Fx>>,
+    full: AtomicBool,
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| Table {
+        slots: (0..MAX_KEYS).map(|_| OnceLock::new()).collect(),
+        numbers: Mutex::new(HashMap::default()),
+        full: AtomicBool::new(false),
+    })
+}
+
+thread_local! {
+    /// This thread's copy of the numbers it has used: the loader's threads meet the same
+    /// keys in every document, and a lock per key would make them wait on each other.
+    static SEEN: RefCell<HashMap<&'static str, u32, Fx>> = RefCell::new(HashMap::default());
+}
+
+/// The number of `key` in the table, adding it if there is room; None for a key the
+/// table does not take (too long, or the table is full).
+pub fn number(key: &str) -> Option<u32> {
+    with_numbering(|n| n.number(key))
+}
+
+/// Run `f` with this thread's numbering: a tree asks for every key it has, and looking
+/// the thread's copy up once per tree instead of once per key is a visible saving.
+pub fn with_numbering<R>(f: impl FnOnce(&mut Numbering<'_>) -> R) -> R {
+    SEEN.with(|s| match s.try_borrow_mut() {
+        Ok(mut seen) => f(&mut Numbering {
+            seen: Some(&mut seen),
+        }),
+        // Only if `f` re-enters (it does not): go to the table for every key.
+        Err(_) => f(&mut Numbering { seen: None }),
+    })
+}
+
+/// Key numbers as one thread sees them (see [`with_numbering`]).
+pub struct Numbering<'s> {
+    seen: Option<&'s mut HashMap<&'static str, u32, Fx>>,
+}
+
+impl Numbering<'_> {
+    /// As [`number`].
+    pub fn number(&mut self, key: &str) -> Option<u32> {
+        if key.len() > MAX_KEY_BYTES {
+            return None;
+        }
+        if let Some(n) = self.seen.as_ref().and_then(|s| s.get(key).copied()) {
+            return Some(n);
+        }
+        let n = from_table(key)?;
+        let held = self::key(n);
+        if let Some(seen) = self.seen.as_mut() {
+            seen.insert(held, n);
+        }
+        Some(n)
+    }
+}
+
+fn from_table(key: &str) -> Option<u32> {
+    let t = table();
+    let mut numbers = t.numbers.lock().ok()?;
+    if let Some(&n) = numbers.get(key) {
+        return Some(n);
+    }
+    if t.full.load(Ordering::Relaxed) {
+        return None;
+    }
+    let n = numbers.len();
+    if n >= MAX_KEYS {
+        t.full.store(true, Ordering::Relaxed);
+        return None;
+    }
+    // Held for the life of the process, bounded by MAX_KEYS * MAX_KEY_BYTES.
+    let held: &'static str = Box::leak(key.to_owned().into_boxed_str());
+    let _ = t.slots[n].set(held);
+    numbers.insert(held, n as u32);
+    Some(n as u32)
+}
+
+/// Key number `n` ("" for a number never given out).
+pub fn key(n: u32) -> &'static str {
+    table()
+        .slots
+        .get(n as usize)
+        .and_then(OnceLock::get)
+        .copied()
+        .unwrap_or("")
+}
+
+/// A small fast hash for short keys (SipHash was a visible cost at a lookup per key).
+/// Collisions only cost a comparison.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write(&[i]);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Fx = BuildHasherDefault<FxHasher>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_gets_one_number_on_every_thread() {
+        let n = number("spec").expect("short keys are held");
+        assert_eq!(key(n), "spec");
+        let other = std::thread::spawn(|| number("spec")).join().unwrap();
+        assert_eq!(other, Some(n));
+        assert_ne!(number("metadata"), Some(n));
+    }
+
+    #[test]
+    fn long_keys_are_not_held() {
+        assert_eq!(number(&"k".repeat(MAX_KEY_BYTES + 1)), None);
+        assert!(number(&"k".repeat(MAX_KEY_BYTES)).is_some());
+    }
+}
