@@ -276,3 +276,43 @@ fn a_duplicate_key_is_reported_where_the_value_used_is() {
     assert_eq!(line("/y/q"), Some(10));
     assert_eq!(line("/x/p"), Some(6));
 }
+
+fn positions_of(text: &str) -> (Tree, NodePositions) {
+    let mut docs = Vec::new();
+    parse_documents(text, &Limits::default(), |d| docs.push(d));
+    let d = docs.pop().expect("one document");
+    let tree = Tree::from_value(&d.value);
+    let np = NodePositions::new(&tree, &d.spans);
+    (tree, np)
+}
+
+/// Kept objects store their positions in 2 bytes a node when the object is short and
+/// narrow, 4 otherwise; both read back the same positions.
+#[test]
+fn near_positions_take_two_bytes_and_far_ones_four() {
+    let (tree, np) = positions_of("a:\n  b: 1\n  c:\n  - x\n");
+    assert!(matches!(np, NodePositions::Near { .. }), "{np:?}");
+    assert_eq!(np.resolve(&tree, "/a/c/0"), Some(pos_at(4, 5)));
+    assert_eq!(np.resolve(&tree, "/a/b"), Some(pos_at(2, 3)));
+
+    // 2,000 lines long: past what the near form holds.
+    let long: String = (0..2000).map(|i| format!("f{i}: 1\n")).collect::<String>() + "z:\n  y: 1\n";
+    let (tree, np) = positions_of(&long);
+    assert!(matches!(np, NodePositions::Far { .. }), "{np:?}");
+    assert_eq!(np.resolve(&tree, "/z/y"), Some(pos_at(2002, 3)));
+    assert_eq!(np.resolve(&tree, "/f0"), Some(pos_at(1, 1)));
+
+    // A field past column 63 (one-line JSON).
+    let key = "w".repeat(70);
+    let (tree, np) = positions_of(&format!("{{\"{key}\": {{\"q\": 1}}}}"));
+    assert!(matches!(np, NodePositions::Far { .. }), "{np:?}");
+    let q = np
+        .resolve(&tree, &format!("/{key}/q"))
+        .expect("q has a position");
+    assert_eq!(q.line, 1);
+    assert!(q.column > 70, "{q:?}");
+}
+
+fn pos_at(line: u32, column: u32) -> Pos {
+    Pos { line, column }
+}

@@ -9,34 +9,69 @@
 use super::pos::{array_index, pointer_keys};
 use super::{Node, Pos, SpanIndex, Tree};
 
-/// One position per node of a tree: `NONE` where the reader recorded none (a mapping
-/// key, a field that came from an alias or a `<<` merge), which reports fall back from to
+/// One position per node of a tree, or none where the reader recorded none (a mapping
+/// key, a field that came from an alias or a `<<` merge): reports fall back from those to
 /// the nearest ancestor that has one, as [`SpanIndex::resolve`] does.
-#[derive(Debug, Clone, Default)]
-pub struct NodePositions {
-    packed: Box<[u32]>,
-    /// Positions that do not fit in 31 bits (line 2^21 and below, column below 1024
-    /// fit): rare, so kept aside at full size instead of widening every node.
-    overflow: Box<[Pos]>,
+#[derive(Debug, Clone)]
+pub enum NodePositions {
+    /// Every position within 1,023 lines of `base` and in the first 63 columns (a block
+    /// YAML object, nearly always): 2 bytes a node, `line - base` above 6 bits of column.
+    Near { base: u32, packed: Box<[u16]> },
+    /// Anything else (long objects, one-line JSON): 4 bytes a node, 21 bits of line above
+    /// 10 of column; positions that do not fit even that are kept aside at full size.
+    Far {
+        packed: Box<[u32]>,
+        overflow: Box<[Pos]>,
+    },
+}
+
+impl Default for NodePositions {
+    fn default() -> Self {
+        NodePositions::Near {
+            base: 0,
+            packed: Box::default(),
+        }
+    }
 }
 
 const NONE: u32 = 0;
 const OVERFLOW: u32 = 1 << 31;
 const COLUMN_BITS: u32 = 10;
 const LINE_LIMIT: u32 = 1 << 21;
+const NEAR_COLUMN_BITS: u32 = 6;
+const NEAR_LINES: u32 = 1 << (16 - NEAR_COLUMN_BITS);
 
 impl NodePositions {
     /// The positions of `tree`'s nodes, read from `spans` (the index the reader built
     /// for the same document, its first entry the tree's root).
     pub fn new(tree: &Tree, spans: &SpanIndex) -> NodePositions {
+        let mut found: Vec<(usize, Pos)> = Vec::new();
+        spans.for_each_node_position(tree.root(), |id, pos| found.push((id, pos)));
+        let base = found.iter().map(|(_, p)| p.line).min().unwrap_or(0);
+        let near = |p: &Pos| {
+            p.line - base < NEAR_LINES && p.column > 0 && p.column < (1 << NEAR_COLUMN_BITS)
+        };
+        if found.iter().all(|(_, p)| near(p)) {
+            let mut packed = vec![0u16; tree.len()];
+            for (id, p) in found {
+                if let Some(slot) = packed.get_mut(id) {
+                    // Nonzero: the column is at least 1.
+                    *slot = (((p.line - base) << NEAR_COLUMN_BITS) | p.column) as u16;
+                }
+            }
+            return NodePositions::Near {
+                base,
+                packed: packed.into_boxed_slice(),
+            };
+        }
         let mut packed = vec![NONE; tree.len()];
         let mut overflow = Vec::new();
-        spans.for_each_node_position(tree.root(), |id, pos| {
+        for (id, p) in found {
             if let Some(slot) = packed.get_mut(id) {
-                *slot = pack(pos, &mut overflow);
+                *slot = pack(p, &mut overflow);
             }
-        });
-        NodePositions {
+        }
+        NodePositions::Far {
             packed: packed.into_boxed_slice(),
             overflow: overflow.into_boxed_slice(),
         }
@@ -44,13 +79,29 @@ impl NodePositions {
 
     /// The position of node `id`, if the reader recorded one.
     pub fn of(&self, id: usize) -> Option<Pos> {
-        match self.packed.get(id).copied().unwrap_or(NONE) {
-            NONE => None,
-            p if p & OVERFLOW != 0 => self.overflow.get((p & !OVERFLOW) as usize).copied(),
-            p => Some(Pos {
-                line: p >> COLUMN_BITS,
-                column: p & ((1 << COLUMN_BITS) - 1),
-            }),
+        match self {
+            NodePositions::Near { base, packed } => match u32::from(*packed.get(id)?) {
+                0 => None,
+                p => Some(Pos {
+                    line: base + (p >> NEAR_COLUMN_BITS),
+                    column: p & ((1 << NEAR_COLUMN_BITS) - 1),
+                }),
+            },
+            NodePositions::Far { packed, overflow } => match packed.get(id).copied()? {
+                NONE => None,
+                p if p & OVERFLOW != 0 => overflow.get((p & !OVERFLOW) as usize).copied(),
+                p => Some(Pos {
+                    line: p >> COLUMN_BITS,
+                    column: p & ((1 << COLUMN_BITS) - 1),
+                }),
+            },
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            NodePositions::Near { packed, .. } => packed.len(),
+            NodePositions::Far { packed, .. } => packed.len(),
         }
     }
 
@@ -77,7 +128,7 @@ impl NodePositions {
 
     /// Every recorded position (for tests that hold positions inside the text).
     pub fn iter(&self) -> impl Iterator<Item = Pos> + '_ {
-        (0..self.packed.len()).filter_map(|i| self.of(i))
+        (0..self.len()).filter_map(|i| self.of(i))
     }
 }
 
@@ -112,17 +163,13 @@ mod tests {
             at(0, 0),
         ];
         let packed: Vec<u32> = cases.iter().map(|p| pack(*p, &mut over)).collect();
-        let np = NodePositions {
+        assert_eq!(over.len(), 4, "only the ones that do not fit go aside");
+        let np = NodePositions::Far {
             packed: packed.into_boxed_slice(),
             overflow: over.into_boxed_slice(),
         };
         for (i, p) in cases.iter().enumerate() {
             assert_eq!(np.of(i), Some(*p), "{p:?}");
         }
-        assert_eq!(
-            np.overflow.len(),
-            4,
-            "only the ones that do not fit go aside"
-        );
     }
 }
