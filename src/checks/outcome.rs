@@ -22,7 +22,7 @@ pub struct Outcome {
     pub object: Option<ObjectRef>,
     pub location: Option<Location>,
     pub evidence: Vec<Evidence>,
-    pub remediation: Option<Remediation>,
+    pub remediation: Option<Box<Remediation>>,
     /// A violation that is only ever a warning (e.g. a certificate expiring soon), in
     /// any phase.
     pub severity_cap: Option<Severity>,
@@ -87,7 +87,7 @@ impl Outcome {
     }
 
     pub fn with_remediation(mut self, r: Remediation) -> Outcome {
-        self.remediation = Some(r);
+        self.remediation = Some(Box::new(r));
         self
     }
 

@@ -121,7 +121,7 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<Remediation>,
+    pub remediation: Option<Box<Remediation>>,
     /// Upgrade hop this finding belongs to, e.g. `v0.10->v1.0`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hop: Option<String>,

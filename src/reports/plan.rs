@@ -715,7 +715,7 @@ mod tests {
             object: None,
             location: None,
             evidence: Vec::new(),
-            remediation: Some(Remediation::from_steps("fix it".into(), steps)),
+            remediation: Some(Box::new(Remediation::from_steps("fix it".into(), steps))),
             hop: hop.map(String::from),
             suppressed_by: None,
             fingerprint: String::new(),
