@@ -552,12 +552,10 @@ impl Check for CelCheck {
         if subjects.is_empty() {
             return Vec::new();
         }
-        // One root context per run: the standard and Kubernetes functions and the
-        // inventory are set up once, each object gets a child scope.
-        let mut root = Context::default();
-        root.register_all();
-        root.add_function("matches", matches_cached);
-        if !self.inventory.is_empty() {
+        // The inventory variable is built once and shared (its values are reference
+        // counted); each chunk of objects gets its own root context with the standard and
+        // Kubernetes functions, and each object a child scope of it.
+        let inventory = (!self.inventory.is_empty()).then(|| {
             let all = ScopeSel::All;
             let map: HashMap<Key, CelValue> = self
                 .inventory
@@ -574,42 +572,73 @@ impl Check for CelCheck {
                     )
                 })
                 .collect();
-            root.add_variable_from_value("inventory", CelValue::Map(Map { map: Arc::new(map) }));
+            CelValue::Map(Map { map: Arc::new(map) })
+        });
+        let root = || {
+            let mut root = Context::default();
+            root.register_all();
+            root.add_function("matches", matches_cached);
+            if let Some(inv) = &inventory {
+                root.add_variable_from_value("inventory", inv.clone());
+            }
+            root
+        };
+        // A rule over a whole fleet is most of a check's rule time: its objects are
+        // evaluated on all cores, in chunks, and the outcomes kept in object order.
+        let chunk = subjects.len().div_ceil(4 * cores()).max(MIN_CHUNK);
+        let chunks: Vec<&[&Object]> = subjects.chunks(chunk).collect();
+        crate::par::map_ordered(&chunks, |objects| {
+            let root = root();
+            objects
+                .iter()
+                .filter_map(|o| self.evaluate(&root, o))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+/// Fewest objects worth a context of their own (setting one up registers every function).
+const MIN_CHUNK: usize = 256;
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl CelCheck {
+    /// The outcome for one object, None when `select` leaves it out.
+    fn evaluate(&self, root: &Context, o: &Object) -> Option<Outcome> {
+        let mut c = root.new_inner_scope();
+        c.add_variable_from_value("object", node_to_cel(o.root()));
+        if let Some(select) = &self.select {
+            // Not selected, or cannot tell: not this rule's object. An error in
+            // `select` on an object it should reach shows as no finding for it,
+            // so rule examples (which expect its findings) catch it.
+            if !matches!(eval(select, &c), Ok(CelValue::Bool(true))) {
+                return None;
+            }
         }
-        subjects
-            .into_iter()
-            .filter_map(|o| {
-                let mut c = root.new_inner_scope();
-                c.add_variable_from_value("object", node_to_cel(o.root()));
-                if let Some(select) = &self.select {
-                    // Not selected, or cannot tell: not this rule's object. An error in
-                    // `select` on an object it should reach shows as no finding for it,
-                    // so rule examples (which expect its findings) catch it.
-                    if !matches!(eval(select, &c), Ok(CelValue::Bool(true))) {
-                        return None;
-                    }
+        let outcome = match eval(&self.expression, &c) {
+            Ok(CelValue::Bool(true)) => {
+                Outcome::pass(format!("{} satisfies: {}", o.r, self.source))
+            }
+            Ok(CelValue::Bool(false)) => {
+                let v = Outcome::violation(self.render(&c, o));
+                match self.fix_patch.as_ref().and_then(|f| f.remediation(&c, o)) {
+                    Some(r) => v.with_remediation(r),
+                    None => v,
                 }
-                let outcome = match eval(&self.expression, &c) {
-                    Ok(CelValue::Bool(true)) => {
-                        Outcome::pass(format!("{} satisfies: {}", o.r, self.source))
-                    }
-                    Ok(CelValue::Bool(false)) => {
-                        let v = Outcome::violation(self.render(&c, o));
-                        match self.fix_patch.as_ref().and_then(|f| f.remediation(&c, o)) {
-                            Some(r) => v.with_remediation(r),
-                            None => v,
-                        }
-                    }
-                    Ok(other) => Outcome::unknown(format!(
-                        "the expression returned {} for {}, expected true or false",
-                        display(&other),
-                        o.r
-                    )),
-                    Err(e) => Outcome::unknown(format!("CEL evaluation error on {}: {e}", o.r)),
-                };
-                Some(outcome.at(o, &self.at))
-            })
-            .collect()
+            }
+            Ok(other) => Outcome::unknown(format!(
+                "the expression returned {} for {}, expected true or false",
+                display(&other),
+                o.r
+            )),
+            Err(e) => Outcome::unknown(format!("CEL evaluation error on {}: {e}", o.r)),
+        };
+        Some(outcome.at(o, &self.at))
     }
 }
 
