@@ -6,7 +6,10 @@
 //!   loader does (one shared work index, one thread per core) and run saphyr-parser's
 //!   event parser over each, building nothing;
 //! * `check`: the full `check` command through the library (`cli::check::run`: load,
-//!   rules, JSON report written to /dev/null).
+//!   rules, JSON report written to /dev/null). The relevant mix's detected release is
+//!   the seed's (v0.10); users on v1.12-v1.18 check their next hop, whose packs read
+//!   more of each object (CEL rules), so the relevant mix also gets a row `rel-hop`:
+//!   the same check with `--from v1.17 --to v1.18`, against the same parse baseline.
 //!
 //! It prints objects/s, MB/s, check/parse ratio, peak RSS (VmHWM) and CPU use (cpu
 //! seconds / wall seconds: ~2.0 on two cores means both were busy).
@@ -143,7 +146,8 @@ fn child(args: &[String]) -> i32 {
     let t = Instant::now();
     match mode.as_str() {
         "parse" => parse_only(dir),
-        "check" => full_check(dir),
+        "check" => full_check(dir, &[]),
+        "check-hop" => full_check(dir, &["--from", "v1.17", "--to", "v1.18"]),
         _ => return 2,
     }
     let secs = t.elapsed().as_secs_f64();
@@ -186,11 +190,11 @@ fn parse_only(dir: &str) {
     std::hint::black_box(events.load(Ordering::Relaxed));
 }
 
-fn full_check(dir: &str) {
+fn full_check(dir: &str, extra: &[&str]) {
     use clap::Parser;
     use karmada_preflight::cli::{check::run, Cli, Command};
     // Parsed like the command line, so new flags get their defaults here too.
-    let cli = Cli::try_parse_from([
+    let args = [
         "karmada-preflight",
         "check",
         dir,
@@ -198,8 +202,8 @@ fn full_check(dir: &str) {
         "json=/dev/null",
         "--fail-on",
         "never",
-    ])
-    .expect("static arguments parse");
+    ];
+    let cli = Cli::try_parse_from(args.iter().chain(extra)).expect("static arguments parse");
     let Command::Check(args) = cli.command else {
         unreachable!("parsed a check command")
     };
@@ -289,12 +293,16 @@ fn run_all(args: &[String]) -> i32 {
             };
             // Warm the page cache so neither side pays for the first read from disk.
             let _ = spawn("parse", &dir);
-            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let hop = mix == Mix::Relevant;
+            let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..runs {
                 a.extend(spawn("parse", &dir));
                 b.extend(spawn("check", &dir));
+                if hop {
+                    c.extend(spawn("check-hop", &dir));
+                }
             }
-            let (a, b) = (median(a), median(b));
+            let (a, b, c) = (median(a), median(b), median(c));
             let mb = bytes as f64 / 1e6;
             let row = |s: &Sample| {
                 format!(
@@ -315,6 +323,17 @@ fn run_all(args: &[String]) -> i32 {
                 row(&b),
                 b.secs / a.secs
             );
+            if hop {
+                println!(
+                    "{:<10} {:>8} {:>7.1} | {} | {} | {:>5.2}",
+                    "rel-hop",
+                    objects,
+                    mb,
+                    row(&a),
+                    row(&c),
+                    c.secs / a.secs
+                );
+            }
             if mix == Mix::Irrelevant {
                 rss_irrelevant.push((n, b.hwm_kib));
             }
