@@ -45,20 +45,17 @@ impl NodePositions {
     /// The positions of `tree`'s nodes, read from `spans` (the index the reader built
     /// for the same document, its first entry the tree's root).
     pub fn new(tree: &Tree, spans: &SpanIndex) -> NodePositions {
-        let mut found: Vec<(usize, Pos)> = Vec::new();
-        spans.for_each_node_position(tree.root(), |id, pos| found.push((id, pos)));
-        let base = found.iter().map(|(_, p)| p.line).min().unwrap_or(0);
-        let near = |p: &Pos| {
-            p.line - base < NEAR_LINES && p.column > 0 && p.column < (1 << NEAR_COLUMN_BITS)
-        };
-        if found.iter().all(|(_, p)| near(p)) {
+        let b = spans.bounds();
+        let base = b.lines.0;
+        if b.lines.1 - base < NEAR_LINES && b.columns.0 > 0 && b.columns.1 < (1 << NEAR_COLUMN_BITS)
+        {
             let mut packed = vec![0u16; tree.len()];
-            for (id, p) in found {
+            spans.for_each_node_position(tree.root(), |id, p| {
                 if let Some(slot) = packed.get_mut(id) {
-                    // Nonzero: the column is at least 1.
+                    // Nonzero: every column is at least 1 (checked above).
                     *slot = (((p.line - base) << NEAR_COLUMN_BITS) | p.column) as u16;
                 }
-            }
+            });
             return NodePositions::Near {
                 base,
                 packed: packed.into_boxed_slice(),
@@ -66,11 +63,11 @@ impl NodePositions {
         }
         let mut packed = vec![NONE; tree.len()];
         let mut overflow = Vec::new();
-        for (id, p) in found {
+        spans.for_each_node_position(tree.root(), |id, p| {
             if let Some(slot) = packed.get_mut(id) {
                 *slot = pack(p, &mut overflow);
             }
-        }
+        });
         NodePositions::Far {
             packed: packed.into_boxed_slice(),
             overflow: overflow.into_boxed_slice(),

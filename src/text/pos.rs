@@ -61,6 +61,13 @@ struct Entry {
 
 const NO_PARENT: u32 = u32::MAX;
 
+/// The smallest and largest line, and column, of a document's positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    pub lines: (u32, u32),
+    pub columns: (u32, u32),
+}
+
 impl SpanIndex {
     /// Record where `pointer` sits. The YAML reader calls this once per field, parents
     /// before children (document order).
@@ -215,6 +222,27 @@ impl SpanIndex {
                 }
             }
         }
+    }
+
+    /// The lines and columns the recorded positions span (all 1 when none was recorded).
+    pub fn bounds(&self) -> Bounds {
+        let mut it = self.entries.iter().map(|e| e.pos);
+        let Some(p) = it.next() else {
+            return Bounds {
+                lines: (1, 1),
+                columns: (1, 1),
+            };
+        };
+        it.fold(
+            Bounds {
+                lines: (p.line, p.line),
+                columns: (p.column, p.column),
+            },
+            |b, p| Bounds {
+                lines: (b.lines.0.min(p.line), b.lines.1.max(p.line)),
+                columns: (b.columns.0.min(p.column), b.columns.1.max(p.column)),
+            },
+        )
     }
 
     /// The position of `pointer`, or of its nearest ancestor that has one (a field that
