@@ -3,13 +3,15 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// How many threads run at once on this machine (1 when it cannot be told).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// `f` of every item, computed on up to one thread per core (each takes the next item
 /// left), returned in the order of `items`. A panic in `f` is raised again here.
 pub fn map_ordered<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(items.len());
+    let threads = cores().min(items.len());
     if threads <= 1 {
         return items.iter().map(f).collect();
     }

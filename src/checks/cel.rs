@@ -585,7 +585,10 @@ impl Check for CelCheck {
         };
         // A rule over a whole fleet is most of a check's rule time: its objects are
         // evaluated on all cores, in chunks, and the outcomes kept in object order.
-        let chunk = subjects.len().div_ceil(4 * cores()).max(MIN_CHUNK);
+        let chunk = subjects
+            .len()
+            .div_ceil(4 * crate::par::cores())
+            .max(MIN_CHUNK);
         let chunks: Vec<&[&Object]> = subjects.chunks(chunk).collect();
         crate::par::map_ordered(&chunks, |objects| {
             let root = root();
@@ -602,10 +605,6 @@ impl Check for CelCheck {
 
 /// Fewest objects worth a context of their own (setting one up registers every function).
 const MIN_CHUNK: usize = 256;
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
 
 impl CelCheck {
     /// The outcome for one object, None when `select` leaves it out.

@@ -448,7 +448,7 @@ impl SpanIndex {
 /// Append `key` to `out` as one JSON-pointer segment (`~` -> `~0`, `/` -> `~1`).
 pub fn push_escaped(out: &mut String, key: &str) {
     // Almost every key needs no escape: copy it whole (this runs once per field read).
-    if !key.bytes().any(|b| b == b'~' || b == b'/') {
+    if !needs_escape(key) {
         out.push_str(key);
         return;
     }
@@ -506,7 +506,7 @@ pub(crate) fn array_index(key: &str) -> Option<usize> {
     key.parse().ok()
 }
 
-/// Escape one JSON-pointer segment.
+/// Whether `key` changes when escaped as a JSON-pointer segment.
 fn needs_escape(key: &str) -> bool {
     key.bytes().any(|b| b == b'~' || b == b'/')
 }
@@ -520,6 +520,7 @@ fn escape_segment_cow(key: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Escape one JSON-pointer segment.
 pub fn escape_segment(key: &str) -> String {
     let mut s = String::with_capacity(key.len());
     push_escaped(&mut s, key);

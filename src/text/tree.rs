@@ -4,9 +4,10 @@
 //! 160 bytes per mapping entry (an 80-byte `Value`, an `IndexMap` bucket and hash slot, a
 //! heap string per key): 100k Deployments held 1 GB. A [`Tree`] is one array of 8-byte
 //! nodes and one byte buffer (a tag byte per node, then the text) per document, about a
-//! sixth of that. It keeps everything
-//! a `Value` says, in the same order, so [`Node::to_value`] gives back the very `Value`
-//! it was made from (reports and fix patches are built from that; a test holds it).
+//! sixth of that; mapping keys the process's key table holds (`text::keys`) are referred
+//! to by number instead of copied into the text. It keeps everything a `Value` says, in
+//! the same order, so [`Node::to_value`] gives back the very `Value` it was made from
+//! (reports and fix patches are built from that; a test holds it).
 
 use serde_json::{Map, Number, Value};
 use std::fmt;
