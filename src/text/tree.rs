@@ -95,31 +95,17 @@ fn idx(n: usize) -> u32 {
 impl Tree {
     /// The tree of `value`, in `value`'s order.
     pub fn from_value(value: &Value) -> Tree {
-        super::keys::with_numbering(|numbering| {
-            // Sized exactly up front: growing and then shrinking both buffers left freed
-            // blocks of every size between the kept ones (peak RSS follows the holes).
-            // Sizing also numbers the keys the table holds (they take no text), in the
-            // order `fill` meets them.
-            let mut key_numbers = Vec::new();
-            let (nodes, text) = sizes(value, numbering, &mut key_numbers);
-            let mut b = Builder {
-                slots: Vec::with_capacity(nodes),
-                bytes: Vec::with_capacity(nodes + text),
-                nodes,
-                key_numbers: key_numbers.into_iter(),
-            };
-            // The tag bytes first (filled in as nodes are written), the text after them.
-            b.bytes.resize(nodes, Tag::Null.byte());
-            b.slots.push([0, 0]);
-            b.fill(0, value);
-            // Tags are ASCII and the text came from `str`s: this is valid UTF-8, checked
-            // once here instead of trusted.
-            let text = String::from_utf8(b.bytes)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-            Tree {
-                slots: b.slots.into_boxed_slice(),
-                text: text.into_boxed_str(),
-            }
+        thread_local! {
+            /// Buffers reused by every tree built on this thread: a tree is written once,
+            /// into these, and copied out at its exact size (growing per-tree buffers
+            /// through every size left freed blocks between the kept ones, and peak RSS
+            /// follows the holes; sizing first took a second walk of the value).
+            static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+        }
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => build(value, &mut scratch),
+            // Only if building re-entered itself (it does not): fresh buffers.
+            Err(_) => build(value, &mut Scratch::default()),
         })
     }
 
@@ -137,60 +123,61 @@ impl Tree {
     }
 }
 
-/// How many nodes and text bytes the tree of `value` takes; each mapping key's number in
-/// the key table (`u32::MAX` for one it does not hold) goes to `numbers`, in key order.
-fn sizes(
-    value: &Value,
-    numbering: &mut super::keys::Numbering<'_>,
-    numbers: &mut Vec<u32>,
-) -> (usize, usize) {
-    fn walk(
-        v: &Value,
-        acc: &mut (usize, usize),
-        numbering: &mut super::keys::Numbering<'_>,
-        numbers: &mut Vec<u32>,
-    ) {
-        match v {
-            Value::String(s) => acc.1 += s.len(),
-            Value::Array(items) => {
-                acc.0 += items.len();
-                for item in items {
-                    walk(item, acc, numbering, numbers);
-                }
-            }
-            Value::Object(map) => {
-                acc.0 += 2 * map.len();
-                for (k, item) in map {
-                    let n = numbering.number(k);
-                    if n.is_none() {
-                        acc.1 += k.len();
-                    }
-                    numbers.push(n.unwrap_or(u32::MAX));
-                    walk(item, acc, numbering, numbers);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut acc = (1, 0);
-    walk(value, &mut acc, numbering, numbers);
-    acc
-}
-
-struct Builder {
+#[derive(Default)]
+struct Scratch {
     slots: Vec<[u32; 2]>,
-    /// Tag bytes, then text.
-    bytes: Vec<u8>,
-    /// How many nodes (tag bytes) the tree has.
-    nodes: usize,
-    /// The keys' numbers from [`sizes`], taken in the same order.
-    key_numbers: std::vec::IntoIter<u32>,
+    tags: Vec<u8>,
+    text: Vec<u8>,
 }
 
-impl Builder {
+fn build(value: &Value, scratch: &mut Scratch) -> Tree {
+    scratch.slots.clear();
+    scratch.tags.clear();
+    scratch.text.clear();
+    super::keys::with_numbering(|numbering| {
+        let mut b = Builder {
+            slots: &mut scratch.slots,
+            tags: &mut scratch.tags,
+            text: &mut scratch.text,
+            numbering,
+        };
+        b.reserve(1);
+        b.fill(0, value);
+    });
+    // The tag bytes first, then the text (string offsets count from the end of the tags).
+    let mut bytes = Vec::with_capacity(scratch.tags.len() + scratch.text.len());
+    bytes.extend_from_slice(&scratch.tags);
+    bytes.extend_from_slice(&scratch.text);
+    // Tags are ASCII and the text came from `str`s: this is valid UTF-8, checked once
+    // here instead of trusted.
+    let text = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    Tree {
+        slots: scratch.slots.as_slice().into(),
+        text: text.into_boxed_str(),
+    }
+}
+
+struct Builder<'s, 'n> {
+    slots: &'s mut Vec<[u32; 2]>,
+    /// One tag byte per node, beside `slots`.
+    tags: &'s mut Vec<u8>,
+    text: &'s mut Vec<u8>,
+    numbering: &'s mut super::keys::Numbering<'n>,
+}
+
+impl Builder<'_, '_> {
+    /// Room for `n` more nodes, appended (a container's children sit together).
+    fn reserve(&mut self, n: usize) -> usize {
+        let first = self.slots.len();
+        self.slots.resize(first + n, [0, 0]);
+        self.tags.resize(first + n, Tag::Null.byte());
+        first
+    }
+
     fn string(&mut self, s: &str) -> Raw {
-        let a = idx(self.bytes.len() - self.nodes);
-        self.bytes.extend_from_slice(s.as_bytes());
+        let a = idx(self.text.len());
+        self.text.extend_from_slice(s.as_bytes());
         Raw {
             tag: Tag::Str,
             a,
@@ -215,8 +202,7 @@ impl Builder {
             }
             Value::String(s) => self.string(s),
             Value::Array(items) => {
-                let first = self.slots.len();
-                self.slots.resize(first + items.len(), [0, 0]);
+                let first = self.reserve(items.len());
                 for (k, item) in items.iter().enumerate() {
                     self.fill(first + k, item);
                 }
@@ -227,10 +213,9 @@ impl Builder {
                 }
             }
             Value::Object(map) => {
-                let first = self.slots.len();
-                self.slots.resize(first + 2 * map.len(), [0, 0]);
+                let first = self.reserve(2 * map.len());
                 for (k, (key, v)) in map.iter().enumerate() {
-                    let key = match self.key_numbers.next().filter(|&n| n != u32::MAX) {
+                    let key = match self.numbering.number(key) {
                         Some(n) => Raw {
                             tag: Tag::Key,
                             a: n,
@@ -252,7 +237,7 @@ impl Builder {
     }
 
     fn set(&mut self, at: usize, raw: Raw) {
-        if let (Some(slot), Some(tag)) = (self.slots.get_mut(at), self.bytes.get_mut(at)) {
+        if let (Some(slot), Some(tag)) = (self.slots.get_mut(at), self.tags.get_mut(at)) {
             *slot = [raw.a, raw.b];
             *tag = raw.tag.byte();
         }
