@@ -39,10 +39,6 @@ pub struct SpanIndex {
     /// Escaped segments, one after another.
     segs: String,
     entries: Vec<Entry>,
-    /// While recording: the entries on the path to the last one recorded, with the length
-    /// of their pointers, and that pointer (to tell an ancestor from a look-alike).
-    open: Vec<(u32, u32)>,
-    open_ptr: String,
     /// More than one entry has no parent (only the first is looked at otherwise).
     multi_root: bool,
 }
@@ -53,8 +49,8 @@ struct Entry {
     parent: u32,
     /// Where the segment text starts in `segs`; it ends where the next entry's starts
     /// (entries append their segments in order), which keeps an entry at 16 bytes. The
-    /// text is usually one segment, several (`a/b`) when an ancestor was not recorded
-    /// (inside a complex key).
+    /// reader writes one segment per entry, "" for the document's root; lookups also
+    /// accept several (`a/b`) in one entry.
     seg_start: u32,
     pos: Pos,
 }
@@ -69,45 +65,25 @@ pub struct Bounds {
 }
 
 impl SpanIndex {
-    /// Record where `pointer` sits. The YAML reader calls this once per field, parents
-    /// before children (document order).
-    pub fn record(&mut self, pointer: &str, pos: Pos) {
-        // Close the open entries that are not ancestors of `pointer`.
-        while let Some(&(_, len)) = self.open.last() {
-            let len = len as usize;
-            let is_ancestor = pointer.len() > len
-                && pointer.as_bytes()[len] == b'/'
-                && pointer.as_bytes()[..len] == self.open_ptr.as_bytes()[..len];
-            if is_ancestor {
-                break;
-            }
-            self.open.pop();
-        }
-        let (parent, plen) = match self.open.last() {
-            Some(&(i, len)) => (i, len as usize),
-            None => (NO_PARENT, 0),
-        };
-        // The segment without its leading `/` (the root has neither).
-        let seg = pointer.get(plen + 1..).unwrap_or("");
+    /// Record where a field sits: `seg` (an escaped pointer segment; "" for the root)
+    /// below entry `parent` (None for the root). Returns the field's entry, for its
+    /// children. The YAML reader calls this once per field, parents before children.
+    pub fn record_child(&mut self, parent: Option<u32>, seg: &str, pos: Pos) -> u32 {
+        let idx = self.entries.len() as u32;
+        self.multi_root |= parent.is_none() && idx > 0;
         let seg_start = self.segs.len() as u32;
         self.segs.push_str(seg);
-        let idx = self.entries.len() as u32;
-        self.multi_root |= parent == NO_PARENT && idx > 0;
         self.entries.push(Entry {
-            parent,
+            parent: parent.unwrap_or(NO_PARENT),
             seg_start,
             pos,
         });
-        self.open.push((idx, pointer.len() as u32));
-        self.open_ptr.truncate(plen);
-        self.open_ptr.push_str(&pointer[plen..]);
+        idx
     }
 
     /// Recording is over: free the recording state and spare capacity (the index lives
     /// as long as its object).
     pub fn finish(&mut self) {
-        self.open = Vec::new();
-        self.open_ptr = String::new();
         self.segs.shrink_to_fit();
         self.entries.shrink_to_fit();
     }
@@ -120,14 +96,10 @@ impl SpanIndex {
         let out = SpanIndex {
             segs: self.segs.as_str().to_owned(),
             entries: self.entries.as_slice().to_vec(),
-            open: Vec::new(),
-            open_ptr: String::new(),
             multi_root: self.multi_root,
         };
         self.segs.clear();
         self.entries.clear();
-        self.open.clear();
-        self.open_ptr.clear();
         self.multi_root = false;
         out
     }
@@ -564,10 +536,17 @@ mod tests {
     }
 
     /// The pointers a Deployment's reader records, in document order.
+    /// An index as the reader records one: each pointer below the last one recorded
+    /// with its parent's pointer (parents come first, in document order).
     fn index(pointers: &[(&str, u32)]) -> SpanIndex {
         let mut s = SpanIndex::default();
+        let mut entries: std::collections::HashMap<&str, u32> = Default::default();
         for (p, line) in pointers {
-            s.record(p, at(*line));
+            let (parent, seg) = match p.rfind('/') {
+                Some(i) => (entries.get(&p[..i]).copied(), &p[i + 1..]),
+                None => (None, *p),
+            };
+            entries.insert(p, s.record_child(parent, seg, at(*line)));
         }
         s.finish();
         s
@@ -614,14 +593,14 @@ mod tests {
     }
 
     #[test]
-    fn fields_under_an_unrecorded_ancestor_are_still_found() {
-        // Inside a complex key the reader records nothing; what follows is recorded
-        // below the nearest recorded ancestor.
-        let s = index(&[("", 1), ("/a/b", 2), ("/a/b/c", 3), ("/d", 4)]);
-        assert_eq!(s.exact("/a/b/c"), Some(at(3)));
+    fn a_missing_field_resolves_to_its_nearest_recorded_ancestor() {
+        // Inside a complex key the reader records nothing: such fields fall back to the
+        // mapping that holds the key.
+        let s = index(&[("", 1), ("/d", 4)]);
         assert_eq!(s.exact("/a"), None);
         assert_eq!(s.resolve("/a/zz"), Some(at(1)));
         assert_eq!(s.exact("/d"), Some(at(4)));
+        // An index whose root is itself a field (what splitting a List makes).
         let s = index(&[("/x", 7), ("/x/y", 8)]);
         assert_eq!(s.exact("/x/y"), Some(at(8)));
         assert_eq!(s.iter().next(), Some(("/x".to_string(), at(7))));

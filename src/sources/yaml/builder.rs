@@ -16,7 +16,8 @@ enum Frame {
     Seq {
         items: Vec<Value>,
         anchor: usize,
-        ptr_len: usize,
+        /// This node's entry in the positions index (None inside a complex key).
+        entry: Option<u32>,
         start: Pos,
     },
     Map {
@@ -24,7 +25,7 @@ enum Frame {
         key: Option<(String, Pos)>,
         merged: Vec<String>,
         anchor: usize,
-        ptr_len: usize,
+        entry: Option<u32>,
         start: Pos,
     },
     /// A node inside a document whose kind nobody reads: nothing is built, only what the
@@ -88,7 +89,8 @@ pub(super) struct DocBuilder<'l> {
     /// The root mapping's `kind` was refused by `keep`: new nodes below the root are light.
     pub(super) skipping: bool,
     stack: Vec<Frame>,
-    ptr: String,
+    /// A segment being written (a mapping key escaped, an item's index).
+    seg: String,
     pub(super) spans: SpanIndex,
     /// Anchored values with their node count and size in bytes (see [`measure`]).
     anchors: HashMap<usize, (Value, usize, usize)>,
@@ -116,7 +118,7 @@ impl<'l> DocBuilder<'l> {
             keep,
             skipping: false,
             stack: Vec::new(),
-            ptr: String::new(),
+            seg: String::new(),
             spans: SpanIndex::default(),
             anchors: HashMap::new(),
             alias_nodes: 0,
@@ -191,37 +193,40 @@ impl<'l> DocBuilder<'l> {
         }
     }
 
-    /// Extend the pointer for a node in `slot` and record its position; returns the
-    /// pointer length to truncate back to.
-    fn enter(&mut self, slot: &Slot, pos: Pos) -> usize {
-        let before = self.ptr.len();
+    /// Record the position of a node in `slot`, under its parent's entry; returns the
+    /// node's entry (None inside a complex key, which has no pointer, and for a key).
+    fn enter(&mut self, slot: &Slot, pos: Pos) -> Option<u32> {
         if self.in_key > 0 {
-            return before;
+            return None;
         }
+        let parent = match self.stack.last() {
+            Some(Frame::Seq { entry, .. }) | Some(Frame::Map { entry, .. }) => *entry,
+            _ => None,
+        };
+        self.seg.clear();
         match slot {
-            Slot::Root => self.record_span(pos),
+            Slot::Root => self.record_span(None, pos),
             Slot::Value => {
-                if let Some(Frame::Map {
+                let Some(Frame::Map {
                     key: Some((k, key_pos)),
                     ..
                 }) = self.stack.last()
-                {
-                    self.ptr.push('/');
-                    push_escaped(&mut self.ptr, k);
-                    // A mapping value is reported on its key's line: that is the line a
-                    // person looks for (`service:`), and block mappings start below it.
-                    let key_pos = *key_pos;
-                    self.record_span(key_pos);
-                }
+                else {
+                    return None;
+                };
+                push_escaped(&mut self.seg, k);
+                // A mapping value is reported on its key's line: that is the line a
+                // person looks for (`service:`), and block mappings start below it.
+                let key_pos = *key_pos;
+                self.record_span(Some(parent?), key_pos)
             }
             Slot::Item(i) => {
                 use std::fmt::Write;
-                let _ = write!(self.ptr, "/{i}");
-                self.record_span(pos);
+                let _ = write!(self.seg, "{i}");
+                self.record_span(Some(parent?), pos)
             }
-            Slot::Key => {}
+            Slot::Key => None,
         }
-        before
     }
 
     pub(super) fn event(&mut self, ev: Event<'_>, span: Span) {
@@ -264,8 +269,7 @@ impl<'l> DocBuilder<'l> {
                 } else {
                     resolve_plain(&text)
                 };
-                let before = self.enter(&slot, pos);
-                self.ptr.truncate(before);
+                self.enter(&slot, pos);
                 self.complete(value, anchor, pos, 1);
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
@@ -293,12 +297,12 @@ impl<'l> DocBuilder<'l> {
                 if matches!(slot, Slot::Key) {
                     self.in_key += 1;
                 }
-                let ptr_len = self.enter(&slot, pos);
+                let entry = self.enter(&slot, pos);
                 let frame = if matches!(ev, Event::SequenceStart(..)) {
                     Frame::Seq {
                         items: Vec::new(),
                         anchor,
-                        ptr_len,
+                        entry,
                         start: pos,
                     }
                 } else {
@@ -307,7 +311,7 @@ impl<'l> DocBuilder<'l> {
                         key: None,
                         merged: Vec::new(),
                         anchor,
-                        ptr_len,
+                        entry,
                         start: pos,
                     }
                 };
@@ -317,7 +321,7 @@ impl<'l> DocBuilder<'l> {
                 let Some(frame) = self.stack.pop() else {
                     return;
                 };
-                let (value, anchor, ptr_len, start) = match frame {
+                let (value, anchor, start) = match frame {
                     Frame::Light { nodes, anchor, .. } => {
                         if anchor != 0 {
                             self.anchors
@@ -329,18 +333,13 @@ impl<'l> DocBuilder<'l> {
                     Frame::Seq {
                         items,
                         anchor,
-                        ptr_len,
-                        start,
-                    } => (Value::Array(items), anchor, ptr_len, start),
-                    Frame::Map {
-                        map,
-                        anchor,
-                        ptr_len,
                         start,
                         ..
-                    } => (placeholder_or_map(map), anchor, ptr_len, start),
+                    } => (Value::Array(items), anchor, start),
+                    Frame::Map {
+                        map, anchor, start, ..
+                    } => (placeholder_or_map(map), anchor, start),
                 };
-                self.ptr.truncate(ptr_len);
                 if matches!(self.slot(), Slot::Key) && self.in_key > 0 {
                     self.in_key -= 1;
                 }
@@ -384,22 +383,23 @@ impl<'l> DocBuilder<'l> {
                     return;
                 }
                 let slot = self.slot();
-                let before = self.enter(&slot, pos);
-                self.ptr.truncate(before);
+                self.enter(&slot, pos);
                 self.complete(value, 0, pos, nodes);
             }
             _ => {}
         }
     }
 
-    /// Record the current pointer's position, unless the positions already hold more
-    /// than the document could need (a huge key repeated in every pointer below it):
-    /// then fields further down are reported at their nearest recorded ancestor.
-    fn record_span(&mut self, pos: Pos) {
+    /// Record the position of the node whose segment is `self.seg`, below `parent` (None
+    /// for the root), unless the positions already hold more segment text than the
+    /// document could need: then fields further down are reported at their nearest
+    /// recorded ancestor.
+    fn record_span(&mut self, parent: Option<u32>, pos: Pos) -> Option<u32> {
         let budget = self.limits.max_document_bytes.saturating_mul(4);
-        if self.spans.pointer_bytes().saturating_add(self.ptr.len()) <= budget {
-            self.spans.record(&self.ptr, pos);
+        if self.spans.pointer_bytes().saturating_add(self.seg.len()) > budget {
+            return None;
         }
+        Some(self.spans.record_child(parent, &self.seg, pos))
     }
 
     fn complete(&mut self, value: Value, anchor: usize, pos: Pos, nodes: usize) {
