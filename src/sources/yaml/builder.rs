@@ -448,11 +448,23 @@ impl<'l> DocBuilder<'l> {
                     if k == "<<" {
                         merge_into(map, merged, value);
                     } else {
-                        if map.contains_key(&k) && !merged.contains(&k) {
-                            self.warnings.push(duplicate_key(&k, key_pos));
+                        // A key merged in with `<<` may be overridden; written twice, it
+                        // is a duplicate. One lookup: this runs for every field.
+                        let was_merged = !merged.is_empty() && merged.contains(&k);
+                        if was_merged {
+                            merged.retain(|m| m != &k);
                         }
-                        merged.retain(|m| m != &k);
-                        map.insert(k, value);
+                        match map.entry(k) {
+                            serde_json::map::Entry::Occupied(mut o) => {
+                                if !was_merged {
+                                    self.warnings.push(duplicate_key(o.key(), key_pos));
+                                }
+                                *o.get_mut() = value;
+                            }
+                            serde_json::map::Entry::Vacant(v) => {
+                                v.insert(value);
+                            }
+                        }
                     }
                 }
             },
