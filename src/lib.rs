@@ -7,6 +7,7 @@
 //! Sources fill the inventory model, checks (templates) judge it, rules instantiate
 //! checks, the engine turns a configuration into a report, the CLI parses and prints.
 
+pub mod alloc;
 pub mod certs;
 pub mod checks;
 pub mod cli;

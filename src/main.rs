@@ -4,5 +4,6 @@
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    karmada_preflight::alloc::tune();
     std::process::exit(karmada_preflight::cli::main());
 }

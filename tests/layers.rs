@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 /// Lowest first. Modules in one row may use each other.
 const LAYERS: &[&[&str]] = &[
     // Plain text helpers: positions in a file, JSON-pointer escaping, the YAML writer;
-    // and work shared over the cores with results in order.
-    &["text", "par"],
+    // work shared over the cores with results in order; the allocator's settings.
+    &["text", "par", "alloc"],
     // Domain helpers with no model of their own: Kubernetes/Karmada versions and images,
     // front-proxy certificates.
     &["k8s", "certs"],

@@ -31,6 +31,8 @@ use std::time::Instant;
 use corpus::Mix;
 
 fn main() {
+    // As the binary does (src/main.rs).
+    karmada_preflight::alloc::tune();
     // cargo passes `--bench`; libtest-style flags are not ours.
     let args: Vec<String> = std::env::args()
         .skip(1)
