@@ -12,7 +12,6 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// Most keys the table holds (a few hundred are usual).
@@ -24,7 +23,6 @@ struct Table {
     /// Key `i` at `slots[i]`, set once, read without a lock.
     slots: Box<[OnceLock<&'static str>]>,
     numbers: Mutex<HashMap<&'static str, u32, Fx>>,
-    full: AtomicBool,
 }
 
 fn table() -> &'static Table {
@@ -32,7 +30,6 @@ fn table() -> &'static Table {
     TABLE.get_or_init(|| Table {
         slots: (0..MAX_KEYS).map(|_| OnceLock::new()).collect(),
         numbers: Mutex::new(HashMap::default()),
-        full: AtomicBool::new(false),
     })
 }
 
@@ -89,12 +86,9 @@ fn from_table(key: &str) -> Option<u32> {
     if let Some(&n) = numbers.get(key) {
         return Some(n);
     }
-    if t.full.load(Ordering::Relaxed) {
-        return None;
-    }
+    // Full: only keys already held are found.
     let n = numbers.len();
     if n >= MAX_KEYS {
-        t.full.store(true, Ordering::Relaxed);
         return None;
     }
     // Held for the life of the process, bounded by MAX_KEYS * MAX_KEY_BYTES.

@@ -1,5 +1,5 @@
 //! Where each field of a kept object is in its file, stored beside the object's [`Tree`]
-//! at 4 bytes a node.
+//! at 2 or 4 bytes a node.
 //!
 //! The reader records positions by JSON pointer while it parses ([`SpanIndex`]: a
 //! segment and 16 bytes per field, a third of a kept object's memory). Once the object's

@@ -81,17 +81,10 @@ impl SpanIndex {
         idx
     }
 
-    /// Recording is over: free the recording state and spare capacity (the index lives
-    /// as long as its object).
-    pub fn finish(&mut self) {
-        self.segs.shrink_to_fit();
-        self.entries.shrink_to_fit();
-    }
-
     /// The finished index, at its exact size, leaving `self` empty with its buffers kept
     /// for the next document: recording into one reused buffer and copying each result
-    /// out once does not leave a trail of outgrown buffers between the indexes that are
-    /// kept (peak memory follows such holes).
+    /// out once does not grow a new index from empty for every document (each lives only
+    /// until its object's positions are taken from it).
     pub fn take_exact(&mut self) -> SpanIndex {
         let out = SpanIndex {
             segs: self.segs.as_str().to_owned(),
@@ -339,9 +332,6 @@ impl SpanIndex {
             }
             i = end;
         }
-        for item in out.iter_mut() {
-            item.finish();
-        }
         out
     }
 
@@ -548,7 +538,6 @@ mod tests {
             };
             entries.insert(p, s.record_child(parent, seg, at(*line)));
         }
-        s.finish();
         s
     }
 
