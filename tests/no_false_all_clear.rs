@@ -265,3 +265,44 @@ fn front_proxy_ca_reuse_not_checked_is_unknown_evidence() {
     assert!(file.ends_with("apiserver.yaml"), "{file}");
     assert_eq!(line, 16, "at the --client-ca-file flag");
 }
+
+#[test]
+fn an_upgrade_it_could_not_check_is_exit_2_with_the_report() {
+    // The official v1.17 manifests, no --to: their structure matches v1.17-v1.19, so no
+    // single hop can be chosen. A CI gate must not read that run as all clear.
+    let dir = "fixtures/releases/v1.17.0/artifacts";
+    let o = run(&["check", dir, "-o", "json"]);
+    assert_eq!(o.code, 2, "stderr:\n{}", o.stderr);
+    assert!(
+        o.stderr.contains(
+            "exit 2: the upgrade was not checked (KP0010 hop-pack-known is unknown, see the report"
+        ),
+        "{}",
+        o.stderr
+    );
+    // The report is still there, and says which hop and why.
+    let report: Value = serde_json::from_str(&o.stdout).expect("a JSON report on stdout");
+    let f = common::only(&report, "hop-pack-known");
+    assert_eq!(f["status"], "unknown", "{f:#}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the installed Karmada version is somewhere in v1.17-v1.19"),
+        "{f:#}"
+    );
+
+    // Named, the hop is checked and the exit is the findings' again.
+    let o = run(&[
+        "check", dir, "--from", "v1.17", "--to", "v1.18", "-o", "json",
+    ]);
+    assert_ne!(o.code, 2, "stderr:\n{}", o.stderr);
+    assert!(
+        !o.stderr.contains("the upgrade was not checked"),
+        "{}",
+        o.stderr
+    );
+    // `--fail-on never` accepts it knowingly.
+    let o = run(&["check", dir, "--fail-on", "never", "-o", "json"]);
+    assert_eq!(o.code, 0, "stderr:\n{}", o.stderr);
+}

@@ -25,7 +25,7 @@ pub enum FailOn {
     Action,
     /// also unknown
     Unknown,
-    /// never exit 1
+    /// never exit 1, nor 2 for an upgrade it could not check
     Never,
 }
 
@@ -144,6 +144,18 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
                  keep front-proxy/front-proxy-ca.key offline)",
                 written.generated.join(", ")
             );
+        }
+    }
+    // A run that could not check (part of) the upgrade must not read as "all clear" to a
+    // CI gate: the report says which hop and why, and the exit says the run fell short.
+    if args.fail_on != FailOn::Never {
+        if let Some(f) = engine::unchecked_upgrade(&report).next() {
+            eprintln!(
+                "karmada-preflight: exit {EXIT_ERROR}: the upgrade was not checked ({} {} is unknown, \
+                 see the report; `--fail-on never` exits 0 anyway)",
+                f.id, f.rule
+            );
+            return Ok(EXIT_ERROR);
         }
     }
     Ok(if report.worst_rank() >= args.fail_on.rank() {

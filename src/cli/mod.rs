@@ -28,8 +28,8 @@ bundles) or live clusters. Every minor hop from v0.9 to v1.19 has its rule pack 
 v1.18->v1.19); without --to the v0.10->v1.0 pack runs, with --to VERSION every hop from the installed version to \
 VERSION, each finding labelled with its hop.\n\n\
 Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 the tool could not do its job \
-(bad flags, unreadable input, nothing of Karmada in the input, or in live mode no cluster could be read; a cluster \
-that cannot be read while others can makes the rules that needed it unknown instead).",
+(bad flags, unreadable input, nothing of Karmada in the input, in live mode no cluster could be read, or an upgrade \
+hop it could not check; a cluster that cannot be read while others can makes the rules that needed it unknown instead).",
     after_help = EXAMPLES_TOP
 )]
 pub struct Cli {

@@ -369,6 +369,21 @@ fn choose_path(
     Ok((decision, plan, next))
 }
 
+/// The core rule that reports every hop of the upgrade path it could not check (see
+/// [`unchecked_upgrade`]).
+pub const HOP_COVERAGE_RULE: &str = "hop-pack-known";
+
+/// The findings saying part of the upgrade was not checked at all: the installed version
+/// could not be pinned to one release, is newer than any these rules know, or a hop of
+/// the path has no rule pack. Such a run has not done its job whatever else it found, so
+/// `check` does not exit 0 on it (a waiver accepting the finding lifts that).
+pub fn unchecked_upgrade(report: &Report) -> impl Iterator<Item = &Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule == HOP_COVERAGE_RULE && f.status == Status::Unknown)
+}
+
 /// Why a run without `--to` checks no hop, when its evidence rules out the default v0.10
 /// -> v1.0 pack and names no single release: a range above v1.0 (components on v1.15 and
 /// v1.16), or a Karmada CR or KarmadaInitConfig (v1.5 and later) stating no version
