@@ -92,7 +92,7 @@ impl ApiServed {
             .filter(|g| g.kind == self.kind && &g.scope == scope)
             .collect();
         if let Some(g) = gaps.first() {
-            let evidence = gaps
+            let evidence: Vec<_> = gaps
                 .iter()
                 .map(|g| Evidence {
                     status: None,

@@ -234,7 +234,7 @@ impl Check for ApiService {
                 }
                 let bad = self.mismatches(o, &services);
                 if !bad.is_empty() {
-                    let evidence = bad
+                    let evidence: Vec<_> = bad
                         .iter()
                         .map(|(ptr, msg)| Evidence {
                 status: None,

@@ -68,7 +68,7 @@ impl Check for ComponentVersions {
                     .unwrap_or_default(),
             )];
         };
-        let evidence = tagged
+        let evidence: Vec<_> = tagged
             .iter()
             .filter_map(|(v, c)| {
                 let o = c.object(inv);

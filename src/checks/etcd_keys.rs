@@ -14,7 +14,7 @@ use super::crd_removed::{etcd_delete_remediation, EtcdRunner};
 use super::support::apiserver::{karmada_apiservers, EtcdAccess};
 use super::support::clusters::karmada_clusters;
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
-use crate::findings::Evidence;
+use crate::findings::{Evidence, EvidenceList};
 use crate::inventory::{Location, ObjectRef, Scope, ScopeSel};
 use crate::sources::etcd::{EtcdFacts, EtcdKeys, EtcdRead, CLUSTERS_DIR, CRD_KEY};
 use crate::upgrade::Phase;
@@ -207,7 +207,8 @@ impl EtcdKeysCheck {
             "Clusters the API served"
         };
         let source = base.source.display().to_string();
-        let evidence = vec![Evidence {
+        // One list shared by every Cluster's outcome (see EvidenceList).
+        let evidence: EvidenceList = vec![Evidence {
             status: None,
             message: format!(
                 "baseline {source} ({what}): {} Cluster(s): {}",
@@ -215,7 +216,8 @@ impl EtcdKeysCheck {
                 names(&base.clusters)
             ),
             location: None,
-        }];
+        }]
+        .into();
         let mut out: Vec<Outcome> = base
             .clusters
             .iter()

@@ -180,7 +180,7 @@ impl FrontProxyCerts {
                 "front-proxy certificates of {} are valid for aggregation: {identity}",
                 obj.r
             ))
-            .with_evidence(reuse_not_checked.into_iter().collect());
+            .with_evidence(reuse_not_checked.into_iter().collect::<Vec<_>>());
             return match locate(CertPart::ClientCert) {
                 Some((s, ptr)) => o.at(s, &ptr),
                 None => o.at(obj, &files[1].flag_pointer),

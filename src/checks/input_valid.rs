@@ -33,7 +33,8 @@ impl Check for InputValid {
                     status: None,
                     message: "the rest of the input was still checked".into(),
                     location: None,
-                }];
+                }]
+                .into();
                 if p.warning {
                     o.capped(Severity::Warning)
                 } else {

@@ -9,7 +9,7 @@ use super::support::clusters::{
     karmada_clusters, member_version, serves_endpointslice_v1, MemberVersion, VERSION_PTR,
 };
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
-use crate::findings::{Evidence, Remediation};
+use crate::findings::{Evidence, EvidenceList, Remediation};
 use crate::inventory::{Object, ScopeSel};
 use crate::k8s::KubeVersion;
 
@@ -90,7 +90,8 @@ impl Check for McsMemberVersion {
                 "multi-cluster services are not in use: no ServiceExport/ServiceImport CRDs or objects and no MultiClusterService in the input",
             )];
         };
-        let used: Vec<Evidence> = signals
+        // Made once: every Cluster's outcome shares these items (see EvidenceList).
+        let used: EvidenceList = signals
             .iter()
             .take(5)
             .map(|o| Evidence {

@@ -12,7 +12,9 @@ use super::support::clusters::{
     VERSION_PTR,
 };
 use super::{params, read, Check, CompileError, Ctx, Outcome, Read, ReadScope};
-use crate::findings::{Evidence, Remediation, Severity};
+use std::sync::Arc;
+
+use crate::findings::{Evidence, EvidenceList, Remediation, Severity};
 use crate::inventory::workload::WORKLOAD_KINDS;
 use crate::k8s::{KarmadaVersion, KubeVersion};
 
@@ -111,7 +113,7 @@ impl Check for MemberK8sPatch {
             .iter()
             .filter(|t| t.version < self.minimum_for(t.version))
             .collect();
-        let image_evidence = |set: &[&TaggedImage<'_>]| -> Vec<Evidence> {
+        let image_evidence = |set: &[&TaggedImage<'_>]| -> EvidenceList {
             set.iter()
                 .map(|t| Evidence {
                     status: None,
@@ -128,6 +130,22 @@ impl Check for MemberK8sPatch {
                 })
                 .collect()
         };
+        // The same for every Cluster: made once and shared by their findings, as are the
+        // image evidence lists below.
+        let fix = Arc::new(Remediation {
+            summary: format!(
+                "Use a Karmada release of at least {} on its minor line ({}): older releases wait \
+                 for a ServiceAccount token Secret that Kubernetes >= {} no longer creates, so \
+                 joining, agent registration and the impersonator-secret migration time out \
+                 (karmada-io/karmada#1961). Upgrade to v1.0.5 or later on the 1.0 line.",
+                self.minimums[0],
+                self.list(),
+                self.member_min
+            ),
+            ..Default::default()
+        });
+        let too_old_evidence = image_evidence(&too_old);
+        let lowest_evidence = image_evidence(&images.iter().take(1).collect::<Vec<_>>());
         clusters
             .into_iter()
             .map(|c| {
@@ -149,18 +167,6 @@ impl Check for MemberK8sPatch {
                     ))
                     .at(c, VERSION_PTR);
                 }
-                let fix = Remediation {
-                    summary: format!(
-                        "Use a Karmada release of at least {} on its minor line ({}): older releases wait \
-                         for a ServiceAccount token Secret that Kubernetes >= {} no longer creates, so \
-                         joining, agent registration and the impersonator-secret migration time out \
-                         (karmada-io/karmada#1961). Upgrade to v1.0.5 or later on the 1.0 line.",
-                        self.minimums[0],
-                        self.list(),
-                        self.member_min
-                    ),
-                    ..Default::default()
-                };
                 if !too_old.is_empty() {
                     let worst = too_old[0];
                     return Outcome::violation(format!(
@@ -171,8 +177,8 @@ impl Check for MemberK8sPatch {
                         worst.version
                     ))
                     .at(c, VERSION_PTR)
-                    .with_evidence(image_evidence(&too_old))
-                    .with_remediation(fix);
+                    .with_evidence(too_old_evidence.clone())
+                    .with_remediation(fix.clone());
                 }
                 if images.is_empty() {
                     // Nothing says which release is targeted: warn rather than block.
@@ -184,10 +190,9 @@ impl Check for MemberK8sPatch {
                         self.list()
                     ))
                     .at(c, VERSION_PTR)
-                    .with_remediation(fix)
+                    .with_remediation(fix.clone())
                     .capped(Severity::Warning);
                 }
-                let all: Vec<&TaggedImage<'_>> = images.iter().collect();
                 Outcome::pass(format!(
                     "Cluster {} runs Kubernetes {raw}; every tagged Karmada image is at a fixed release \
                      (lowest {})",
@@ -195,7 +200,7 @@ impl Check for MemberK8sPatch {
                     images[0].version
                 ))
                 .at(c, VERSION_PTR)
-                .with_evidence(image_evidence(&all[..1]))
+                .with_evidence(lowest_evidence.clone())
             })
             .collect()
     }

@@ -1,7 +1,9 @@
 //! What a check says about one subject, before the phase turns it into a status.
 
+use std::sync::Arc;
+
 use crate::findings::Consequence;
-use crate::findings::{Evidence, Remediation, Severity};
+use crate::findings::{EvidenceList, Remediation, Severity};
 use crate::inventory::{Location, Object, ObjectRef};
 use crate::k8s::MinorHop;
 
@@ -21,8 +23,8 @@ pub struct Outcome {
     pub message: String,
     pub object: Option<ObjectRef>,
     pub location: Option<Location>,
-    pub evidence: Vec<Evidence>,
-    pub remediation: Option<Box<Remediation>>,
+    pub evidence: EvidenceList,
+    pub remediation: Option<Arc<Remediation>>,
     /// A violation that is only ever a warning (e.g. a certificate expiring soon), in
     /// any phase.
     pub severity_cap: Option<Severity>,
@@ -41,7 +43,7 @@ impl Outcome {
             message: message.into(),
             object: None,
             location: None,
-            evidence: Vec::new(),
+            evidence: EvidenceList::default(),
             remediation: None,
             severity_cap: None,
             consequence: None,
@@ -75,8 +77,9 @@ impl Outcome {
         self
     }
 
-    pub fn with_evidence(mut self, evidence: Vec<Evidence>) -> Outcome {
-        self.evidence = evidence;
+    /// Pass an [`EvidenceList`] made once to give many outcomes the same items.
+    pub fn with_evidence(mut self, evidence: impl Into<EvidenceList>) -> Outcome {
+        self.evidence = evidence.into();
         self
     }
 
@@ -86,8 +89,9 @@ impl Outcome {
         self
     }
 
-    pub fn with_remediation(mut self, r: Remediation) -> Outcome {
-        self.remediation = Some(Box::new(r));
+    /// Pass an `Arc` made once to give many outcomes the same remediation.
+    pub fn with_remediation(mut self, r: impl Into<Arc<Remediation>>) -> Outcome {
+        self.remediation = Some(r.into());
         self
     }
 

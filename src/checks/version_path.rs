@@ -136,7 +136,7 @@ impl Check for VersionPath {
             }
         }
         if let Some((v, obj, ptr, image)) = tagged.first() {
-            let evidence = tagged
+            let evidence: Vec<_> = tagged
                 .iter()
                 .map(|(_, o, p, i)| Evidence {
                     status: None,

@@ -411,7 +411,7 @@ pub fn apply(
         message,
         object: None,
         location: None,
-        evidence: Vec::new(),
+        evidence: Default::default(),
         remediation: None,
         hop: rule.spec.hop.map(|h| h.label()),
         suppressed_by: None,

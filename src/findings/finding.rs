@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use super::remediation::Remediation;
 use crate::inventory::{Location, ObjectRef};
@@ -99,6 +100,81 @@ impl Evidence {
     }
 }
 
+/// A finding's evidence, shared rather than copied: a fleet-wide rule gives each of its
+/// thousands of findings the same few items (the MCS CRDs in use on every Cluster's
+/// finding), which were a copy of about 650 bytes per finding. Reads like a slice;
+/// [`EvidenceList::edit`] copies only when an item actually changes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EvidenceList(Option<Arc<[Evidence]>>);
+
+impl EvidenceList {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// Change items in place. A list shared with other findings is copied first, and
+    /// only when `change` returns true for some item (it is run on a copy to find out).
+    pub fn edit(&mut self, mut change: impl FnMut(&mut Evidence) -> bool) {
+        let Some(items) = &mut self.0 else {
+            return;
+        };
+        if let Some(own) = Arc::get_mut(items) {
+            own.iter_mut().for_each(|e| {
+                change(e);
+            });
+            return;
+        }
+        let mut copy = items.to_vec();
+        let mut changed = false;
+        for e in &mut copy {
+            changed |= change(e);
+        }
+        if changed {
+            *items = copy.into();
+        }
+    }
+}
+
+impl std::ops::Deref for EvidenceList {
+    type Target = [Evidence];
+    fn deref(&self) -> &[Evidence] {
+        self.0.as_deref().unwrap_or(&[])
+    }
+}
+
+impl From<Vec<Evidence>> for EvidenceList {
+    fn from(v: Vec<Evidence>) -> EvidenceList {
+        // No allocation for the usual finding without evidence.
+        EvidenceList((!v.is_empty()).then(|| v.into()))
+    }
+}
+
+impl FromIterator<Evidence> for EvidenceList {
+    fn from_iter<I: IntoIterator<Item = Evidence>>(iter: I) -> EvidenceList {
+        iter.into_iter().collect::<Vec<_>>().into()
+    }
+}
+
+impl<'a> IntoIterator for &'a EvidenceList {
+    type Item = &'a Evidence;
+    type IntoIter = std::slice::Iter<'a, Evidence>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl Serialize for EvidenceList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for EvidenceList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<EvidenceList, D::Error> {
+        Vec::<Evidence>::deserialize(d).map(EvidenceList::from)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
@@ -118,10 +194,10 @@ pub struct Finding {
     pub object: Option<ObjectRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub evidence: Vec<Evidence>,
+    #[serde(default, skip_serializing_if = "EvidenceList::is_empty")]
+    pub evidence: EvidenceList,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<Box<Remediation>>,
+    pub remediation: Option<Arc<Remediation>>,
     /// Upgrade hop this finding belongs to, e.g. `v0.10->v1.0`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hop: Option<String>,

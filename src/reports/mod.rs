@@ -153,8 +153,12 @@ impl Report {
             // A server chooses its own gitVersion; the markdown shows it.
             if let Some(live) = &mut i.live {
                 make_safe(&mut live.cluster);
-                live.kubernetes_version.iter_mut().for_each(make_safe);
-                live.not_served.iter_mut().for_each(make_safe);
+                live.kubernetes_version.iter_mut().for_each(|s| {
+                    make_safe(s);
+                });
+                live.not_served.iter_mut().for_each(|s| {
+                    make_safe(s);
+                });
             }
         }
         Report {
@@ -215,24 +219,26 @@ pub fn summarize(findings: &[Finding]) -> Summary {
 /// Every string of a finding that can carry text from a server or a file.
 fn make_finding_safe(f: &mut Finding) {
     make_safe(&mut f.message);
-    let location = |l: &mut Option<crate::inventory::Location>| {
-        if let Some(l) = l {
-            l.file
-                .iter_mut()
-                .chain(l.cluster.iter_mut())
-                .for_each(make_safe);
-            make_safe(&mut l.pointer);
-        }
+    // Whether it changed anything.
+    let location = |l: &mut Option<crate::inventory::Location>| match l {
+        Some(l) => l
+            .file
+            .iter_mut()
+            .chain(l.cluster.iter_mut())
+            .chain(std::iter::once(&mut l.pointer))
+            .fold(false, |changed, s| make_safe(s) | changed),
+        None => false,
     };
     if let Some(o) = &mut f.object {
         make_safe(&mut o.name);
         make_safe(&mut o.kind);
         make_safe(&mut o.api_version);
-        o.namespace.iter_mut().for_each(make_safe);
+        o.namespace.iter_mut().for_each(|s| {
+            make_safe(s);
+        });
     }
     location(&mut f.location);
-    for e in &mut f.evidence {
-        make_safe(&mut e.message);
-        location(&mut e.location);
-    }
+    // Evidence shared by many findings is copied only if something in it was unsafe.
+    f.evidence
+        .edit(|e| make_safe(&mut e.message) | location(&mut e.location));
 }

@@ -714,8 +714,11 @@ mod tests {
             message: format!("{rule} says so"),
             object: None,
             location: None,
-            evidence: Vec::new(),
-            remediation: Some(Box::new(Remediation::from_steps("fix it".into(), steps))),
+            evidence: Default::default(),
+            remediation: Some(std::sync::Arc::new(Remediation::from_steps(
+                "fix it".into(),
+                steps,
+            ))),
             hop: hop.map(String::from),
             suppressed_by: None,
             fingerprint: String::new(),

@@ -305,7 +305,7 @@ mod tests {
                 cluster: Some("karmada-host".into()),
                 pointer: "/spec".into(),
             }),
-            evidence: Vec::new(),
+            evidence: Default::default(),
             remediation: None,
             hop: None,
             suppressed_by: None,

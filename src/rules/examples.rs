@@ -200,20 +200,23 @@ pub fn run_example(
     // Locations as the example writes them: relative to the base, `example` inline.
     let base_prefix = format!("{}/", base.display());
     let inline_path = inline.as_ref().map(|f| f.path.display().to_string());
-    for f in &mut findings {
-        let locs = f
-            .location
-            .iter_mut()
-            .chain(f.evidence.iter_mut().filter_map(|e| e.location.as_mut()));
-        for l in locs {
-            if let Some(file) = &mut l.file {
-                if inline_path.as_deref() == Some(file.as_str()) {
-                    *file = INLINE_NAME.to_string();
-                } else if let Some(rel) = file.strip_prefix(&base_prefix) {
-                    *file = rel.to_string();
-                }
-            }
+    let relative = |l: &mut crate::inventory::Location| {
+        let Some(file) = &mut l.file else {
+            return false;
+        };
+        if inline_path.as_deref() == Some(file.as_str()) {
+            *file = INLINE_NAME.to_string();
+        } else if let Some(rel) = file.strip_prefix(&base_prefix) {
+            *file = rel.to_string();
+        } else {
+            return false;
         }
+        true
+    };
+    for f in &mut findings {
+        f.location.as_mut().map(relative);
+        f.evidence
+            .edit(|e| e.location.as_mut().is_some_and(relative));
     }
     let mismatches = compare(&ex.expect, &findings);
     Ok(ExampleOutcome {
@@ -320,7 +323,7 @@ mod tests {
             message: msg.into(),
             object: None,
             location: None,
-            evidence: Vec::new(),
+            evidence: Default::default(),
             remediation: None,
             hop: None,
             suppressed_by: None,

@@ -39,9 +39,14 @@ pub fn safe_text(s: &str) -> Cow<'_, str> {
 }
 
 /// [`safe_text`] in place.
-pub fn make_safe(s: &mut String) {
-    if let Cow::Owned(o) = safe_text(s) {
-        *s = o;
+/// Returns whether it changed `s`.
+pub fn make_safe(s: &mut String) -> bool {
+    match safe_text(s) {
+        Cow::Owned(o) => {
+            *s = o;
+            true
+        }
+        Cow::Borrowed(_) => false,
     }
 }
 
