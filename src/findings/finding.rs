@@ -103,7 +103,7 @@ impl Evidence {
 /// A finding's evidence, shared rather than copied: a fleet-wide rule gives each of its
 /// thousands of findings the same few items (the MCS CRDs in use on every Cluster's
 /// finding), which were a copy of about 650 bytes per finding. Reads like a slice;
-/// [`EvidenceList::edit`] copies only when an item actually changes.
+/// [`EvidenceList::edit`] copies only when an item needs a change.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EvidenceList(Option<Arc<[Evidence]>>);
 
@@ -112,25 +112,30 @@ impl EvidenceList {
         self.0.is_none()
     }
 
-    /// Change items in place. A list shared with other findings is copied first, and
-    /// only when `change` returns true for some item (it is run on a copy to find out).
-    pub fn edit(&mut self, mut change: impl FnMut(&mut Evidence) -> bool) {
+    /// Run `change` on every item for which `needs` holds. A list shared with other
+    /// findings is copied first, and only when some item needs the change: `needs` is
+    /// asked without touching anything, so an unchanged list stays shared.
+    pub fn edit(
+        &mut self,
+        needs: impl Fn(&Evidence) -> bool,
+        mut change: impl FnMut(&mut Evidence),
+    ) {
         let Some(items) = &mut self.0 else {
             return;
         };
-        if let Some(own) = Arc::get_mut(items) {
-            own.iter_mut().for_each(|e| {
-                change(e);
-            });
+        if !items.iter().any(&needs) {
             return;
         }
-        let mut copy = items.to_vec();
-        let mut changed = false;
-        for e in &mut copy {
-            changed |= change(e);
-        }
-        if changed {
-            *items = copy.into();
+        let mut apply = |list: &mut [Evidence]| {
+            list.iter_mut().filter(|e| needs(e)).for_each(&mut change);
+        };
+        match Arc::get_mut(items) {
+            Some(own) => apply(own),
+            None => {
+                let mut copy = items.to_vec();
+                apply(&mut copy);
+                *items = copy.into();
+            }
         }
     }
 }
@@ -270,5 +275,36 @@ impl Consequence {
             Consequence::Info => Severity::Info,
             _ => Severity::Error,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn said(message: &str) -> Evidence {
+        Evidence {
+            status: None,
+            message: message.to_string(),
+            location: None,
+        }
+    }
+
+    #[test]
+    fn a_shared_list_is_copied_only_for_an_item_that_needs_a_change() {
+        let first: EvidenceList = vec![said("kept"), said("bad\r")].into();
+        let mut second = first.clone();
+        let shared = |a: &EvidenceList, b: &EvidenceList| a[..].as_ptr() == b[..].as_ptr();
+
+        // Nothing needs it: still one list, and `change` never ran.
+        second.edit(|e| e.message.contains('!'), |_| panic!("no item needed it"));
+        assert!(shared(&first, &second));
+
+        // One item needs it: this finding gets its own copy, the other keeps the original.
+        second.edit(|e| e.message.contains('\r'), |e| e.message = "bad".into());
+        assert!(!shared(&first, &second));
+        assert_eq!(first[1].message, "bad\r");
+        assert_eq!(second[0].message, "kept");
+        assert_eq!(second[1].message, "bad");
     }
 }

@@ -11,7 +11,7 @@ pub mod table;
 pub mod text;
 pub mod yaml;
 
-use crate::sources::safe_text::{make_safe, safe_text};
+use crate::sources::safe_text::{is_safe, make_safe, safe_text};
 use serde::{Deserialize, Serialize};
 
 use crate::findings::Consequence;
@@ -153,12 +153,8 @@ impl Report {
             // A server chooses its own gitVersion; the markdown shows it.
             if let Some(live) = &mut i.live {
                 make_safe(&mut live.cluster);
-                live.kubernetes_version.iter_mut().for_each(|s| {
-                    make_safe(s);
-                });
-                live.not_served.iter_mut().for_each(|s| {
-                    make_safe(s);
-                });
+                live.kubernetes_version.iter_mut().for_each(make_safe);
+                live.not_served.iter_mut().for_each(make_safe);
             }
         }
         Report {
@@ -219,26 +215,39 @@ pub fn summarize(findings: &[Finding]) -> Summary {
 /// Every string of a finding that can carry text from a server or a file.
 fn make_finding_safe(f: &mut Finding) {
     make_safe(&mut f.message);
-    // Whether it changed anything.
-    let location = |l: &mut Option<crate::inventory::Location>| match l {
-        Some(l) => l
-            .file
-            .iter_mut()
-            .chain(l.cluster.iter_mut())
-            .chain(std::iter::once(&mut l.pointer))
-            .fold(false, |changed, s| make_safe(s) | changed),
-        None => false,
-    };
     if let Some(o) = &mut f.object {
         make_safe(&mut o.name);
         make_safe(&mut o.kind);
         make_safe(&mut o.api_version);
-        o.namespace.iter_mut().for_each(|s| {
-            make_safe(s);
-        });
+        o.namespace.iter_mut().for_each(make_safe);
     }
-    location(&mut f.location);
-    // Evidence shared by many findings is copied only if something in it was unsafe.
-    f.evidence
-        .edit(|e| make_safe(&mut e.message) | location(&mut e.location));
+    f.location
+        .iter_mut()
+        .flat_map(location_texts)
+        .for_each(make_safe);
+    // Evidence shared by many findings is copied only if something in it is unsafe.
+    f.evidence.edit(
+        |e| {
+            !is_safe(&e.message)
+                || e.location.iter().any(|l| {
+                    l.file.iter().chain(l.cluster.iter()).any(|s| !is_safe(s))
+                        || !is_safe(&l.pointer)
+                })
+        },
+        |e| {
+            make_safe(&mut e.message);
+            e.location
+                .iter_mut()
+                .flat_map(location_texts)
+                .for_each(make_safe);
+        },
+    );
+}
+
+/// The strings of a location that can carry text from a server or a file.
+fn location_texts(l: &mut crate::inventory::Location) -> impl Iterator<Item = &mut String> {
+    l.file
+        .iter_mut()
+        .chain(l.cluster.iter_mut())
+        .chain(std::iter::once(&mut l.pointer))
 }

@@ -200,23 +200,26 @@ pub fn run_example(
     // Locations as the example writes them: relative to the base, `example` inline.
     let base_prefix = format!("{}/", base.display());
     let inline_path = inline.as_ref().map(|f| f.path.display().to_string());
-    let relative = |l: &mut crate::inventory::Location| {
-        let Some(file) = &mut l.file else {
-            return false;
-        };
-        if inline_path.as_deref() == Some(file.as_str()) {
-            *file = INLINE_NAME.to_string();
-        } else if let Some(rel) = file.strip_prefix(&base_prefix) {
-            *file = rel.to_string();
+    // The file as the example writes it, if it differs from what the finding says.
+    let relative_file = |l: &crate::inventory::Location| -> Option<String> {
+        let file = l.file.as_deref()?;
+        if inline_path.as_deref() == Some(file) {
+            Some(INLINE_NAME.to_string())
         } else {
-            return false;
+            file.strip_prefix(&base_prefix).map(str::to_string)
         }
-        true
+    };
+    let relative = |l: &mut crate::inventory::Location| {
+        if let Some(rel) = relative_file(l) {
+            l.file = Some(rel);
+        }
     };
     for f in &mut findings {
-        f.location.as_mut().map(relative);
-        f.evidence
-            .edit(|e| e.location.as_mut().is_some_and(relative));
+        f.location.iter_mut().for_each(relative);
+        f.evidence.edit(
+            |e| e.location.as_ref().and_then(relative_file).is_some(),
+            |e| e.location.iter_mut().for_each(relative),
+        );
     }
     let mismatches = compare(&ex.expect, &findings);
     Ok(ExampleOutcome {

@@ -38,15 +38,15 @@ pub fn safe_text(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whether [`safe_text`] would leave `s` as it is; asks without building a copy.
+pub fn is_safe(s: &str) -> bool {
+    matches!(safe_text(s), Cow::Borrowed(_))
+}
+
 /// [`safe_text`] in place.
-/// Returns whether it changed `s`.
-pub fn make_safe(s: &mut String) -> bool {
-    match safe_text(s) {
-        Cow::Owned(o) => {
-            *s = o;
-            true
-        }
-        Cow::Borrowed(_) => false,
+pub fn make_safe(s: &mut String) {
+    if let Cow::Owned(o) = safe_text(s) {
+        *s = o;
     }
 }
 
@@ -57,6 +57,7 @@ mod tests {
     #[test]
     fn escapes_become_visible_and_long_text_is_cut() {
         assert_eq!(safe_text("plain: ok"), "plain: ok");
+        assert!(is_safe("plain: ok") && !is_safe("a\rb") && !is_safe(&"x".repeat(3000)));
         assert_eq!(
             safe_text("x\u{1b}[2J\u{1b}]0;title\u{7}\r\nPASS"),
             "x\\u{1b}[2J\\u{1b}]0;title\\u{7}\\u{d}\\u{a}PASS"
