@@ -4,8 +4,10 @@
 //! 160 bytes per mapping entry (an 80-byte `Value`, an `IndexMap` bucket and hash slot, a
 //! heap string per key): 100k Deployments held 1 GB. A [`Tree`] is one array of 8-byte
 //! nodes and one byte buffer (a tag byte per node, then the text) per document, about a
-//! sixth of that; mapping keys the process's key table holds (`text::keys`) are referred
-//! to by number instead of copied into the text. It keeps everything a `Value` says, in
+//! sixth of that. Mapping keys are not nodes: close to half of a Kubernetes object's
+//! fields are keys, so a mapping's children are its values only, and each value carries
+//! its key as a 2-byte number in the process's key table (`text::keys`), with the rare
+//! key the table does not hold kept in the text. It keeps everything a `Value` says, in
 //! the same order, so [`Node::to_value`] gives back the very `Value` it was made from
 //! (reports and fix patches are built from that; a test holds it).
 
@@ -16,9 +18,15 @@ use std::fmt;
 #[derive(Clone, Default)]
 pub struct Tree {
     /// Node `i` is `(a, b)` here and its [`Tag`] at byte `i` of `text`. Node 0 is the
-    /// root. A container's children sit next to each other (a mapping's as key, value,
-    /// key, value, …), so reading a field is a short scan.
+    /// root. A container's children sit next to each other (a mapping's values in
+    /// order, their keys in `keys`), so reading a field is a short scan.
     slots: Box<[[u32; 2]]>,
+    /// Node `i`'s key when it is a mapping's value: its number in the key table, or
+    /// [`LONG_KEY`] for a key kept in `text` (found in `long_keys`). Other nodes: unused.
+    keys: Box<[u16]>,
+    /// Keys the table does not hold (too long, or the table was full): `[node, offset,
+    /// length]` in `text`, sorted by node. Rare, so searched rather than indexed.
+    long_keys: Box<[[u32; 3]]>,
     /// One tag byte per node (each an ASCII byte, so this stays a `str`), then every
     /// string and key of the document, one after another; string offsets count from the
     /// end of the tags.
@@ -39,12 +47,10 @@ enum Tag {
     /// `a` is the index of the first child, `b` the number of items or entries.
     Seq,
     Map,
-    /// A mapping key held in the process's key table (`text::keys`): `a` is its number.
-    Key,
 }
 
 impl Tag {
-    const ALL: [Tag; 10] = [
+    const ALL: [Tag; 9] = [
         Tag::Null,
         Tag::False,
         Tag::True,
@@ -54,7 +60,6 @@ impl Tag {
         Tag::Str,
         Tag::Seq,
         Tag::Map,
-        Tag::Key,
     ];
     /// Its place in [`Tag::ALL`] (the declaration order).
     fn byte(self) -> u8 {
@@ -88,6 +93,13 @@ impl Raw {
 /// Tree sizes are bounded by --max-document-bytes long before u32 runs out; a larger
 /// value (only possible from a caller building a tree by hand) saturates, and reads of
 /// it then find nothing instead of something wrong.
+/// `keys` entry of a value whose key is kept in the text (see [`Tree::long_keys`]).
+const LONG_KEY: u16 = u16::MAX;
+/// `keys` entry of a node that is not a mapping's value (never read).
+const UNKEYED: u16 = u16::MAX - 1;
+// Every number the key table gives out fits below both markers.
+const _: () = assert!(super::keys::MAX_KEYS <= UNKEYED as usize);
+
 fn idx(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -127,17 +139,23 @@ impl Tree {
 struct Scratch {
     slots: Vec<[u32; 2]>,
     tags: Vec<u8>,
+    keys: Vec<u16>,
+    long_keys: Vec<[u32; 3]>,
     text: Vec<u8>,
 }
 
 fn build(value: &Value, scratch: &mut Scratch) -> Tree {
     scratch.slots.clear();
     scratch.tags.clear();
+    scratch.keys.clear();
+    scratch.long_keys.clear();
     scratch.text.clear();
     super::keys::with_numbering(|numbering| {
         let mut b = Builder {
             slots: &mut scratch.slots,
             tags: &mut scratch.tags,
+            keys: &mut scratch.keys,
+            long_keys: &mut scratch.long_keys,
             text: &mut scratch.text,
             numbering,
         };
@@ -152,8 +170,12 @@ fn build(value: &Value, scratch: &mut Scratch) -> Tree {
     // here instead of trusted.
     let text = String::from_utf8(bytes)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    // Recorded as the walk met them, which is not node order across nesting levels.
+    scratch.long_keys.sort_unstable_by_key(|k| k[0]);
     Tree {
         slots: scratch.slots.as_slice().into(),
+        keys: scratch.keys.as_slice().into(),
+        long_keys: scratch.long_keys.as_slice().into(),
         text: text.into_boxed_str(),
     }
 }
@@ -162,6 +184,8 @@ struct Builder<'s, 'n> {
     slots: &'s mut Vec<[u32; 2]>,
     /// One tag byte per node, beside `slots`.
     tags: &'s mut Vec<u8>,
+    keys: &'s mut Vec<u16>,
+    long_keys: &'s mut Vec<[u32; 3]>,
     text: &'s mut Vec<u8>,
     numbering: &'s mut super::keys::Numbering<'n>,
 }
@@ -172,6 +196,7 @@ impl Builder<'_, '_> {
         let first = self.slots.len();
         self.slots.resize(first + n, [0, 0]);
         self.tags.resize(first + n, Tag::Null.byte());
+        self.keys.resize(first + n, UNKEYED);
         first
     }
 
@@ -213,18 +238,25 @@ impl Builder<'_, '_> {
                 }
             }
             Value::Object(map) => {
-                let first = self.reserve(2 * map.len());
+                let first = self.reserve(map.len());
                 for (k, (key, v)) in map.iter().enumerate() {
-                    let key = match self.numbering.number(key) {
-                        Some(n) => Raw {
-                            tag: Tag::Key,
-                            a: n,
-                            b: 0,
-                        },
-                        None => self.string(key),
+                    let at = first + k;
+                    let held = self
+                        .numbering
+                        .number(key)
+                        .and_then(|n| u16::try_from(n).ok());
+                    let entry = match held {
+                        Some(n) if n < UNKEYED => n,
+                        _ => {
+                            let r = self.string(key);
+                            self.long_keys.push([idx(at), r.a, r.b]);
+                            LONG_KEY
+                        }
                     };
-                    self.set(first + 2 * k, key);
-                    self.fill(first + 2 * k + 1, v);
+                    if let Some(slot) = self.keys.get_mut(at) {
+                        *slot = entry;
+                    }
+                    self.fill(at, v);
                 }
                 Raw {
                     tag: Tag::Map,
@@ -268,15 +300,33 @@ impl<'t> Node<'t> {
         }
     }
 
-    fn str_of(&self, r: Raw) -> &'t str {
-        if r.tag == Tag::Key {
-            return super::keys::key(r.a);
-        }
-        let a = (r.a as usize).saturating_add(self.tree.slots.len());
+    /// Text at `offset` (counted from the end of the tags), `len` bytes.
+    fn text_at(&self, offset: u32, len: u32) -> &'t str {
+        let a = (offset as usize).saturating_add(self.tree.slots.len());
         self.tree
             .text
-            .get(a..a.saturating_add(r.b as usize))
+            .get(a..a.saturating_add(len as usize))
             .unwrap_or("")
+    }
+
+    fn str_of(&self, r: Raw) -> &'t str {
+        self.text_at(r.a, r.b)
+    }
+
+    /// The key of this node's child `k` when this node is a mapping.
+    fn key_of_child(&self, k: usize) -> &'t str {
+        let i = idx((self.raw().a as usize).saturating_add(k));
+        match self.tree.keys.get(i as usize) {
+            Some(&LONG_KEY) => {
+                let long = &self.tree.long_keys;
+                long.binary_search_by_key(&i, |e| e[0])
+                    .ok()
+                    .and_then(|at| long.get(at))
+                    .map_or("", |&[_, offset, len]| self.text_at(offset, len))
+            }
+            Some(&n) => super::keys::key(u32::from(n)),
+            None => "",
+        }
     }
 
     /// The node's index in its tree (0 for the root), for data kept beside the tree
@@ -296,7 +346,7 @@ impl<'t> Node<'t> {
         self.raw().tag == Tag::Null
     }
     pub fn is_string(&self) -> bool {
-        matches!(self.raw().tag, Tag::Str | Tag::Key)
+        self.raw().tag == Tag::Str
     }
     pub fn is_array(&self) -> bool {
         self.raw().tag == Tag::Seq
@@ -313,7 +363,7 @@ impl<'t> Node<'t> {
 
     pub fn as_str(&self) -> Option<&'t str> {
         let r = self.raw();
-        matches!(r.tag, Tag::Str | Tag::Key).then(|| self.str_of(r))
+        (r.tag == Tag::Str).then(|| self.str_of(r))
     }
     pub fn as_bool(&self) -> Option<bool> {
         match self.raw().tag {
@@ -351,7 +401,7 @@ impl<'t> Node<'t> {
             Tag::Null => "null",
             Tag::False | Tag::True => "a boolean",
             Tag::PosInt | Tag::NegInt | Tag::Float => "a number",
-            Tag::Str | Tag::Key => "a string",
+            Tag::Str => "a string",
             Tag::Seq => "a list",
             Tag::Map => "a mapping",
         }
@@ -375,10 +425,9 @@ impl<'t> Node<'t> {
         if r.tag != Tag::Map {
             return None;
         }
-        (0..r.b as usize).find_map(|k| {
-            let key_node = self.child(2 * k);
-            (self.str_of(key_node.raw()) == key).then(|| self.child(2 * k + 1))
-        })
+        (0..r.b as usize)
+            .find(|&k| self.key_of_child(k) == key)
+            .map(|k| self.child(k))
     }
 
     /// A sequence's item `i`.
@@ -400,12 +449,8 @@ impl<'t> Node<'t> {
     ) -> Option<impl ExactSizeIterator<Item = (&'t str, Node<'t>)> + Clone + 't> {
         let r = self.raw();
         let this = *self;
-        (r.tag == Tag::Map).then(move || {
-            (0..r.b as usize).map(move |k| {
-                let key = this.child(2 * k);
-                (this.str_of(key.raw()), this.child(2 * k + 1))
-            })
-        })
+        (r.tag == Tag::Map)
+            .then(move || (0..r.b as usize).map(move |k| (this.key_of_child(k), this.child(k))))
     }
 
     /// The field at JSON pointer `pointer` (RFC 6901), as [`super::lookup`] on a `Value`.
@@ -433,7 +478,7 @@ impl<'t> Node<'t> {
             Tag::Float => Number::from_f64(f64::from_bits(r.bits()))
                 .map(Value::Number)
                 .unwrap_or(Value::Null),
-            Tag::Str | Tag::Key => Value::String(self.str_of(r).to_string()),
+            Tag::Str => Value::String(self.str_of(r).to_string()),
             Tag::Seq => Value::Array(
                 (0..r.b as usize)
                     .map(|k| self.child(k).to_value())
@@ -442,8 +487,7 @@ impl<'t> Node<'t> {
             Tag::Map => {
                 let mut m = Map::with_capacity(r.b as usize);
                 for k in 0..r.b as usize {
-                    let key = self.str_of(self.child(2 * k).raw()).to_string();
-                    m.insert(key, self.child(2 * k + 1).to_value());
+                    m.insert(self.key_of_child(k).to_string(), self.child(k).to_value());
                 }
                 Value::Object(m)
             }
@@ -502,6 +546,24 @@ mod tests {
         for scalar in [json!(null), json!("s"), json!(7), json!(-7), json!(0.25)] {
             assert_eq!(Tree::from_value(&scalar).root().to_value(), scalar);
         }
+    }
+
+    #[test]
+    fn keys_too_long_for_the_key_table_read_back_at_every_level() {
+        let long = |c: &str| c.repeat(super::super::keys::MAX_KEY_BYTES + 1);
+        let (a, b, c) = (long("a"), long("b"), long("c"));
+        // Long keys met out of node order: the outer map's second key after the inner ones.
+        let v = json!({ &a: { &b: 1, "short": [ { &c: "x" } ] }, "kind": "K", &c: null });
+        let t = Tree::from_value(&v);
+        assert_eq!(t.root().to_value(), v);
+        let keys: Vec<&str> = t.root().entries().unwrap().map(|(k, _)| k).collect();
+        assert_eq!(keys, [a.as_str(), "kind", c.as_str()]);
+        let inner = t.root().get(&a).unwrap();
+        assert_eq!(inner.get(&b).and_then(|n| n.as_i64()), Some(1));
+        let deep = format!("/{a}/short/0/{c}");
+        assert_eq!(t.root().lookup(&deep).and_then(|n| n.as_str()), Some("x"));
+        assert!(t.root().get(&c).unwrap().is_null());
+        assert!(t.root().get(&b).is_none());
     }
 
     #[test]
@@ -572,8 +634,15 @@ mod tests {
             leaf.prop_recursive(4, 48, 6, |inner| {
                 prop_oneof![
                     prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                    prop::collection::vec(("[a-z~/0-9]{0,4}", inner), 0..6)
-                        .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+                    // Short keys go to the key table, long ones stay in the tree's text.
+                    prop::collection::vec(
+                        (
+                            prop_oneof![4 => "[a-z~/0-9]{0,4}", 1 => "[a-z]{65,67}"],
+                            inner
+                        ),
+                        0..6
+                    )
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
                 ]
             })
         }
