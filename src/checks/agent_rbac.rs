@@ -64,14 +64,13 @@ impl<'a> ScopeView<'a> {
             .iter()
             .flat_map(|k| in_scope(ctx, k, scope))
             .collect();
-        // Only what the authorizer reads, built for the index and dropped after: the
-        // objects themselves stay compact (every ClusterRole of a fleet passes here).
-        let reduced: Vec<Value> = rbac.iter().map(|o| rbac_fields(o)).collect();
+        // Only what the authorizer reads, built for the index one object at a time and
+        // dropped once parsed: the objects themselves stay compact, and a fleet's
+        // ClusterRoles (every one passes here) are never values all at once.
         let index = RbacIndex::from_objects(
-            reduced
-                .iter()
+            rbac.iter()
                 .enumerate()
-                .map(|(i, v)| RbacObject::new(v, i)),
+                .map(|(i, o)| RbacObject::owned(rbac_fields(o), i)),
         );
         ScopeView {
             scope: scope.clone(),

@@ -96,7 +96,7 @@ impl<O: Clone> RbacIndex<O> {
         let mut role_bindings = BTreeMap::new();
 
         for obj in objs {
-            let outcome = parse_object(obj.value);
+            let outcome = parse_object(&obj.value);
             notes.extend(outcome.notes.into_iter().map(|message| IndexNote {
                 origin: obj.origin.clone(),
                 message,

@@ -11,15 +11,28 @@ use k8s_openapi::api::rbac::v1::PolicyRule;
 /// and note that concerns this object so the caller can point at the source (a file and
 /// document index, an inventory id, ...). Objects that are not RBAC kinds are ignored, so a
 /// caller may pass its whole inventory.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RbacObject<'a, O> {
-    pub value: &'a serde_json::Value,
+    pub value: std::borrow::Cow<'a, serde_json::Value>,
     pub origin: O,
 }
 
 impl<'a, O> RbacObject<'a, O> {
     pub fn new(value: &'a serde_json::Value, origin: O) -> Self {
-        RbacObject { value, origin }
+        RbacObject {
+            value: std::borrow::Cow::Borrowed(value),
+            origin,
+        }
+    }
+
+    /// A value made for the index alone (say, only the fields the evaluator reads): the
+    /// index parses it and drops it, so a fleet's RBAC never sits in memory as values
+    /// all at once.
+    pub fn owned(value: serde_json::Value, origin: O) -> RbacObject<'static, O> {
+        RbacObject {
+            value: std::borrow::Cow::Owned(value),
+            origin,
+        }
     }
 }
 
