@@ -227,13 +227,7 @@ fn make_finding_safe(f: &mut Finding) {
         .for_each(make_safe);
     // Evidence shared by many findings is copied only if something in it is unsafe.
     f.evidence.edit(
-        |e| {
-            !is_safe(&e.message)
-                || e.location.iter().any(|l| {
-                    l.file.iter().chain(l.cluster.iter()).any(|s| !is_safe(s))
-                        || !is_safe(&l.pointer)
-                })
-        },
+        |e| !is_safe(&e.message) || e.location.as_ref().is_some_and(|l| !location_is_safe(l)),
         |e| {
             make_safe(&mut e.message);
             e.location
@@ -242,6 +236,15 @@ fn make_finding_safe(f: &mut Finding) {
                 .for_each(make_safe);
         },
     );
+}
+
+/// Whether [`location_texts`] would all stay as they are.
+fn location_is_safe(l: &crate::inventory::Location) -> bool {
+    l.file
+        .iter()
+        .chain(l.cluster.iter())
+        .chain(std::iter::once(&l.pointer))
+        .all(|s| is_safe(s))
 }
 
 /// The strings of a location that can carry text from a server or a file.
