@@ -2,9 +2,9 @@
 //!
 //! Rules read kept objects until the report is written, and a `Value` tree spends about
 //! 160 bytes per mapping entry (an 80-byte `Value`, an `IndexMap` bucket and hash slot, a
-//! heap string per key): 100k Deployments held 1 GB. A [`Tree`] is one array of 8-byte
-//! nodes and one byte buffer (a tag byte per node, then the text) per document, about a
-//! sixth of that. Mapping keys are not nodes: close to half of a Kubernetes object's
+//! heap string per key): 100k Deployments held 1 GB. A [`Tree`] is one array of words
+//! (8 bytes a node, 2 a key) and one byte buffer (a tag byte per node, then the text) per
+//! document, well under a sixth of that. Mapping keys are not nodes: close to half of a Kubernetes object's
 //! fields are keys, so a mapping's children are its values only, and each value carries
 //! its key as a 2-byte number in the process's key table (`text::keys`), with the rare
 //! key the table does not hold kept in the text. It keeps everything a `Value` says, in
@@ -15,18 +15,20 @@ use serde_json::{Map, Number, Value};
 use std::fmt;
 
 /// One document, immutable once built.
+///
+/// Two allocations, whatever its shape: every object of a fleet holds one, so each
+/// handle and allocation counts. `words` is laid out as
+/// - `n`, the number of nodes;
+/// - node `i`'s `(a, b)` at `1 + 2i` (its [`Tag`] is byte `i` of `text`). Node 0 is the
+///   root. A container's children sit next to each other (a mapping's values in order),
+///   so reading a field is a short scan;
+/// - the nodes' keys, two 16-bit entries a word: node `i`'s key when it is a mapping's
+///   value, its number in the key table or [`LONG_KEY`]; unused for other nodes;
+/// - keys the table does not hold (too long, or the table was full) as `node, offset,
+///   length` in `text`, sorted by node. Rare, so searched rather than indexed.
 #[derive(Clone, Default)]
 pub struct Tree {
-    /// Node `i` is `(a, b)` here and its [`Tag`] at byte `i` of `text`. Node 0 is the
-    /// root. A container's children sit next to each other (a mapping's values in
-    /// order, their keys in `keys`), so reading a field is a short scan.
-    slots: Box<[[u32; 2]]>,
-    /// Node `i`'s key when it is a mapping's value: its number in the key table, or
-    /// [`LONG_KEY`] for a key kept in `text` (found in `long_keys`). Other nodes: unused.
-    keys: Box<[u16]>,
-    /// Keys the table does not hold (too long, or the table was full): `[node, offset,
-    /// length]` in `text`, sorted by node. Rare, so searched rather than indexed.
-    long_keys: Box<[[u32; 3]]>,
+    words: Box<[u32]>,
     /// One tag byte per node (each an ASCII byte, so this stays a `str`), then every
     /// string and key of the document, one after another; string offsets count from the
     /// end of the tags.
@@ -93,9 +95,9 @@ impl Raw {
 /// Tree sizes are bounded by --max-document-bytes long before u32 runs out; a larger
 /// value (only possible from a caller building a tree by hand) saturates, and reads of
 /// it then find nothing instead of something wrong.
-/// `keys` entry of a value whose key is kept in the text (see [`Tree::long_keys`]).
+/// Key entry of a value whose key is kept in the text (see [`Tree`]'s long keys).
 const LONG_KEY: u16 = u16::MAX;
-/// `keys` entry of a node that is not a mapping's value (never read).
+/// Key entry of a node that is not a mapping's value (never read).
 const UNKEYED: u16 = u16::MAX - 1;
 // Every number the key table gives out fits below both markers.
 const _: () = assert!(super::keys::MAX_KEYS <= UNKEYED as usize);
@@ -127,11 +129,21 @@ impl Tree {
 
     /// How many nodes the tree has; [`Node::id`] is below it.
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.words.first().map_or(0, |&n| n as usize)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.len() == 0
+    }
+
+    /// Where the keys start in `words`.
+    fn keys_at(&self) -> usize {
+        1 + 2 * self.len()
+    }
+
+    /// Where the long keys start in `words`.
+    fn long_keys_at(&self) -> usize {
+        self.keys_at() + self.len().div_ceil(2)
     }
 }
 
@@ -172,10 +184,18 @@ fn build(value: &Value, scratch: &mut Scratch) -> Tree {
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     // Recorded as the walk met them, which is not node order across nesting levels.
     scratch.long_keys.sort_unstable_by_key(|k| k[0]);
+    let (slots, keys, long) = (&scratch.slots, &scratch.keys, &scratch.long_keys);
+    let mut words =
+        Vec::with_capacity(1 + 2 * slots.len() + keys.len().div_ceil(2) + 3 * long.len());
+    words.push(idx(slots.len()));
+    words.extend(slots.iter().flatten());
+    words.extend(
+        keys.chunks(2)
+            .map(|pair| u32::from(pair[0]) | (u32::from(pair.get(1).copied().unwrap_or(0)) << 16)),
+    );
+    words.extend(long.iter().flatten());
     Tree {
-        slots: scratch.slots.as_slice().into(),
-        keys: scratch.keys.as_slice().into(),
-        long_keys: scratch.long_keys.as_slice().into(),
+        words: words.into_boxed_slice(),
         text: text.into_boxed_str(),
     }
 }
@@ -286,8 +306,13 @@ pub struct Node<'t> {
 impl<'t> Node<'t> {
     fn raw(&self) -> Raw {
         let i = self.i as usize;
-        match (self.tree.slots.get(i), self.tree.text.as_bytes().get(i)) {
-            (Some(&[a, b]), Some(&tag)) => Raw {
+        let words = &self.tree.words;
+        let at = 1 + 2 * i;
+        let slot = (i < self.tree.len())
+            .then(|| words.get(at).zip(words.get(at + 1)))
+            .flatten();
+        match (slot, self.tree.text.as_bytes().get(i)) {
+            (Some((&a, &b)), Some(&tag)) => Raw {
                 tag: Tag::of(tag),
                 a,
                 b,
@@ -302,7 +327,7 @@ impl<'t> Node<'t> {
 
     /// Text at `offset` (counted from the end of the tags), `len` bytes.
     fn text_at(&self, offset: u32, len: u32) -> &'t str {
-        let a = (offset as usize).saturating_add(self.tree.slots.len());
+        let a = (offset as usize).saturating_add(self.tree.len());
         self.tree
             .text
             .get(a..a.saturating_add(len as usize))
@@ -315,17 +340,38 @@ impl<'t> Node<'t> {
 
     /// The key of this node's child `k` when this node is a mapping.
     fn key_of_child(&self, k: usize) -> &'t str {
-        let i = idx((self.raw().a as usize).saturating_add(k));
-        match self.tree.keys.get(i as usize) {
-            Some(&LONG_KEY) => {
-                let long = &self.tree.long_keys;
-                long.binary_search_by_key(&i, |e| e[0])
-                    .ok()
-                    .and_then(|at| long.get(at))
-                    .map_or("", |&[_, offset, len]| self.text_at(offset, len))
+        let tree = self.tree;
+        let i = (self.raw().a as usize).saturating_add(k);
+        if i >= tree.len() {
+            return "";
+        }
+        let Some(&word) = tree.words.get(tree.keys_at() + i / 2) else {
+            return "";
+        };
+        let entry = (word >> (16 * (i % 2))) as u16;
+        if entry != LONG_KEY {
+            return super::keys::key(u32::from(entry));
+        }
+        // Records of three words, sorted by node: a binary search for node `i`.
+        let long = tree.words.get(tree.long_keys_at()..).unwrap_or(&[]);
+        let node = |r: usize| long.get(3 * r).copied().unwrap_or(u32::MAX);
+        let target = idx(i);
+        let (mut lo, mut hi) = (0, long.len() / 3);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if node(mid) < target {
+                lo = mid + 1;
+            } else {
+                hi = mid;
             }
-            Some(&n) => super::keys::key(u32::from(n)),
-            None => "",
+        }
+        match (
+            node(lo) == target,
+            long.get(3 * lo + 1),
+            long.get(3 * lo + 2),
+        ) {
+            (true, Some(&offset), Some(&len)) => self.text_at(offset, len),
+            _ => "",
         }
     }
 
