@@ -316,7 +316,7 @@ pub fn annotation_problems(inv: &Inventory, catalog: &Catalog) -> Vec<InputProbl
 }
 
 fn names_rule(token: &str, f: &Finding) -> bool {
-    token == f.rule || token.eq_ignore_ascii_case(&f.id)
+    f.rule == token || token.eq_ignore_ascii_case(&f.id)
 }
 
 fn needs_attention(s: Status) -> bool {
@@ -402,10 +402,11 @@ pub fn apply(
     let Some(rule) = catalog.find(WAIVER_RULE) else {
         return out;
     };
+    let names = crate::rules::FindingNames::of(rule);
     let base = |status: Status, severity: Option<Severity>, message: String| Finding {
-        rule: rule.spec.name.clone(),
-        id: rule.spec.id.clone(),
-        pack: rule.spec.pack.clone(),
+        rule: names.rule.clone(),
+        id: names.id.clone(),
+        pack: names.pack.clone(),
         status,
         severity,
         message,
@@ -413,7 +414,7 @@ pub fn apply(
         location: None,
         evidence: Default::default(),
         remediation: None,
-        hop: rule.spec.hop.map(|h| h.label()),
+        hop: names.hop.clone(),
         suppressed_by: None,
         fingerprint: String::new(),
     };

@@ -180,16 +180,90 @@ impl<'de> Deserialize<'de> for EvidenceList {
     }
 }
 
+/// A rule's name, id, pack or hop label on a finding: shared text (every finding of a
+/// rule points at the same one; a fleet-wide rule gives one finding per Cluster), which
+/// compares, prints and serialises as the string it holds.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Name(Arc<str>);
+
+impl Name {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Name {
+    fn from(s: &str) -> Name {
+        Name(Arc::from(s))
+    }
+}
+
+impl From<String> for Name {
+    fn from(s: String) -> Name {
+        Name(Arc::from(s))
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Name {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Debug for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl Serialize for Name {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Name, D::Error> {
+        String::deserialize(d).map(Name::from)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
-    /// The rule's stable name, e.g. `cluster-crd-removed`.
-    pub rule: String,
+    /// The rule's stable name, e.g. `cluster-crd-removed`. Shared with the rule and all
+    /// its findings (a fleet rule gives 200k of them), as are `id`, `pack` and `hop`.
+    pub rule: Name,
     /// The rule's stable id, e.g. `KP1001`.
     #[serde(default)]
-    pub id: String,
+    pub id: Name,
     #[serde(default)]
-    pub pack: String,
+    pub pack: Name,
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
@@ -205,7 +279,7 @@ pub struct Finding {
     pub remediation: Option<Arc<Remediation>>,
     /// Upgrade hop this finding belongs to, e.g. `v0.10->v1.0`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hop: Option<String>,
+    pub hop: Option<Name>,
     /// Why it was suppressed, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed_by: Option<String>,

@@ -3,5 +3,5 @@
 pub mod finding;
 pub mod remediation;
 
-pub use finding::{Consequence, Evidence, EvidenceList, Finding, Severity, Status, Summary};
+pub use finding::{Consequence, Evidence, EvidenceList, Finding, Name, Severity, Status, Summary};
 pub use remediation::{FixStep, Manifest, ManifestKind, Remediation, RunsOn};

@@ -85,7 +85,7 @@ fn section_of(report: &Report, f: &Finding) -> Section {
 
 /// Fixes are written and listed in plan order.
 pub(super) fn order_key(report: &Report, f: &Finding) -> (Section, String) {
-    (section_of(report, f), f.rule.clone())
+    (section_of(report, f), f.rule.to_string())
 }
 
 /// A fix's steps before and from its first restoring step (with the note introducing
@@ -707,7 +707,7 @@ mod tests {
     fn finding(rule: &str, hop: Option<&str>, status: Status, steps: Vec<FixStep>) -> Finding {
         Finding {
             rule: rule.into(),
-            id: rule.to_uppercase(),
+            id: rule.to_uppercase().into(),
             pack: "house".into(),
             status,
             severity: None,
@@ -719,7 +719,7 @@ mod tests {
                 "fix it".into(),
                 steps,
             ))),
-            hop: hop.map(String::from),
+            hop: hop.map(Into::into),
             suppressed_by: None,
             fingerprint: String::new(),
         }

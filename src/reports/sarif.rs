@@ -184,7 +184,7 @@ fn physical_location(l: &Location) -> Option<Value> {
 }
 
 fn result(report: &Report, f: &Finding) -> Value {
-    let index = report.rules.iter().position(|ri| ri.name == f.rule);
+    let index = report.rules.iter().position(|ri| f.rule == ri.name);
     let (kind, level) = kind_level(f, index.map(|i| &report.rules[i]));
     let mut r = Map::new();
     r.insert("ruleId".into(), json!(f.id));

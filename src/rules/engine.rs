@@ -6,7 +6,7 @@ use super::filter::RuleFilter;
 use super::member_gaps::{confine, gap_outcome, hits, split};
 use super::path::CatalogPlan;
 use crate::checks::{Ctx, Outcome, Verdict};
-use crate::findings::{Finding, Severity, Status};
+use crate::findings::{Finding, Name, Severity, Status};
 use crate::inventory::Inventory;
 use crate::upgrade::{Phase, UpgradePlan};
 
@@ -63,10 +63,11 @@ pub fn run_rules_on_path(
             .sum(),
     );
     for ((_, rule), outcomes) in on_path.into_iter().zip(evaluated) {
+        let names = FindingNames::of(rule);
         let (outcomes, consequence) = match outcomes {
             Evaluated::Ran(o, consequence) => (o, consequence),
             Evaluated::Gap(o) => {
-                findings.push(finding(rule, *o, Status::Unknown, None));
+                findings.push(finding(rule, &names, *o, Status::Unknown, None));
                 continue;
             }
             Evaluated::NotInPhase => {
@@ -77,6 +78,7 @@ pub fn run_rules_on_path(
                 };
                 findings.push(finding(
                     rule,
+                    &names,
                     Outcome::skip(format!("only evaluated in the {other} phase")),
                     Status::Skip,
                     None,
@@ -87,6 +89,7 @@ pub fn run_rules_on_path(
         if outcomes.is_empty() {
             findings.push(finding(
                 rule,
+                &names,
                 Outcome::skip("nothing to check in the input"),
                 Status::Skip,
                 None,
@@ -108,7 +111,7 @@ pub fn run_rules_on_path(
                     }
                 }
             };
-            findings.push(finding(rule, o, status, severity));
+            findings.push(finding(rule, &names, o, status, severity));
         }
     }
     findings
@@ -155,7 +158,33 @@ fn evaluate(rules: &[(usize, &Rule)], ctx: &Ctx<'_>, phase: Phase) -> Vec<Evalua
     crate::par::map_ordered(rules, |(_, rule)| one(rule))
 }
 
-fn finding(rule: &Rule, o: Outcome, status: Status, severity: Option<Severity>) -> Finding {
+/// A rule's name, id, pack and hop as its findings carry them: made once per rule and
+/// shared by every finding (a fleet-wide rule gives one per Cluster).
+pub struct FindingNames {
+    pub rule: Name,
+    pub id: Name,
+    pub pack: Name,
+    pub hop: Option<Name>,
+}
+
+impl FindingNames {
+    pub fn of(rule: &Rule) -> FindingNames {
+        FindingNames {
+            rule: Name::from(rule.spec.name.as_str()),
+            id: Name::from(rule.spec.id.as_str()),
+            pack: Name::from(rule.spec.pack.as_str()),
+            hop: rule.spec.hop.map(|h| Name::from(h.label())),
+        }
+    }
+}
+
+fn finding(
+    rule: &Rule,
+    names: &FindingNames,
+    o: Outcome,
+    status: Status,
+    severity: Option<Severity>,
+) -> Finding {
     // One subject may be reported once per hop: the hop is part of its identity.
     let pointer = o.location.as_ref().map(|l| match &o.hop {
         Some(h) => format!("{}#{}", l.pointer, h.label()),
@@ -163,10 +192,15 @@ fn finding(rule: &Rule, o: Outcome, status: Status, severity: Option<Severity>) 
     });
     let fingerprint =
         Finding::compute_fingerprint(&rule.spec.name, o.object.as_ref(), pointer.as_deref());
+    // An outcome of another hop than the rule's (hop-pack-known names each hop).
+    let hop = match o.hop {
+        Some(h) if Some(h) != rule.spec.hop => Some(Name::from(h.label())),
+        _ => names.hop.clone(),
+    };
     Finding {
-        rule: rule.spec.name.clone(),
-        id: rule.spec.id.clone(),
-        pack: rule.spec.pack.clone(),
+        rule: names.rule.clone(),
+        id: names.id.clone(),
+        pack: names.pack.clone(),
         status,
         severity,
         message: o.message,
@@ -174,7 +208,7 @@ fn finding(rule: &Rule, o: Outcome, status: Status, severity: Option<Severity>) 
         location: o.location,
         evidence: o.evidence,
         remediation: o.remediation,
-        hop: o.hop.or(rule.spec.hop).map(|h| h.label()),
+        hop,
         suppressed_by: None,
         fingerprint,
     }

@@ -10,6 +10,6 @@ pub mod path;
 pub mod spec;
 
 pub use catalog::{Catalog, Rule, RuleLoadError};
-pub use engine::{run_rules, run_rules_on_path, RunOptions};
+pub use engine::{run_rules, run_rules_on_path, FindingNames, RunOptions};
 pub use filter::RuleFilter;
 pub use spec::{GuideStep, RuleSpec};
