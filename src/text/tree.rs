@@ -92,9 +92,6 @@ impl Raw {
     }
 }
 
-/// Tree sizes are bounded by --max-document-bytes long before u32 runs out; a larger
-/// value (only possible from a caller building a tree by hand) saturates, and reads of
-/// it then find nothing instead of something wrong.
 /// Key entry of a value whose key is kept in the text (see [`Tree`]'s long keys).
 const LONG_KEY: u16 = u16::MAX;
 /// Key entry of a node that is not a mapping's value (never read).
@@ -102,6 +99,9 @@ const UNKEYED: u16 = u16::MAX - 1;
 // Every number the key table gives out fits below both markers.
 const _: () = assert!(super::keys::MAX_KEYS <= UNKEYED as usize);
 
+/// Tree sizes are bounded by --max-document-bytes long before u32 runs out; a larger
+/// value (only possible from a caller building a tree by hand) saturates, and reads of
+/// it then find nothing instead of something wrong.
 fn idx(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -144,6 +144,35 @@ impl Tree {
     /// Where the long keys start in `words`.
     fn long_keys_at(&self) -> usize {
         self.keys_at() + self.len().div_ceil(2)
+    }
+
+    /// Text at `offset` (counted from the end of the tags), `len` bytes.
+    fn text_at(&self, offset: u32, len: u32) -> &str {
+        let a = (offset as usize).saturating_add(self.len());
+        self.text
+            .get(a..a.saturating_add(len as usize))
+            .unwrap_or("")
+    }
+
+    /// The key of node `i` when it is a mapping's value ("" otherwise).
+    fn key_of(&self, i: usize) -> &str {
+        if i >= self.len() {
+            return "";
+        }
+        let Some(&word) = self.words.get(self.keys_at() + i / 2) else {
+            return "";
+        };
+        let entry = (word >> (16 * (i % 2))) as u16;
+        if entry != LONG_KEY {
+            return super::keys::key(u32::from(entry));
+        }
+        let long = self.words.get(self.long_keys_at()..).unwrap_or(&[]);
+        let (records, _) = long.as_chunks::<3>();
+        records
+            .binary_search_by_key(&idx(i), |r| r[0])
+            .ok()
+            .and_then(|at| records.get(at))
+            .map_or("", |&[_, offset, len]| self.text_at(offset, len))
     }
 }
 
@@ -325,54 +354,8 @@ impl<'t> Node<'t> {
         }
     }
 
-    /// Text at `offset` (counted from the end of the tags), `len` bytes.
-    fn text_at(&self, offset: u32, len: u32) -> &'t str {
-        let a = (offset as usize).saturating_add(self.tree.len());
-        self.tree
-            .text
-            .get(a..a.saturating_add(len as usize))
-            .unwrap_or("")
-    }
-
     fn str_of(&self, r: Raw) -> &'t str {
-        self.text_at(r.a, r.b)
-    }
-
-    /// The key of this node's child `k` when this node is a mapping.
-    fn key_of_child(&self, k: usize) -> &'t str {
-        let tree = self.tree;
-        let i = (self.raw().a as usize).saturating_add(k);
-        if i >= tree.len() {
-            return "";
-        }
-        let Some(&word) = tree.words.get(tree.keys_at() + i / 2) else {
-            return "";
-        };
-        let entry = (word >> (16 * (i % 2))) as u16;
-        if entry != LONG_KEY {
-            return super::keys::key(u32::from(entry));
-        }
-        // Records of three words, sorted by node: a binary search for node `i`.
-        let long = tree.words.get(tree.long_keys_at()..).unwrap_or(&[]);
-        let node = |r: usize| long.get(3 * r).copied().unwrap_or(u32::MAX);
-        let target = idx(i);
-        let (mut lo, mut hi) = (0, long.len() / 3);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if node(mid) < target {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        match (
-            node(lo) == target,
-            long.get(3 * lo + 1),
-            long.get(3 * lo + 2),
-        ) {
-            (true, Some(&offset), Some(&len)) => self.text_at(offset, len),
-            _ => "",
-        }
+        self.tree.text_at(r.a, r.b)
     }
 
     /// The node's index in its tree (0 for the root), for data kept beside the tree
@@ -471,8 +454,9 @@ impl<'t> Node<'t> {
         if r.tag != Tag::Map {
             return None;
         }
+        let first = r.a as usize;
         (0..r.b as usize)
-            .find(|&k| self.key_of_child(k) == key)
+            .find(|&k| self.tree.key_of(first.saturating_add(k)) == key)
             .map(|k| self.child(k))
     }
 
@@ -495,8 +479,11 @@ impl<'t> Node<'t> {
     ) -> Option<impl ExactSizeIterator<Item = (&'t str, Node<'t>)> + Clone + 't> {
         let r = self.raw();
         let this = *self;
-        (r.tag == Tag::Map)
-            .then(move || (0..r.b as usize).map(move |k| (this.key_of_child(k), this.child(k))))
+        let first = r.a as usize;
+        (r.tag == Tag::Map).then(move || {
+            (0..r.b as usize)
+                .map(move |k| (this.tree.key_of(first.saturating_add(k)), this.child(k)))
+        })
     }
 
     /// The field at JSON pointer `pointer` (RFC 6901), as [`super::lookup`] on a `Value`.
@@ -532,8 +519,10 @@ impl<'t> Node<'t> {
             ),
             Tag::Map => {
                 let mut m = Map::with_capacity(r.b as usize);
+                let first = r.a as usize;
                 for k in 0..r.b as usize {
-                    m.insert(self.key_of_child(k).to_string(), self.child(k).to_value());
+                    let key = self.tree.key_of(first.saturating_add(k));
+                    m.insert(key.to_string(), self.child(k).to_value());
                 }
                 Value::Object(m)
             }
