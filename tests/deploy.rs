@@ -34,7 +34,7 @@ fn manifests() -> BTreeMap<String, Vec<Value>> {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
         let mut docs = Vec::new();
-        let outcome = parse_documents(&text, &Limits::default(), |d| docs.push(d.value));
+        let outcome = parse_documents(&text, &Limits::default(), |d| docs.push(d.value()));
         assert!(
             outcome.problems.is_empty(),
             "deploy/{name}: {:?}",

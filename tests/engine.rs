@@ -75,7 +75,7 @@ fn a_yaml_report_reads_back_as_the_same_report() {
     let report = v010_pre();
     let text = yaml::render(&report);
     let mut docs = Vec::new();
-    let out = parse_documents(&text, &Limits::default(), |d| docs.push(d.value));
+    let out = parse_documents(&text, &Limits::default(), |d| docs.push(d.value()));
     assert!(out.problems.is_empty(), "{:?}", out.problems);
     let back: Report = serde_json::from_value(docs.remove(0)).expect("YAML report deserializes");
     assert_eq!(json::render(&back), json::render(&report));

@@ -95,7 +95,7 @@ fn load_dir(dir: &Path, out: &mut Vec<(std::path::PathBuf, Vec<Value>)>) {
         } else if p.extension().is_some_and(|e| e == "yaml") {
             let text = std::fs::read_to_string(&p).unwrap();
             let mut docs = Vec::new();
-            parse_documents(&text, &Limits::default(), |d| docs.push(d.value));
+            parse_documents(&text, &Limits::default(), |d| docs.push(d.value()));
             out.push((p, docs));
         }
     }
@@ -170,7 +170,7 @@ fn applying_the_fix_folder_to_the_v0_10_manifests_passes_the_post_upgrade_check(
         match kind.as_str() {
             "apply" => {
                 let mut docs = Vec::new();
-                parse_documents(&text, &Limits::default(), |d| docs.push(d.value));
+                parse_documents(&text, &Limits::default(), |d| docs.push(d.value()));
                 for doc in docs {
                     let existing = files
                         .iter_mut()

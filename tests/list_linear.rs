@@ -40,7 +40,7 @@ fn list(items: Vec<Value>) -> String {
 /// Index entries of one file's documents.
 fn entries(text: &str) -> u64 {
     let mut n = 0;
-    parse_documents(text, &Limits::default(), |d| n += d.spans.len() as u64);
+    parse_documents(text, &Limits::default(), |d| n += d.spans().len() as u64);
     n
 }
 

@@ -284,8 +284,8 @@ impl State {
                 } else if p.extension().is_some_and(|e| e == "yaml") {
                     let text = std::fs::read_to_string(&p).unwrap();
                     parse_documents(&text, &Limits::default(), |d| {
-                        if d.value.get("kind").is_some() {
-                            state.objects.push((String::new(), d.value))
+                        if d.value().get("kind").is_some() {
+                            state.objects.push((String::new(), d.value()))
                         }
                     });
                 }
@@ -450,7 +450,7 @@ impl Replay {
                 // the result: the fields the file sets are what apply makes them.
                 let text = std::fs::read_to_string(self.fixes.join(file)).unwrap();
                 let mut docs = Vec::new();
-                parse_documents(&text, &Limits::default(), |d| docs.push(d.value));
+                parse_documents(&text, &Limits::default(), |d| docs.push(d.value()));
                 for doc in docs {
                     let (kind, ns, name) = key_of(&doc);
                     let mut merged = match self.state.find(&k.context, &kind, &ns, &name) {

@@ -31,18 +31,20 @@ fn check_positions(text: &str) -> Result<(), TestCaseError> {
     }
     for d in &docs {
         prop_assert!(inside(text, d.start), "doc start {:?} outside", d.start);
-        for (ptr, pos) in d.spans.iter() {
+        for (ptr, pos) in d.spans().iter() {
             prop_assert!(inside(text, pos), "span {ptr:?} {pos:?} outside {text:?}");
         }
     }
     Ok(())
 }
 
-/// Kept objects hold one position per tree node instead of the reader's pointer index:
-/// every pointer the index knows, every field of the value and fields below them that
-/// do not exist resolve to the same position both ways. (Not with a key written twice:
-/// there the index finds the first occurrence and the tree the one whose value it
-/// holds; `a_duplicate_key_is_reported_where_the_value_used_is` pins that.)
+/// The reader writes each document's tree with one position per node; the documents
+/// that are taken apart as a `Value` (List items, manifests embedded in ConfigMaps) get
+/// their positions back through a pointer index. Both must agree: every pointer the
+/// index knows, every field of the value and fields below them that do not exist
+/// resolve to the same position both ways. (Not with a key written twice: there the
+/// index finds the first occurrence and the tree the one whose value it holds;
+/// `a_duplicate_key_is_reported_where_the_value_used_is` pins that.)
 fn check_node_positions(text: &str) -> Result<(), TestCaseError> {
     let mut docs = Vec::new();
     let out = parse_documents(text, &Limits::default(), |d| docs.push(d));
@@ -54,20 +56,14 @@ fn check_node_positions(text: &str) -> Result<(), TestCaseError> {
         return Ok(());
     }
     for d in &docs {
-        let tree = Tree::from_value(&d.value);
-        let np = NodePositions::new(&tree, &d.spans);
-        let mut ptrs: Vec<String> = d.spans.iter().map(|(p, _)| p).collect();
-        pointers(&d.value, String::new(), &mut ptrs);
+        let tree = Tree::from_value(&d.value());
+        let np = NodePositions::new(&tree, &d.spans());
+        let mut ptrs: Vec<String> = d.spans().iter().map(|(p, _)| p).collect();
+        pointers(&d.value(), String::new(), &mut ptrs);
         let missing: Vec<String> = ptrs.iter().map(|p| format!("{p}/zz~1y")).collect();
         ptrs.extend(missing);
         for p in &ptrs {
-            prop_assert_eq!(
-                np.resolve(&tree, p),
-                d.spans.resolve(p),
-                "{:?} in {:?}",
-                p,
-                text
-            );
+            prop_assert_eq!(np.resolve(&tree, p), d.resolve(p), "{:?} in {:?}", p, text);
         }
     }
     Ok(())
@@ -203,11 +199,11 @@ proptest! {
         let want: Vec<&Value> = docs.iter().filter(|v| !v.is_null()).collect();
         prop_assert_eq!(parsed.len(), want.len(), "{}", text);
         for (d, v) in parsed.iter().zip(want) {
-            prop_assert_eq!(&d.value, v, "{}", text);
+            prop_assert_eq!(&d.value(), v, "{}", text);
             let mut ptrs = Vec::new();
             pointers(v, String::new(), &mut ptrs);
             for p in ptrs {
-                prop_assert!(d.spans.exact(&p).is_some(), "no position for {p:?} in {text}");
+                prop_assert!(d.exact(&p).is_some(), "no position for {p:?} in {text}");
             }
         }
     }
@@ -220,7 +216,7 @@ proptest! {
         parse_documents(&text, &Limits::default(), |d| parsed.push(d));
         if !v.is_null() {
             prop_assert_eq!(parsed.len(), 1);
-            prop_assert_eq!(&parsed[0].value, &v, "{}", text);
+            prop_assert_eq!(&parsed[0].value(), &v, "{}", text);
         }
     }
 }
@@ -265,8 +261,8 @@ fn a_duplicate_key_is_reported_where_the_value_used_is() {
     let text = "a:\n  b: 1\na:\n  c: 1\nx: &x\n  p: 1\n  q: 2\ny:\n  <<: *x\n  q: 3\n";
     let mut docs = Vec::new();
     parse_documents(text, &Limits::default(), |d| docs.push(d));
-    let tree = Tree::from_value(&docs[0].value);
-    let np = NodePositions::new(&tree, &docs[0].spans);
+    let tree = Tree::from_value(&docs[0].value());
+    let np = NodePositions::new(&tree, &docs[0].spans());
     let line = |p: &str| np.resolve(&tree, p).map(|p| p.line);
     // `a`'s value is the second mapping: it and its field are on lines 3 and 4.
     assert_eq!(line("/a"), Some(3));
@@ -281,8 +277,8 @@ fn positions_of(text: &str) -> (Tree, NodePositions) {
     let mut docs = Vec::new();
     parse_documents(text, &Limits::default(), |d| docs.push(d));
     let d = docs.pop().expect("one document");
-    let tree = Tree::from_value(&d.value);
-    let np = NodePositions::new(&tree, &d.spans);
+    let tree = Tree::from_value(&d.value());
+    let np = NodePositions::new(&tree, &d.spans());
     (tree, np)
 }
 

@@ -136,7 +136,7 @@ fn read_report(path: &str, max_file_bytes: u64) -> anyhow::Result<Option<Report>
     }
     if json.is_none() {
         let mut docs = Vec::new();
-        crate::sources::yaml::parse_documents(&text, &limits, |d| docs.push(d.value));
+        crate::sources::yaml::parse_documents(&text, &limits, |d| docs.push(d.value()));
         if let [v] = docs.as_slice() {
             if is_report(v) {
                 check_findings(path, v)?;

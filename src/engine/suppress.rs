@@ -132,7 +132,8 @@ pub fn load_waivers(
     }
     let mut waivers = Vec::new();
     for doc in &docs {
-        let (list, base) = match &doc.value {
+        let value = doc.value();
+        let (list, base) = match &value {
             Value::Array(a) => (a, String::new()),
             Value::Object(m) => match m.get("waivers") {
                 Some(Value::Array(a)) => (a, "/waivers".to_string()),
@@ -149,8 +150,8 @@ pub fn load_waivers(
         };
         for (i, entry) in list.iter().enumerate() {
             let ptr = format!("{base}/{i}");
-            let pos = doc.spans.resolve(&ptr).unwrap_or(doc.start);
-            let at = |field: &str| doc.spans.resolve(&format!("{ptr}/{field}")).unwrap_or(pos);
+            let pos = doc.resolve(&ptr).unwrap_or(doc.start);
+            let at = |field: &str| doc.resolve(&format!("{ptr}/{field}")).unwrap_or(pos);
             let err = |p: Pos, m: String| format!("{file}:{}: {m}", p.line);
             let Some(m) = entry.as_object() else {
                 return Err(err(pos, "a waiver must be a map".into()));

@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use crate::text::{lookup, Node, NodePositions, Pos, SpanIndex, Tree};
+use crate::text::{lookup, Node, NodePositions, Pos, Tree};
 
 /// Which API server an object belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -194,17 +194,15 @@ impl Object {
         self.r.namespace.as_deref()
     }
 
-    /// An object read from a file: `spans` are the positions the reader recorded for
-    /// `value` (list items re-rooted); they are kept per tree node, not by pointer.
+    /// An object read from a file: `positions` are where the reader found each node of
+    /// `tree`.
     pub fn from_file(
         r: ObjectRef,
-        value: &Value,
+        tree: Tree,
+        positions: NodePositions,
         path: Arc<Path>,
-        spans: &SpanIndex,
         start: Pos,
     ) -> Object {
-        let tree = Tree::from_value(value);
-        let positions = NodePositions::new(&tree, spans);
         Object {
             r,
             tree,

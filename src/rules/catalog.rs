@@ -115,8 +115,9 @@ impl Catalog {
             errors.push(err(p.pos, p.message));
         }
         for doc in docs {
+            let value = doc.value();
             // The former separate test files: say where their content goes now.
-            if doc.value.get("kind").and_then(|k| k.as_str()) == Some("RuleTest") {
+            if value.get("kind").and_then(|k| k.as_str()) == Some("RuleTest") {
                 errors.push(err(
                     doc.start,
                     "`kind: RuleTest` files are replaced by `examples:` in the rule file \
@@ -127,15 +128,15 @@ impl Catalog {
             }
             // Other Kubernetes-style documents (a waiver file, inputs kept beside the
             // rules for their examples) are not rules.
-            if doc.value.get("kind").is_some() && doc.value.get("template").is_none() {
+            if value.get("kind").is_some() && value.get("template").is_none() {
                 continue;
             }
-            let mut spec: RuleSpec = match serde_json::from_value(doc.value.clone()) {
+            let mut spec: RuleSpec = match serde_json::from_value(value) {
                 Ok(s) => s,
                 Err(e) => {
                     let msg = e.to_string();
                     let field = msg.split('`').nth(1).unwrap_or("");
-                    let pos = doc.spans.exact(&format!("/{field}")).unwrap_or(doc.start);
+                    let pos = doc.exact(&format!("/{field}")).unwrap_or(doc.start);
                     errors.push(err(pos, format!("invalid rule: {msg}")));
                     continue;
                 }
@@ -182,7 +183,7 @@ impl Catalog {
                     } else {
                         format!("/params{}", e.pointer)
                     };
-                    let pos = doc.spans.resolve(&pointer).unwrap_or(doc.start);
+                    let pos = doc.resolve(&pointer).unwrap_or(doc.start);
                     errors.push(err(pos, format!("rule {}: {}", spec.name, e.message)));
                 }
             }

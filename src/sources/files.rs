@@ -13,7 +13,7 @@ use super::helm;
 use super::limits::Limits;
 use super::yaml::{parse_documents_keeping, ParsedDoc};
 use crate::inventory::{InputProblem, InputSummary, Inventory, Location, Object, ObjectRef, Scope};
-use crate::text::{Pos, SpanIndex};
+use crate::text::{Node, NodePositions, Pos, SpanIndex, Tree};
 
 /// One thing to read and the scope its objects belong to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -462,111 +462,107 @@ struct FileCtx<'a> {
 
 /// One document (or List item, or embedded manifest) about to become an object.
 struct Doc {
-    value: Value,
-    spans: SpanIndex,
+    tree: Tree,
+    positions: NodePositions,
     start: Pos,
     /// 0 for a document of the file, 1 and 2 for manifests embedded in ConfigMaps.
     depth: u8,
 }
 
+impl Doc {
+    /// A document that was taken apart as a `Value` (a List item, an embedded manifest).
+    fn from_value(value: &Value, spans: &SpanIndex, start: Pos, depth: u8) -> Doc {
+        let tree = Tree::from_value(value);
+        let positions = NodePositions::new(&tree, spans);
+        Doc {
+            tree,
+            positions,
+            start,
+            depth,
+        }
+    }
+}
+
 fn add_document(doc: ParsedDoc, ctx: &FileCtx<'_>, res: &mut FileResult) {
     let (path, scope, filter) = (ctx.path, ctx.scope, ctx.filter);
-    let spans = doc.spans;
     let start = doc.start;
-    let Value::Object(_) = &doc.value else {
+    let root = doc.tree.root();
+    if !root.is_object() {
         res.problems.push(InputProblem {
             location: Location::file(&path.display().to_string(), start, ""),
             message: format!(
                 "document {} is {}, not a Kubernetes object; skipped",
                 doc.index + 1,
-                crate::inventory::workload::json_type(&doc.value)
+                root.type_name()
             ),
             warning: true,
         });
         return;
-    };
-    let kind = doc
-        .value
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    }
+    let kind = root.get("kind").and_then(|k| k.as_str()).unwrap_or("");
     // `kind: List` and `kubectl get -o yaml` dumps (`DeploymentList`, ...) hold the
     // real objects in `items`.
-    if kind == "List"
-        || (kind.ends_with("List") && doc.value.get("items").is_some_and(Value::is_array))
+    if kind == "List" || (kind.ends_with("List") && root.get("items").is_some_and(|i| i.is_array()))
     {
-        let mut value = doc.value;
-        let items = match value.get_mut("items").map(Value::take) {
-            Some(Value::Array(items)) => items,
-            _ => Vec::new(),
-        };
+        let items = root.get("items").and_then(|i| i.items());
+        let items: Vec<Value> =
+            items.map_or_else(Vec::new, |it| it.map(|n| n.to_value()).collect());
         // Split once: looking each item up in the whole index made a List quadratic.
-        let item_spans = spans.split_items("/items", items.len());
-        drop(spans);
+        let item_spans = doc.spans().split_items("/items", items.len());
         for (item, spans) in items.into_iter().zip(item_spans) {
             let item_start = spans.exact("").unwrap_or(start);
+            let doc = Doc::from_value(&item, &spans, item_start, 0);
             if item.get("kind").and_then(Value::as_str) == Some("ConfigMap") {
-                add_configmap(item, spans, item_start, ctx, res);
-                continue;
+                add_configmap(doc, ctx, res);
+            } else {
+                add_object(doc, scope, filter, ctx, res);
             }
-            let doc = Doc {
-                value: item,
-                spans,
-                start: item_start,
-                depth: 0,
-            };
-            add_object(doc, scope, filter, ctx, res);
         }
         return;
     }
-    if kind == "ConfigMap" {
-        add_configmap(doc.value, spans, start, ctx, res);
-        return;
-    }
+    let is_configmap = kind == "ConfigMap";
     let doc = Doc {
-        value: doc.value,
-        spans,
+        tree: doc.tree,
+        positions: doc.positions,
         start,
         depth: 0,
     };
-    add_object(doc, scope, filter, ctx, res);
+    if is_configmap {
+        add_configmap(doc, ctx, res);
+    } else {
+        add_object(doc, scope, filter, ctx, res);
+    }
 }
 
 /// A ConfigMap: the objects the Helm chart embeds in it are loaded too, in the scope its
 /// hook Jobs apply them to; the ConfigMap itself is kept when a rule reads ConfigMaps or
 /// it is the chart's `karmada-version` record.
-fn add_configmap(
-    value: Value,
-    spans: SpanIndex,
-    start: Pos,
-    ctx: &FileCtx<'_>,
-    res: &mut FileResult,
-) {
+fn add_configmap(doc: Doc, ctx: &FileCtx<'_>, res: &mut FileResult) {
     let file = ctx.path.display().to_string();
-    let embedded = helm::expand(&value, &spans, ctx.text, ctx.limits);
-    for p in embedded.problems {
-        res.problems.push(InputProblem {
-            location: Location::file(&file, p.pos, ""),
-            message: p.message,
-            warning: p.warning,
-        });
+    let root = doc.tree.root();
+    // Only a ConfigMap with `data` can carry manifests; most (and every one whose kind
+    // was not built) have none, and are not taken apart.
+    if root.get("data").is_some_and(|d| d.is_object()) {
+        let spans = doc.positions.to_span_index(&doc.tree);
+        let embedded = helm::expand(&root.to_value(), &spans, ctx.text, ctx.limits);
+        for p in embedded.problems {
+            res.problems.push(InputProblem {
+                location: Location::file(&file, p.pos, ""),
+                message: p.message,
+                warning: p.warning,
+            });
+        }
+        for d in embedded.docs {
+            let scope = match d.target {
+                helm::Target::KarmadaApiserver => Scope::Karmada,
+                helm::Target::Host => ctx.scope.clone(),
+            };
+            let doc = Doc::from_value(&d.value, &d.spans, d.start, d.depth);
+            add_object(doc, &scope, ctx.filter, ctx, res);
+        }
     }
-    for d in embedded.docs {
-        let scope = match d.target {
-            helm::Target::KarmadaApiserver => Scope::Karmada,
-            helm::Target::Host => ctx.scope.clone(),
-        };
-        let doc = Doc {
-            value: d.value,
-            spans: d.spans,
-            start: d.start,
-            depth: d.depth,
-        };
-        add_object(doc, &scope, ctx.filter, ctx, res);
-    }
-    let version_record = crate::text::lookup(&value, "/metadata/name").and_then(Value::as_str)
-        == Some("karmada-version");
+    let version_record =
+        root.lookup("/metadata/name").and_then(|n| n.as_str()) == Some("karmada-version");
     let keep_all = match ctx.filter {
         Some(f) if version_record && !f.kinds.contains("ConfigMap") => {
             let mut f = f.clone();
@@ -574,12 +570,6 @@ fn add_configmap(
             Some(f)
         }
         other => other.clone(),
-    };
-    let doc = Doc {
-        value,
-        spans,
-        start,
-        depth: 0,
     };
     add_object(doc, ctx.scope, &keep_all, ctx, res);
 }
@@ -592,14 +582,15 @@ fn add_object(
     res: &mut FileResult,
 ) {
     let Doc {
-        value,
-        spans,
+        tree,
+        positions,
         start,
         depth,
     } = doc;
     let path = ctx.path;
-    let kind = value.get("kind").and_then(Value::as_str);
-    let api_version = value.get("apiVersion").and_then(Value::as_str);
+    let root = tree.root();
+    let kind = root.get("kind").and_then(|n| n.as_str());
+    let api_version = root.get("apiVersion").and_then(|n| n.as_str());
     let (Some(kind), Some(api_version)) = (kind, api_version) else {
         let missing = if kind.is_none() { "kind" } else { "apiVersion" };
         res.problems.push(InputProblem {
@@ -616,18 +607,18 @@ fn add_object(
         if !f.keeps(Some(api_version), kind) {
             res.skipped += 1;
             if ctx.embeds {
-                let r = object_ref(&value, scope, api_version, kind);
+                let r = object_ref(root, scope, api_version, kind);
                 res.skipped_refs.push((r, depth));
             }
             return;
         }
     }
-    let r = object_ref(&value, scope, api_version, kind);
-    for (pointer, message) in shape_problems(&value, kind) {
+    let r = object_ref(root, scope, api_version, kind);
+    for (pointer, message) in shape_problems(root, kind) {
         res.problems.push(InputProblem {
             location: Location::file(
                 &path.display().to_string(),
-                spans.resolve(&pointer).unwrap_or(start),
+                positions.resolve(&tree, &pointer).unwrap_or(start),
                 &pointer,
             ),
             message,
@@ -636,14 +627,15 @@ fn add_object(
     }
     res.depth.push(depth);
     res.objects
-        .push(Object::from_file(r, &value, path.clone(), &spans, start));
+        .push(Object::from_file(r, tree, positions, path.clone(), start));
 }
 
-fn object_ref(value: &Value, scope: &Scope, api_version: &str, kind: &str) -> ObjectRef {
-    let name = crate::text::lookup(value, "/metadata/name")
-        .and_then(Value::as_str)
+fn object_ref(root: Node<'_>, scope: &Scope, api_version: &str, kind: &str) -> ObjectRef {
+    let name = root
+        .lookup("/metadata/name")
+        .and_then(|n| n.as_str())
         .unwrap_or("<unnamed>");
-    let namespace = crate::text::lookup(value, "/metadata/namespace").and_then(Value::as_str);
+    let namespace = root.lookup("/metadata/namespace").and_then(|n| n.as_str());
     ObjectRef::new(scope.clone(), api_version, kind, namespace, name)
 }
 
@@ -652,26 +644,26 @@ fn object_ref(value: &Value, scope: &Scope, api_version: &str, kind: &str) -> Ob
 /// `containers: {}` hides every container, so a rule looking for the karmada-apiserver
 /// would quietly not find it. kubectl rejects such objects; they are reported as errors
 /// (at the field) and the object is still kept so rules that can use it do.
-fn shape_problems(value: &Value, kind: &str) -> Vec<(String, String)> {
-    use crate::inventory::workload::{json_type, pod_spec_pointer};
+fn shape_problems(root: Node<'_>, kind: &str) -> Vec<(String, String)> {
+    use crate::inventory::workload::pod_spec_pointer;
     let mut out = Vec::new();
-    let mut expect = |pointer: String, ok: fn(&Value) -> bool, want: &str| {
-        if let Some(v) = crate::text::lookup(value, &pointer) {
-            if !v.is_null() && !ok(v) {
+    let mut expect = |pointer: String, ok: fn(&Node<'_>) -> bool, want: &str| {
+        if let Some(v) = root.lookup(&pointer) {
+            if !v.is_null() && !ok(&v) {
                 out.push((
                     pointer.clone(),
-                    format!("{} is {}, expected {want}", &pointer[1..], json_type(v)),
+                    format!("{} is {}, expected {want}", &pointer[1..], v.type_name()),
                 ));
             }
         }
     };
-    expect("/metadata".into(), Value::is_object, "a mapping");
-    expect("/metadata/name".into(), Value::is_string, "a string");
-    expect("/metadata/namespace".into(), Value::is_string, "a string");
+    expect("/metadata".into(), |n| n.is_object(), "a mapping");
+    expect("/metadata/name".into(), |n| n.is_string(), "a string");
+    expect("/metadata/namespace".into(), |n| n.is_string(), "a string");
     if let Some(ps) = pod_spec_pointer(kind) {
         for list in ["containers", "initContainers"] {
             let pointer = format!("{ps}/{list}");
-            let all_maps = |v: &Value| v.as_array().is_some_and(|a| a.iter().all(Value::is_object));
+            let all_maps = |v: &Node<'_>| v.items().is_some_and(|mut a| a.all(|n| n.is_object()));
             expect(pointer, all_maps, "a list of mappings");
         }
     }

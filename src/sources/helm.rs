@@ -186,7 +186,8 @@ fn expand_into(
         let to_file = map.after(local);
         let where_ = format!("ConfigMap {cm_name}, {key}");
         let outcome = parse_documents(content, limits, |doc| {
-            if !doc.value.is_object() {
+            let value = doc.value();
+            if !value.is_object() {
                 // Empty documents are skipped by the parser; a scalar here is a broken entry.
                 out.problems.push(EmbeddedProblem {
                     pos: to_file.apply(doc.start),
@@ -198,12 +199,12 @@ fn expand_into(
                 });
                 return;
             }
-            let is_cm = doc.value.get("kind").and_then(Value::as_str) == Some("ConfigMap");
+            let is_cm = value.get("kind").and_then(Value::as_str) == Some("ConfigMap");
             if is_cm && depth < MAX_DEPTH {
-                if let Some(inner_target) = carrier(&doc.value, true) {
+                if let Some(inner_target) = carrier(&value, true) {
                     expand_into(
-                        &doc.value,
-                        &doc.spans,
+                        &value,
+                        &doc.spans(),
                         content,
                         inner_target,
                         to_file,
@@ -214,9 +215,9 @@ fn expand_into(
                 }
             }
             out.docs.push(EmbeddedDoc {
-                spans: doc.spans.map_positions(|p| to_file.apply(p)),
+                spans: doc.spans().map_positions(|p| to_file.apply(p)),
                 start: to_file.apply(doc.start),
-                value: doc.value,
+                value,
                 target,
                 depth,
             });
@@ -303,7 +304,7 @@ mod tests {
         let mut docs = Vec::new();
         parse_documents(text, &Limits::default(), |d| docs.push(d));
         let d = docs.remove(0);
-        (d.value, d.spans)
+        (d.value(), d.spans())
     }
 
     const RENDERED: &str = "\

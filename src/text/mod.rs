@@ -6,6 +6,7 @@ pub mod keys;
 pub mod node_pos;
 pub mod pos;
 pub mod tree;
+pub mod tree_writer;
 pub mod yaml_writer;
 
 pub use node_pos::NodePositions;

@@ -6,7 +6,7 @@
 //! tree is built the pointers are redundant (the tree has the keys), so the index is
 //! turned into one packed position per tree node and dropped.
 
-use super::pos::{array_index, pointer_keys};
+use super::pos::{array_index, escape_segment, pointer_keys};
 use super::{Node, Pos, SpanIndex, Tree};
 
 /// One position per node of a tree, or none where the reader recorded none (a mapping
@@ -35,6 +35,7 @@ impl Default for NodePositions {
 }
 
 const NONE: u32 = 0;
+const NO_POS: Pos = Pos { line: 0, column: 0 };
 const OVERFLOW: u32 = 1 << 31;
 const COLUMN_BITS: u32 = 10;
 const LINE_LIMIT: u32 = 1 << 21;
@@ -45,33 +46,81 @@ impl NodePositions {
     /// The positions of `tree`'s nodes, read from `spans` (the index the reader built
     /// for the same document, its first entry the tree's root).
     pub fn new(tree: &Tree, spans: &SpanIndex) -> NodePositions {
-        let b = spans.bounds();
-        let base = b.lines.0;
-        if b.lines.1 - base < NEAR_LINES && b.columns.0 > 0 && b.columns.1 < (1 << NEAR_COLUMN_BITS)
-        {
-            let mut packed = vec![0u16; tree.len()];
-            spans.for_each_node_position(tree.root(), |id, p| {
-                if let Some(slot) = packed.get_mut(id) {
-                    // Nonzero: every column is at least 1 (checked above).
-                    *slot = (((p.line - base) << NEAR_COLUMN_BITS) | p.column) as u16;
-                }
-            });
-            return NodePositions::Near {
-                base,
-                packed: packed.into_boxed_slice(),
-            };
-        }
-        let mut packed = vec![NONE; tree.len()];
-        let mut overflow = Vec::new();
+        let mut each = vec![NO_POS; tree.len()];
         spans.for_each_node_position(tree.root(), |id, p| {
-            if let Some(slot) = packed.get_mut(id) {
-                *slot = pack(p, &mut overflow);
+            if let Some(slot) = each.get_mut(id) {
+                *slot = p;
             }
         });
+        NodePositions::from_positions(&each)
+    }
+
+    /// Node `i`'s position at `each[i]`, line 0 where there is none.
+    pub fn from_positions(each: &[Pos]) -> NodePositions {
+        let mut lines = (u32::MAX, 0);
+        let mut columns = (u32::MAX, 0);
+        for p in each.iter().filter(|p| p.line > 0) {
+            lines = (lines.0.min(p.line), lines.1.max(p.line));
+            columns = (columns.0.min(p.column), columns.1.max(p.column));
+        }
+        let base = if lines.0 == u32::MAX { 0 } else { lines.0 };
+        let near = lines.1.saturating_sub(base) < NEAR_LINES
+            && columns.0 > 0
+            && columns.1 < (1 << NEAR_COLUMN_BITS);
+        if near {
+            let packed = each
+                .iter()
+                .map(|p| match p.line {
+                    0 => 0,
+                    // Nonzero: every column is at least 1 (checked above).
+                    line => (((line - base) << NEAR_COLUMN_BITS) | p.column) as u16,
+                })
+                .collect();
+            return NodePositions::Near { base, packed };
+        }
+        let mut overflow = Vec::new();
+        let packed = each
+            .iter()
+            .map(|p| match p.line {
+                0 => NONE,
+                _ => pack(*p, &mut overflow),
+            })
+            .collect();
         NodePositions::Far {
-            packed: packed.into_boxed_slice(),
+            packed,
             overflow: overflow.into_boxed_slice(),
         }
+    }
+
+    /// The same positions by JSON pointer, for readers that work on a `Value` (documents
+    /// embedded in ConfigMaps, the items of a List). Nodes without a position, and what
+    /// is below them, get no entry, as the reader records none for them.
+    pub fn to_span_index(&self, tree: &Tree) -> SpanIndex {
+        let mut spans = SpanIndex::default();
+        let Some(root_pos) = self.of(0) else {
+            return spans;
+        };
+        let root = spans.record_child(None, "", root_pos);
+        // Pre-order, as the reader records (children pushed in reverse).
+        fn push_children<'t>(todo: &mut Vec<(Node<'t>, u32, String)>, node: Node<'t>, entry: u32) {
+            let start = todo.len();
+            if let Some(entries) = node.entries() {
+                todo.extend(entries.map(|(k, v)| (v, entry, escape_segment(k))));
+            } else if let Some(items) = node.items() {
+                todo.extend(items.enumerate().map(|(i, v)| (v, entry, i.to_string())));
+            }
+            todo[start..].reverse();
+        }
+        let mut todo = Vec::new();
+        push_children(&mut todo, tree.root(), root);
+        while let Some((node, parent, seg)) = todo.pop() {
+            let Some(p) = self.of(node.id()) else {
+                continue;
+            };
+            let entry = spans.record_child(Some(parent), &seg, p);
+            push_children(&mut todo, node, entry);
+        }
+        spans
     }
 
     /// The position of node `id`, if the reader recorded one.

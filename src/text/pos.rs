@@ -27,7 +27,10 @@ pub struct Pos {
     pub column: u32,
 }
 
-/// Positions of the fields of one document, keyed by JSON pointer.
+/// Positions of the fields of one document, keyed by JSON pointer: for the documents
+/// that are taken apart as a `serde_json::Value` (List items, manifests embedded in
+/// ConfigMaps, rule and waiver files); the reader itself keeps one position per tree
+/// node ([`super::NodePositions`]).
 ///
 /// Stored as a tree in document (pre-)order: each entry names its parent entry and its own
 /// pointer segment, so a field costs its key once instead of its whole pointer (a
@@ -57,17 +60,10 @@ struct Entry {
 
 const NO_PARENT: u32 = u32::MAX;
 
-/// The smallest and largest line, and column, of a document's positions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bounds {
-    pub lines: (u32, u32),
-    pub columns: (u32, u32),
-}
-
 impl SpanIndex {
     /// Record where a field sits: `seg` (an escaped pointer segment; "" for the root)
     /// below entry `parent` (None for the root). Returns the field's entry, for its
-    /// children. The YAML reader calls this once per field, parents before children.
+    /// children. Called once per field, parents before children (pre-order).
     pub fn record_child(&mut self, parent: Option<u32>, seg: &str, pos: Pos) -> u32 {
         let idx = self.entries.len() as u32;
         self.multi_root |= parent.is_none() && idx > 0;
@@ -79,22 +75,6 @@ impl SpanIndex {
             pos,
         });
         idx
-    }
-
-    /// The finished index, at its exact size, leaving `self` empty with its buffers kept
-    /// for the next document: recording into one reused buffer and copying each result
-    /// out once does not grow a new index from empty for every document (each lives only
-    /// until its object's positions are taken from it).
-    pub fn take_exact(&mut self) -> SpanIndex {
-        let out = SpanIndex {
-            segs: self.segs.as_str().to_owned(),
-            entries: self.entries.as_slice().to_vec(),
-            multi_root: self.multi_root,
-        };
-        self.segs.clear();
-        self.entries.clear();
-        self.multi_root = false;
-        out
     }
 
     /// The segment text of entry `i`.
@@ -187,27 +167,6 @@ impl SpanIndex {
                 }
             }
         }
-    }
-
-    /// The lines and columns the recorded positions span (all 1 when none was recorded).
-    pub fn bounds(&self) -> Bounds {
-        let mut it = self.entries.iter().map(|e| e.pos);
-        let Some(p) = it.next() else {
-            return Bounds {
-                lines: (1, 1),
-                columns: (1, 1),
-            };
-        };
-        it.fold(
-            Bounds {
-                lines: (p.line, p.line),
-                columns: (p.column, p.column),
-            },
-            |b, p| Bounds {
-                lines: (b.lines.0.min(p.line), b.lines.1.max(p.line)),
-                columns: (b.columns.0.min(p.column), b.columns.1.max(p.column)),
-            },
-        )
     }
 
     /// The position of `pointer`, or of its nearest ancestor that has one (a field that
@@ -382,20 +341,6 @@ impl SpanIndex {
             paths.push(p.clone());
             (p, e.pos)
         })
-    }
-
-    /// Bytes of segment text held: what the reader bounds.
-    pub fn pointer_bytes(&self) -> usize {
-        self.segs.len()
-    }
-
-    /// Move every position after `end` to `end` (positions past the end of a text).
-    pub fn clamp_to(&mut self, end: Pos) {
-        for e in self.entries.iter_mut() {
-            if e.pos > end {
-                e.pos = end;
-            }
-        }
     }
 
     pub fn len(&self) -> usize {

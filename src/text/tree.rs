@@ -36,7 +36,7 @@ pub struct Tree {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Tag {
+pub(super) enum Tag {
     Null,
     False,
     True,
@@ -64,26 +64,26 @@ impl Tag {
         Tag::Map,
     ];
     /// Its place in [`Tag::ALL`] (the declaration order).
-    fn byte(self) -> u8 {
+    pub(super) fn byte(self) -> u8 {
         self as u8
     }
-    fn of(byte: u8) -> Tag {
+    pub(super) fn of(byte: u8) -> Tag {
         Tag::ALL.get(byte as usize).copied().unwrap_or(Tag::Null)
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Raw {
-    tag: Tag,
-    a: u32,
-    b: u32,
+pub(super) struct Raw {
+    pub(super) tag: Tag,
+    pub(super) a: u32,
+    pub(super) b: u32,
 }
 
 impl Raw {
-    fn bits(self) -> u64 {
+    pub(super) fn bits(self) -> u64 {
         u64::from(self.a) | (u64::from(self.b) << 32)
     }
-    fn number(tag: Tag, bits: u64) -> Raw {
+    pub(super) fn number(tag: Tag, bits: u64) -> Raw {
         Raw {
             tag,
             a: bits as u32,
@@ -93,16 +93,16 @@ impl Raw {
 }
 
 /// Key entry of a value whose key is kept in the text (see [`Tree`]'s long keys).
-const LONG_KEY: u16 = u16::MAX;
+pub(super) const LONG_KEY: u16 = u16::MAX;
 /// Key entry of a node that is not a mapping's value (never read).
-const UNKEYED: u16 = u16::MAX - 1;
+pub(super) const UNKEYED: u16 = u16::MAX - 1;
 // Every number the key table gives out fits below both markers.
 const _: () = assert!(super::keys::MAX_KEYS <= UNKEYED as usize);
 
 /// Tree sizes are bounded by --max-document-bytes long before u32 runs out; a larger
 /// value (only possible from a caller building a tree by hand) saturates, and reads of
 /// it then find nothing instead of something wrong.
-fn idx(n: usize) -> u32 {
+pub(super) fn idx(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
@@ -203,17 +203,34 @@ fn build(value: &Value, scratch: &mut Scratch) -> Tree {
         b.reserve(1);
         b.fill(0, value);
     });
+    assemble(
+        &scratch.slots,
+        &scratch.tags,
+        &scratch.keys,
+        &mut scratch.long_keys,
+        &scratch.text,
+    )
+}
+
+/// A tree from its parts: node `i`'s slot, tag and key at `i`, the long keys as `node,
+/// offset, length` (any order), and the text the string offsets count in.
+pub(super) fn assemble(
+    slots: &[[u32; 2]],
+    tags: &[u8],
+    keys: &[u16],
+    long: &mut [[u32; 3]],
+    text: &[u8],
+) -> Tree {
     // The tag bytes first, then the text (string offsets count from the end of the tags).
-    let mut bytes = Vec::with_capacity(scratch.tags.len() + scratch.text.len());
-    bytes.extend_from_slice(&scratch.tags);
-    bytes.extend_from_slice(&scratch.text);
+    let mut bytes = Vec::with_capacity(tags.len() + text.len());
+    bytes.extend_from_slice(tags);
+    bytes.extend_from_slice(text);
     // Tags are ASCII and the text came from `str`s: this is valid UTF-8, checked once
     // here instead of trusted.
     let text = String::from_utf8(bytes)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     // Recorded as the walk met them, which is not node order across nesting levels.
-    scratch.long_keys.sort_unstable_by_key(|k| k[0]);
-    let (slots, keys, long) = (&scratch.slots, &scratch.keys, &scratch.long_keys);
+    long.sort_unstable_by_key(|k| k[0]);
     let mut words =
         Vec::with_capacity(1 + 2 * slots.len() + keys.len().div_ceil(2) + 3 * long.len());
     words.push(idx(slots.len()));
@@ -501,31 +518,62 @@ impl<'t> Node<'t> {
 
     /// The same field as an owned `Value`.
     pub fn to_value(&self) -> Value {
-        let r = self.raw();
-        match r.tag {
-            Tag::Null => Value::Null,
-            Tag::False => Value::Bool(false),
-            Tag::True => Value::Bool(true),
-            Tag::PosInt => Value::Number(Number::from(r.bits())),
-            Tag::NegInt => Value::Number(Number::from(r.bits() as i64)),
-            Tag::Float => Number::from_f64(f64::from_bits(r.bits()))
-                .map(Value::Number)
-                .unwrap_or(Value::Null),
-            Tag::Str => Value::String(self.str_of(r).to_string()),
-            Tag::Seq => Value::Array(
-                (0..r.b as usize)
-                    .map(|k| self.child(k).to_value())
-                    .collect(),
-            ),
-            Tag::Map => {
-                let mut m = Map::with_capacity(r.b as usize);
-                let first = r.a as usize;
-                for k in 0..r.b as usize {
-                    let key = self.tree.key_of(first.saturating_add(k));
-                    m.insert(key.to_string(), self.child(k).to_value());
-                }
-                Value::Object(m)
+        value_of(self.tree, self.raw())
+    }
+}
+
+/// Nodes read by index: a finished [`Tree`], or one still being written
+/// (`super::tree_writer`), which needs a `Value` of a part now and then.
+pub(super) trait Nodes {
+    fn raw_at(&self, i: usize) -> Raw;
+    /// The key of node `i` when it is a mapping's value.
+    fn key_at(&self, i: usize) -> &str;
+    /// The text of a string node.
+    fn str_of(&self, r: Raw) -> &str;
+}
+
+impl Nodes for Tree {
+    fn raw_at(&self, i: usize) -> Raw {
+        Node {
+            tree: self,
+            i: idx(i),
+        }
+        .raw()
+    }
+    fn key_at(&self, i: usize) -> &str {
+        self.key_of(i)
+    }
+    fn str_of(&self, r: Raw) -> &str {
+        self.text_at(r.a, r.b)
+    }
+}
+
+/// The `Value` of node `r` of `nodes`.
+pub(super) fn value_of<N: Nodes + ?Sized>(nodes: &N, r: Raw) -> Value {
+    let child = |k: usize| nodes.raw_at((r.a as usize).saturating_add(k));
+    match r.tag {
+        Tag::Null => Value::Null,
+        Tag::False => Value::Bool(false),
+        Tag::True => Value::Bool(true),
+        Tag::PosInt => Value::Number(Number::from(r.bits())),
+        Tag::NegInt => Value::Number(Number::from(r.bits() as i64)),
+        Tag::Float => Number::from_f64(f64::from_bits(r.bits()))
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+        Tag::Str => Value::String(nodes.str_of(r).to_string()),
+        Tag::Seq => Value::Array(
+            (0..r.b as usize)
+                .map(|k| value_of(nodes, child(k)))
+                .collect(),
+        ),
+        Tag::Map => {
+            let mut m = Map::with_capacity(r.b as usize);
+            let first = r.a as usize;
+            for k in 0..r.b as usize {
+                let key = nodes.key_at(first.saturating_add(k));
+                m.insert(key.to_string(), value_of(nodes, child(k)));
             }
+            Value::Object(m)
         }
     }
 }

@@ -28,7 +28,7 @@ fn agent_manifests(version: &str) -> Vec<(String, Value)> {
         let text = std::fs::read_to_string(&f).unwrap();
         let name = f.file_name().unwrap().to_string_lossy().to_string();
         let outcome = parse_documents(&text, &Limits::default(), |doc| {
-            out.push((name.clone(), doc.value));
+            out.push((name.clone(), doc.value()));
         });
         assert!(
             outcome.problems.is_empty(),

@@ -216,7 +216,7 @@ pub fn apply_manifest(
         return Err("empty manifest".into());
     };
     let m: Manifest =
-        serde_json::from_value(doc.value).map_err(|e| format!("not a collect manifest: {e}"))?;
+        serde_json::from_value(doc.value()).map_err(|e| format!("not a collect manifest: {e}"))?;
     if m.kind != MANIFEST_KIND {
         return Err(format!("kind is {:?}, expected {MANIFEST_KIND}", m.kind));
     }

@@ -1,31 +1,35 @@
-//! Builds one document from saphyr's events: the value, the position of every field,
-//! and the limits (depth, size, aliases, key length) checked as it grows.
+//! Builds one document from saphyr's events: its tree, the position of every field,
+//! and the limits (depth, size, aliases, key length) checked as it grows. The tree is
+//! written directly (`text::tree_writer`), with no `serde_json::Value` in between; what
+//! YAML means by a key written twice, a `<<` merge or an alias is decided here.
 
 use saphyr_parser::{Event, ScalarStyle, Span};
-use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
-use super::placeholders::{placeholder_or_map, restore_placeholders};
+use super::placeholders::{placeholder_of_only_key, restore_placeholders};
 use super::positions::pos_of;
 use super::scalars::resolve_plain;
 use super::SyntaxProblem;
 use crate::sources::limits::Limits;
-use crate::text::{push_escaped, Pos, SpanIndex};
+use crate::text::tree_writer::{Item, Key, Mark, TreeWriter};
+use crate::text::Pos;
 
 enum Frame {
     Seq {
-        items: Vec<Value>,
+        mark: Mark,
         anchor: usize,
-        /// This node's entry in the positions index (None inside a complex key).
-        entry: Option<u32>,
         start: Pos,
     },
     Map {
-        map: Map<String, Value>,
-        key: Option<(String, Pos)>,
+        mark: Mark,
+        /// The key whose value comes next, and where it was written.
+        key: Option<(Key, Pos)>,
+        /// Keys merged in with `<<` and not yet written explicitly (an explicit key then
+        /// overrides them without a duplicate-key warning).
         merged: Vec<String>,
+        /// Place of each key once the mapping is large (see [`MAP_INDEX_AFTER`]).
+        index: Option<HashMap<String, usize>>,
         anchor: usize,
-        entry: Option<u32>,
         start: Pos,
     },
     /// A node inside a document whose kind nobody reads: nothing is built, only what the
@@ -39,6 +43,10 @@ enum Frame {
         anchor: usize,
     },
 }
+
+/// Mappings up to this many keys find a key by scanning their entries (key numbers,
+/// compared as integers); larger ones keep an index so a 100k-key mapping stays linear.
+const MAP_INDEX_AFTER: usize = 32;
 
 /// Hashes of the scalar keys of a light mapping, to warn about duplicate keys without
 /// keeping the keys. Small mappings scan a vector (no hashing structure to allocate);
@@ -71,10 +79,10 @@ impl KeySet {
     }
 }
 
-/// Where the next node goes (a mapping value's key is read from the frame, not copied).
+/// Where the next node goes.
 enum Slot {
     Root,
-    Item(usize),
+    Item,
     Key,
     Value,
 }
@@ -89,20 +97,22 @@ pub(super) struct DocBuilder<'l> {
     /// The root mapping's `kind` was refused by `keep`: new nodes below the root are light.
     pub(super) skipping: bool,
     stack: Vec<Frame>,
-    /// A segment being written (a mapping key escaped, an item's index).
-    seg: String,
-    pub(super) spans: SpanIndex,
-    /// Anchored values with their node count and size in bytes (see [`measure`]).
-    anchors: HashMap<usize, (Value, usize, usize)>,
+    /// The tree being written; handed from document to document to keep its buffers.
+    pub(super) w: TreeWriter,
+    /// Anchored values: what an alias copies (a tree is read-only, so a copy shares the
+    /// anchored nodes) and what the copy counts for in the limits.
+    anchors: HashMap<usize, Item>,
     alias_nodes: usize,
-    /// Bytes that alias expansion added, and bytes held by anchors (each anchor keeps a
-    /// copy of its value: 200 nested anchors copy the innermost value 200 times). Both
-    /// are bounded by --max-document-bytes: memory follows bytes, not node counts.
+    /// Bytes that alias expansion added, and bytes held by anchors (each anchor stood for
+    /// a copy of its value: 200 nested anchors copy the innermost value 200 times). Both
+    /// are bounded by --max-document-bytes: memory follows bytes, not node counts, and a
+    /// report or fix patch expands what the tree shares.
     alias_bytes: usize,
     anchor_bytes: usize,
     /// >0 while building a complex (mapping or sequence) key: such keys have no pointer.
     in_key: usize,
-    pub(super) root: Option<Value>,
+    /// The finished root and its position.
+    pub(super) root: Option<(Item, Pos)>,
     pub(super) start: Option<Pos>,
     start_index: usize,
     pub(super) aborted: Option<SyntaxProblem>,
@@ -112,14 +122,19 @@ pub(super) struct DocBuilder<'l> {
 }
 
 impl<'l> DocBuilder<'l> {
-    pub(super) fn new(limits: &'l Limits, keep: Option<KeepKind<'l>>, start_index: usize) -> Self {
+    pub(super) fn new(
+        limits: &'l Limits,
+        keep: Option<KeepKind<'l>>,
+        start_index: usize,
+        mut w: TreeWriter,
+    ) -> Self {
+        w.begin();
         DocBuilder {
             limits,
             keep,
             skipping: false,
             stack: Vec::new(),
-            seg: String::new(),
-            spans: SpanIndex::default(),
+            w,
             anchors: HashMap::new(),
             alias_nodes: 0,
             alias_bytes: 0,
@@ -146,14 +161,14 @@ impl<'l> DocBuilder<'l> {
             self.stack.clear();
             self.anchors.clear();
             self.root = None;
-            self.spans = SpanIndex::default();
+            self.w.begin();
         }
     }
 
     fn slot(&self) -> Slot {
         match self.stack.last() {
             None => Slot::Root,
-            Some(Frame::Seq { items, .. }) => Slot::Item(items.len()),
+            Some(Frame::Seq { .. }) => Slot::Item,
             Some(Frame::Map { key: None, .. }) => Slot::Key,
             Some(Frame::Map { key: Some(_), .. }) => Slot::Value,
             // Callers handle light parents before asking for a slot.
@@ -188,44 +203,8 @@ impl<'l> DocBuilder<'l> {
                     *key_turn = !*key_turn;
                 }
             }
-            // A light node directly under the (real) root mapping.
-            _ => self.complete(Value::Null, 0, pos, nodes),
-        }
-    }
-
-    /// Record the position of a node in `slot`, under its parent's entry; returns the
-    /// node's entry (None inside a complex key, which has no pointer, and for a key).
-    fn enter(&mut self, slot: &Slot, pos: Pos) -> Option<u32> {
-        if self.in_key > 0 {
-            return None;
-        }
-        let parent = match self.stack.last() {
-            Some(Frame::Seq { entry, .. }) | Some(Frame::Map { entry, .. }) => *entry,
-            _ => None,
-        };
-        self.seg.clear();
-        match slot {
-            Slot::Root => self.record_span(None, pos),
-            Slot::Value => {
-                let Some(Frame::Map {
-                    key: Some((k, key_pos)),
-                    ..
-                }) = self.stack.last()
-                else {
-                    return None;
-                };
-                push_escaped(&mut self.seg, k);
-                // A mapping value is reported on its key's line: that is the line a
-                // person looks for (`service:`), and block mappings start below it.
-                let key_pos = *key_pos;
-                self.record_span(Some(parent?), key_pos)
-            }
-            Slot::Item(i) => {
-                use std::fmt::Write;
-                let _ = write!(self.seg, "{i}");
-                self.record_span(Some(parent?), pos)
-            }
-            Slot::Key => None,
+            // A light node directly under the (real) root mapping stands as null.
+            _ => self.complete(Item::null_sized(nodes, NULL_BYTES), 0, pos),
         }
     }
 
@@ -251,7 +230,7 @@ impl<'l> DocBuilder<'l> {
             Event::Scalar(text, _, anchor, _) if self.light_parent() => {
                 if anchor != 0 {
                     self.anchors
-                        .insert(anchor, (Value::Null, 1, 8 + text.len()));
+                        .insert(anchor, Item::null_sized(1, NULL_BYTES + text.len()));
                 }
                 self.complete_light(1, Some(&text), pos);
             }
@@ -262,15 +241,19 @@ impl<'l> DocBuilder<'l> {
                     text
                 };
                 let slot = self.slot();
+                if matches!(slot, Slot::Key) && anchor == 0 {
+                    // A plain key: straight to the key table, no string node.
+                    self.set_key(&text, pos);
+                    return;
+                }
                 let force_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
-                let value = if matches!(slot, Slot::Key) || style != ScalarStyle::Plain || force_str
+                let item = if matches!(slot, Slot::Key) || style != ScalarStyle::Plain || force_str
                 {
-                    Value::String(text.into_owned())
+                    self.w.string(&text)
                 } else {
-                    resolve_plain(&text)
+                    resolve_plain(&text, &mut self.w)
                 };
-                self.enter(&slot, pos);
-                self.complete(value, anchor, pos, 1);
+                self.complete(item, anchor, pos);
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 if self.stack.len() >= self.limits.max_depth {
@@ -293,25 +276,23 @@ impl<'l> DocBuilder<'l> {
                     });
                     return;
                 }
-                let slot = self.slot();
-                if matches!(slot, Slot::Key) {
+                if matches!(self.slot(), Slot::Key) {
                     self.in_key += 1;
                 }
-                let entry = self.enter(&slot, pos);
+                let mark = self.w.mark();
                 let frame = if matches!(ev, Event::SequenceStart(..)) {
                     Frame::Seq {
-                        items: Vec::new(),
+                        mark,
                         anchor,
-                        entry,
                         start: pos,
                     }
                 } else {
                     Frame::Map {
-                        map: Map::new(),
+                        mark,
                         key: None,
                         merged: Vec::new(),
+                        index: None,
                         anchor,
-                        entry,
                         start: pos,
                     }
                 };
@@ -321,43 +302,41 @@ impl<'l> DocBuilder<'l> {
                 let Some(frame) = self.stack.pop() else {
                     return;
                 };
-                let (value, anchor, start) = match frame {
+                let (item, anchor, start) = match frame {
                     Frame::Light { nodes, anchor, .. } => {
                         if anchor != 0 {
                             self.anchors
-                                .insert(anchor, (Value::Null, nodes, nodes.saturating_mul(8)));
+                                .insert(anchor, Item::null_sized(nodes, nodes.saturating_mul(8)));
                         }
                         self.complete_light(nodes, None, pos);
                         return;
                     }
                     Frame::Seq {
-                        items,
+                        mark,
+                        anchor,
+                        start,
+                    } => (self.w.close(mark, false), anchor, start),
+                    Frame::Map {
+                        mark,
                         anchor,
                         start,
                         ..
-                    } => (Value::Array(items), anchor, start),
-                    Frame::Map {
-                        map, anchor, start, ..
-                    } => (placeholder_or_map(map), anchor, start),
+                    } => (self.close_map(mark), anchor, start),
                 };
                 if matches!(self.slot(), Slot::Key) && self.in_key > 0 {
                     self.in_key -= 1;
                 }
                 // An anchored value is measured where it is stored (`complete`).
-                self.complete(value, anchor, start, 1);
+                self.complete(item, anchor, start);
             }
             Event::Alias(id) => {
                 let light = self.light_parent();
-                let found = self
-                    .anchors
-                    .get(&id)
-                    .map(|(v, n, b)| (if light { Value::Null } else { v.clone() }, *n, *b));
-                let Some((value, nodes, bytes)) = found else {
+                let Some(item) = self.anchors.get(&id).copied() else {
                     self.abort(pos, "alias refers to an unknown anchor".to_string());
                     return;
                 };
-                self.alias_bytes = self.alias_bytes.saturating_add(bytes);
-                self.alias_nodes = self.alias_nodes.saturating_add(nodes);
+                self.alias_bytes = self.alias_bytes.saturating_add(item.bytes);
+                self.alias_nodes = self.alias_nodes.saturating_add(item.nodes);
                 let over = if self.alias_bytes > self.limits.max_document_bytes {
                     Some((
                         self.limits.max_document_bytes,
@@ -379,33 +358,53 @@ impl<'l> DocBuilder<'l> {
                     return;
                 }
                 if light {
-                    self.complete_light(nodes, None, pos);
+                    self.complete_light(item.nodes, None, pos);
                     return;
                 }
-                let slot = self.slot();
-                self.enter(&slot, pos);
-                self.complete(value, 0, pos, nodes);
+                let copy = self.w.copy(item);
+                self.complete(copy, 0, pos);
             }
             _ => {}
         }
     }
 
-    /// Record the position of the node whose segment is `self.seg`, below `parent` (None
-    /// for the root), unless the positions already hold more segment text than the
-    /// document could need: then fields further down are reported at their nearest
-    /// recorded ancestor.
-    fn record_span(&mut self, parent: Option<u32>, pos: Pos) -> Option<u32> {
-        let budget = self.limits.max_document_bytes.saturating_mul(4);
-        if self.spans.pointer_bytes().saturating_add(self.seg.len()) > budget {
-            return None;
+    /// A mapping ends. `{{placeholder}}` read as a mapping becomes the string it was.
+    fn close_map(&mut self, mark: Mark) -> Item {
+        if self.w.count(mark) == 1 && self.w.item_at_place(mark, 0).is_some_and(|v| v.is_null()) {
+            let text = self
+                .w
+                .key_at_place(mark, 0)
+                .and_then(|k| placeholder_of_only_key(self.w.key_text(k)));
+            if let Some(text) = text {
+                self.w.discard(mark);
+                return self.w.string(&text);
+            }
         }
-        Some(self.spans.record_child(parent, &self.seg, pos))
+        self.w.close(mark, true)
     }
 
-    fn complete(&mut self, value: Value, anchor: usize, pos: Pos, nodes: usize) {
+    /// The open mapping's next key is `k`, written at `pos`.
+    fn set_key(&mut self, k: &str, pos: Pos) {
+        if k.len() > MAX_KEY_BYTES {
+            let n = k.len();
+            self.abort(
+                pos,
+                format!(
+                    "a mapping key of {n} bytes (more than {MAX_KEY_BYTES}); no Kubernetes \
+                     object has one; document skipped"
+                ),
+            );
+            return;
+        }
+        let key = self.w.key(k);
+        if let Some(Frame::Map { key: slot, .. }) = self.stack.last_mut() {
+            *slot = Some((key, pos));
+        }
+    }
+
+    fn complete(&mut self, item: Item, anchor: usize, pos: Pos) {
         if anchor != 0 {
-            let (n, bytes) = measure(&value);
-            self.anchor_bytes = self.anchor_bytes.saturating_add(bytes);
+            self.anchor_bytes = self.anchor_bytes.saturating_add(item.bytes);
             if self.anchor_bytes > self.limits.max_document_bytes {
                 self.abort(
                     pos,
@@ -416,58 +415,58 @@ impl<'l> DocBuilder<'l> {
                 );
                 return;
             }
-            self.anchors
-                .insert(anchor, (value.clone(), n.max(nodes).max(1), bytes));
+            let mut stored = item;
+            stored.nodes = stored.nodes.max(1);
+            self.anchors.insert(anchor, stored);
         }
         if self.stack.len() == 1 {
-            self.watch_kind(&value);
+            self.watch_kind(item);
         }
+        // Nodes inside a complex key have no pointer, so no position either.
+        let at = (self.in_key == 0).then_some(pos);
         match self.stack.last_mut() {
-            None => self.root = Some(value),
-            Some(Frame::Seq { items, .. }) => items.push(value),
+            None => self.root = Some((item, pos)),
+            Some(Frame::Seq { .. }) => self.w.push(None, item, at),
             Some(Frame::Light { .. }) => {}
+            Some(Frame::Map { key: None, .. }) => {
+                let k = key_string(&self.w, item);
+                self.set_key(&k, pos);
+            }
             Some(Frame::Map {
-                key, map, merged, ..
-            }) => match key.take() {
-                None => {
-                    let k = into_key_string(value);
-                    if k.len() > MAX_KEY_BYTES {
-                        let n = k.len();
-                        self.abort(
-                            pos,
-                            format!(
-                                "a mapping key of {n} bytes (more than {MAX_KEY_BYTES}); no \
-                                 Kubernetes object has one; document skipped"
-                            ),
-                        );
-                        return;
-                    }
-                    *key = Some((k, pos))
+                key: key @ Some(_),
+                mark,
+                merged,
+                index,
+                ..
+            }) => {
+                let Some((k, key_pos)) = key.take() else {
+                    return;
+                };
+                let mark = *mark;
+                let at = at.map(|_| key_pos);
+                let w = &mut self.w;
+                if w.key_text(k) == "<<" {
+                    merge_into(w, mark, merged, index, item);
+                    return;
                 }
-                Some((k, key_pos)) => {
-                    if k == "<<" {
-                        merge_into(map, merged, value);
-                    } else {
-                        // A key merged in with `<<` may be overridden; written twice, it
-                        // is a duplicate. One lookup: this runs for every field.
-                        let was_merged = !merged.is_empty() && merged.contains(&k);
-                        if was_merged {
-                            merged.retain(|m| m != &k);
+                // A key merged in with `<<` may be overridden; written twice, it is a
+                // duplicate.
+                let was_merged = !merged.is_empty() && {
+                    let text = w.key_text(k);
+                    let before = merged.len();
+                    merged.retain(|m| m != text);
+                    merged.len() != before
+                };
+                match find(w, mark, index, k) {
+                    Some(place) => {
+                        if !was_merged {
+                            self.warnings.push(duplicate_key(w.key_text(k), key_pos));
                         }
-                        match map.entry(k) {
-                            serde_json::map::Entry::Occupied(mut o) => {
-                                if !was_merged {
-                                    self.warnings.push(duplicate_key(o.key(), key_pos));
-                                }
-                                *o.get_mut() = value;
-                            }
-                            serde_json::map::Entry::Vacant(v) => {
-                                v.insert(value);
-                            }
-                        }
+                        w.replace(mark, place, item, at);
                     }
+                    None => push_entry(w, mark, index, k, item, at),
                 }
-            },
+            }
         }
     }
 
@@ -475,57 +474,109 @@ impl<'l> DocBuilder<'l> {
     /// mapping's `kind` and the caller does not want that kind, build no more of the
     /// document than its top-level scalars. Kinds ending in `List` hold other objects in
     /// `items` and are always built.
-    fn watch_kind(&mut self, value: &Value) {
-        let (Some(keep), Value::String(kind)) = (self.keep, value) else {
+    fn watch_kind(&mut self, item: Item) {
+        let Some(keep) = self.keep else {
             return;
         };
         let Some(Frame::Map {
             key: Some((k, key_pos)),
-            map,
+            mark,
             ..
         }) = self.stack.last()
         else {
             return;
         };
-        if k != "kind" {
+        let (w, key_pos, mark) = (&self.w, *key_pos, *mark);
+        let Some(kind) = w.as_str(item) else {
+            return;
+        };
+        if w.key_text(*k) != "kind" {
             return;
         }
-        let key_pos = *key_pos;
-        let api_version = map.get("apiVersion").and_then(Value::as_str);
+        let api_version = w
+            .find_text(mark, "apiVersion")
+            .and_then(|place| w.item_at_place(mark, place))
+            .and_then(|v| w.as_str(v));
         let wanted = kind.ends_with("List") || keep(api_version, kind);
         if !self.skipping && !wanted {
             self.skipping = true;
         } else if self.skipping && wanted {
             // A second `kind` names a kind that is read, but everything between the two
             // was not built: the document cannot be checked as written.
-            self.abort(
-                key_pos,
-                format!(
-                    "document has two `kind` keys (the last is {kind:?}); kubectl rejects duplicate \
-                     keys; document skipped"
-                ),
+            let message = format!(
+                "document has two `kind` keys (the last is {kind:?}); kubectl rejects duplicate \
+                 keys; document skipped"
             );
+            self.abort(key_pos, message);
         }
     }
 }
 
-fn merge_into(map: &mut Map<String, Value>, merged: &mut Vec<String>, value: Value) {
-    let sources = match value {
-        Value::Object(m) => vec![m],
-        Value::Array(items) => items
-            .into_iter()
-            .filter_map(|v| match v {
-                Value::Object(m) => Some(m),
-                _ => None,
-            })
-            .collect(),
-        _ => return,
+/// Bytes a null counts for in the limits.
+const NULL_BYTES: usize = 8;
+
+/// The place of `k` in the open mapping at `mark`.
+fn find(
+    w: &TreeWriter,
+    mark: Mark,
+    index: &Option<HashMap<String, usize>>,
+    k: Key,
+) -> Option<usize> {
+    match index {
+        Some(ix) => ix.get(w.key_text(k)).copied(),
+        None => w.find(mark, k),
+    }
+}
+
+/// Append `k: item` to the open mapping at `mark`, indexing it once the mapping is large.
+fn push_entry(
+    w: &mut TreeWriter,
+    mark: Mark,
+    index: &mut Option<HashMap<String, usize>>,
+    k: Key,
+    item: Item,
+    pos: Option<Pos>,
+) {
+    w.push(Some(k), item, pos);
+    let n = w.count(mark);
+    match index {
+        Some(ix) => {
+            ix.insert(w.key_text(k).to_string(), n - 1);
+        }
+        None if n > MAP_INDEX_AFTER => {
+            *index = Some(
+                (0..n)
+                    .filter_map(|place| w.key_at_place(mark, place).map(|k| (place, k)))
+                    .map(|(place, k)| (w.key_text(k).to_string(), place))
+                    .collect(),
+            );
+        }
+        None => {}
+    }
+}
+
+/// `<<: value`: the entries of `value` (a mapping, or a list of mappings) that the open
+/// mapping does not have yet are added, without positions of their own.
+fn merge_into(
+    w: &mut TreeWriter,
+    mark: Mark,
+    merged: &mut Vec<String>,
+    index: &mut Option<HashMap<String, usize>>,
+    value: Item,
+) {
+    let sources = if value.is_map() {
+        vec![value]
+    } else if value.is_seq() {
+        w.items(value).into_iter().filter(Item::is_map).collect()
+    } else {
+        return;
     };
     for src in sources {
-        for (k, v) in src {
-            if !map.contains_key(&k) {
-                merged.push(k.clone());
-                map.insert(k, v);
+        for (k, v) in w.entries(src) {
+            if find(w, mark, index, k).is_none() {
+                merged.push(w.key_text(k).to_string());
+                let v = w.copy(v);
+                push_entry(w, mark, index, k, v, None);
             }
         }
     }
@@ -542,45 +593,23 @@ fn duplicate_key(k: &str, pos: Pos) -> SyntaxProblem {
     }
 }
 
-fn into_key_string(v: Value) -> String {
-    match v {
-        Value::String(s) => s,
-        other => key_string(&other),
+/// The text of a key that is not a plain scalar: an anchored string as itself, `{k}` for
+/// the mapping `{k: null}` (how YAML reads a `{{k}}` placeholder), anything else as JSON.
+fn key_string(w: &TreeWriter, item: Item) -> String {
+    if let Some(s) = w.as_str(item) {
+        return s.to_string();
     }
-}
-
-fn key_string(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Object(m) if m.len() == 1 && m.values().all(Value::is_null) => {
-            format!("{{{}}}", m.keys().next().map(String::as_str).unwrap_or(""))
+    if item.is_map() {
+        let entries = w.entries(item);
+        if let [(k, v)] = entries.as_slice() {
+            if v.is_null() {
+                return format!("{{{}}}", w.key_text(*k));
+            }
         }
-        other => other.to_string(),
     }
+    w.value(item).to_string()
 }
 
 /// Longest mapping key accepted: Kubernetes keys (labels, annotations, data) are at most
-/// 253 + 63 bytes; a key is copied into the pointer of every field below it.
+/// 253 + 63 bytes, and longer ones are kept in each tree instead of the key table.
 const MAX_KEY_BYTES: usize = 64 * 1024;
-
-/// Nodes and approximate bytes of a value: the text of its scalars and keys plus a
-/// fixed cost per node (what a copy of it costs in memory, roughly).
-fn measure(v: &Value) -> (usize, usize) {
-    const NODE: usize = 8;
-    match v {
-        Value::Array(a) => a.iter().map(measure).fold((1, NODE), |(n, b), (n2, b2)| {
-            (n.saturating_add(n2), b.saturating_add(b2))
-        }),
-        Value::Object(m) => m.iter().map(|(k, v)| (k.len(), measure(v))).fold(
-            (1, NODE),
-            |(n, b), (kl, (n2, b2))| {
-                (
-                    n.saturating_add(n2),
-                    b.saturating_add(b2).saturating_add(kl),
-                )
-            },
-        ),
-        Value::String(s) => (1, NODE + s.len()),
-        _ => (1, NODE),
-    }
-}

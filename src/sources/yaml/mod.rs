@@ -1,7 +1,7 @@
-//! YAML/JSON documents to `serde_json::Value` plus a JSON-pointer → position index.
+//! YAML/JSON documents to a compact [`Tree`] plus the position of each of its nodes.
 //!
 //! We drive saphyr's event parser ourselves instead of using a ready-made tree so that
-//! one pass gives the value, the position of every field, and hard limits on depth,
+//! one pass gives the tree, the position of every field, and hard limits on depth,
 //! document size and alias expansion (a billion-laughs document must fail fast, not
 //! after it has been expanded). `builder` turns events into one document, `scalars` types
 //! plain scalars, `placeholders` keeps `{{ name }}` templates parseable, `positions` keeps
@@ -16,7 +16,8 @@ use saphyr_parser::{Event, Parser, ScanError, Span};
 use serde_json::Value;
 
 use super::limits::Limits;
-use crate::text::{Pos, SpanIndex};
+use crate::text::tree_writer::TreeWriter;
+use crate::text::{NodePositions, Pos, SpanIndex, Tree};
 use builder::DocBuilder;
 pub use builder::KeepKind;
 use placeholders::protect_placeholders;
@@ -25,15 +26,41 @@ use positions::{clamp_doc_to_end, clamp_to_text};
 /// One parsed document.
 #[derive(Debug, Clone)]
 pub struct ParsedDoc {
-    pub value: Value,
-    pub spans: SpanIndex,
+    pub tree: Tree,
+    /// Where each node of `tree` was written.
+    pub positions: NodePositions,
     /// Position of the document's first node.
     pub start: Pos,
     /// 0-based index among the documents of the file.
     pub index: usize,
     /// The document's `kind` was refused by the caller's filter, so only its top-level
-    /// scalars (`apiVersion`, `kind`, ...) were built; `value` is not the whole object.
+    /// scalars (`apiVersion`, `kind`, ...) were built; `tree` is not the whole object.
     pub kind_skipped: bool,
+}
+
+impl ParsedDoc {
+    /// The document as a `Value` (built on each call: for readers of a few small
+    /// documents, such as rule files and waivers).
+    pub fn value(&self) -> Value {
+        self.tree.root().to_value()
+    }
+
+    /// Where the field at `pointer` was written; None when not recorded for it (a
+    /// mapping key, a field merged in with `<<`).
+    pub fn exact(&self, pointer: &str) -> Option<Pos> {
+        let node = self.tree.root().lookup(pointer)?;
+        self.positions.of(node.id())
+    }
+
+    /// Where the field at `pointer` was written, else its nearest ancestor that was.
+    pub fn resolve(&self, pointer: &str) -> Option<Pos> {
+        self.positions.resolve(&self.tree, pointer)
+    }
+
+    /// The positions by JSON pointer, for readers that take a `Value` apart.
+    pub fn spans(&self) -> SpanIndex {
+        self.positions.to_span_index(&self.tree)
+    }
 }
 
 /// Something wrong with the text itself, at a position.
@@ -79,8 +106,8 @@ pub fn parse_documents_keeping(
     let templated = matches!(protected, std::borrow::Cow::Owned(_));
     let mut parser = Parser::new_from_str(&protected);
     let mut doc: Option<DocBuilder> = None;
-    // Positions are recorded into one buffer reused by every document (see take_exact).
-    let mut scratch = crate::text::SpanIndex::default();
+    // One tree writer for every document of the file (its buffers are reused).
+    let mut writer = TreeWriter::default();
     let mut index = 0usize;
     // Computed once, and only for a file whose last document reaches its end.
     let mut end: Option<Pos> = None;
@@ -105,41 +132,45 @@ pub fn parse_documents_keeping(
                 Event::StreamEnd => break,
                 Event::StreamStart | Event::Nothing => {}
                 Event::DocumentStart(_) => {
-                    let mut b = DocBuilder::new(limits, keep, span.start.index());
-                    b.spans = std::mem::take(&mut scratch);
-                    doc = Some(b)
+                    let w = doc
+                        .take()
+                        .map(|b| b.w)
+                        .unwrap_or_else(|| std::mem::take(&mut writer));
+                    doc = Some(DocBuilder::new(limits, keep, span.start.index(), w));
                 }
                 Event::DocumentEnd => {
                     if let Some(mut b) = doc.take() {
-                        let mut spans = b.spans.take_exact();
-                        scratch = std::mem::take(&mut b.spans);
-                        out.problems.extend(b.warnings);
-                        if let Some(p) = b.aborted {
+                        out.problems.extend(std::mem::take(&mut b.warnings));
+                        if let Some(p) = b.aborted.take() {
                             out.problems.push(p);
-                        } else if let Some(value) = b.root {
-                            if !value.is_null() {
-                                out.documents += 1;
-                                let mut start = b.start.unwrap_or(Pos { line: 1, column: 1 });
-                                // A document ending before the last quarter of the text
-                                // (in characters, at most its bytes) is not at its end.
-                                if span.start.index() >= src.len() / 4 {
-                                    clamp_doc_to_end(src, &mut end, &mut spans, &mut start);
-                                }
-                                on_doc(ParsedDoc {
-                                    value,
-                                    spans,
-                                    start,
-                                    index,
-                                    kind_skipped: b.skipping,
-                                });
+                        } else if let Some((root, root_pos)) = b.root.filter(|(r, _)| !r.is_null())
+                        {
+                            out.documents += 1;
+                            let mut start = b.start.unwrap_or(Pos { line: 1, column: 1 });
+                            let (tree, positions) = b.w.finish(root, root_pos);
+                            // A document ending before the last quarter of the text
+                            // (in characters, at most its bytes) is not at its end.
+                            if span.start.index() >= src.len() / 4 {
+                                clamp_doc_to_end(src, &mut end, positions, &mut start);
                             }
+                            let positions = NodePositions::from_positions(positions);
+                            on_doc(ParsedDoc {
+                                tree,
+                                positions,
+                                start,
+                                index,
+                                kind_skipped: b.skipping,
+                            });
                         }
+                        writer = b.w;
                     }
                     index += 1;
                 }
                 other => {
-                    let b = doc
-                        .get_or_insert_with(|| DocBuilder::new(limits, keep, span.start.index()));
+                    let b = doc.get_or_insert_with(|| {
+                        let w = std::mem::take(&mut writer);
+                        DocBuilder::new(limits, keep, span.start.index(), w)
+                    });
                     b.templated = templated;
                     b.event(other, span);
                 }
@@ -167,20 +198,17 @@ mod tests {
         let (docs, out) = parse("a: 1\nb:\n  c:\n    - x\n    - --flag=y\n");
         assert!(out.problems.is_empty());
         let d = &docs[0];
-        assert_eq!(d.value["b"]["c"][1], "--flag=y");
-        assert_eq!(d.spans.exact("/b/c/1"), Some(Pos { line: 5, column: 7 }));
-        assert_eq!(d.spans.exact("/b"), Some(Pos { line: 2, column: 1 }));
-        assert_eq!(
-            d.spans.resolve("/b/c/9/zz"),
-            Some(Pos { line: 3, column: 3 })
-        );
+        assert_eq!(d.value()["b"]["c"][1], "--flag=y");
+        assert_eq!(d.exact("/b/c/1"), Some(Pos { line: 5, column: 7 }));
+        assert_eq!(d.exact("/b"), Some(Pos { line: 2, column: 1 }));
+        assert_eq!(d.resolve("/b/c/9/zz"), Some(Pos { line: 3, column: 3 }));
     }
 
     #[test]
     fn placeholders_become_strings() {
         let (docs, _) = parse("spec:\n  type: {{service_type}}\n  caBundle: {{caBundle}}\n");
-        assert_eq!(docs[0].value["spec"]["type"], "{{service_type}}");
-        assert_eq!(docs[0].value["spec"]["caBundle"], "{{caBundle}}");
+        assert_eq!(docs[0].value()["spec"]["type"], "{{service_type}}");
+        assert_eq!(docs[0].value()["spec"]["caBundle"], "{{caBundle}}");
     }
 
     #[test]
@@ -188,27 +216,24 @@ mod tests {
         let (docs, out) = parse("a:\n  subPath: {{member_cluster_name}}-kubeconfig\n  b: x\n");
         assert!(out.problems.is_empty(), "{:?}", out.problems);
         assert_eq!(
-            docs[0].value["a"]["subPath"],
+            docs[0].value()["a"]["subPath"],
             "{{member_cluster_name}}-kubeconfig"
         );
-        assert_eq!(
-            docs[0].spans.exact("/a/b"),
-            Some(Pos { line: 3, column: 3 })
-        );
+        assert_eq!(docs[0].exact("/a/b"), Some(Pos { line: 3, column: 3 }));
     }
 
     #[test]
     fn multi_document_skips_empty_ones() {
         let (docs, _) = parse("---\na: 1\n---\n---\n# only a comment\n---\nb: 2\n");
         assert_eq!(docs.len(), 2);
-        assert_eq!(docs[1].value["b"], 2);
+        assert_eq!(docs[1].value()["b"], 2);
         assert_eq!(docs[1].start.line, 7);
     }
 
     #[test]
     fn scalars_resolve_like_kubernetes() {
         let (docs, _) = parse("a: yes\nb: '10'\nc: 10\nd: 1.5\ne: ~\nf: v1.21\ng: 0x1F\n");
-        let v = &docs[0].value;
+        let v = &docs[0].value();
         assert_eq!(v["a"], true);
         assert_eq!(v["b"], "10");
         assert_eq!(v["c"], 10);
@@ -221,14 +246,14 @@ mod tests {
     #[test]
     fn merge_keys_and_aliases() {
         let (docs, _) = parse("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\n");
-        assert_eq!(docs[0].value["other"]["x"], 1);
-        assert_eq!(docs[0].value["other"]["y"], 3);
+        assert_eq!(docs[0].value()["other"]["x"], 1);
+        assert_eq!(docs[0].value()["other"]["y"], 3);
     }
 
     #[test]
     fn duplicate_keys_warn() {
         let (docs, out) = parse("a: 1\nb: 2\na: 3\n");
-        assert_eq!(docs[0].value["a"], 3);
+        assert_eq!(docs[0].value()["a"], 3);
         assert_eq!(out.problems.len(), 1);
         assert!(out.problems[0].warning);
         assert_eq!(out.problems[0].pos.line, 3);
@@ -321,12 +346,12 @@ mod tests {
         let (docs, out) = parse_keeping(src, &|k| k == "Deployment");
         assert!(out.problems.is_empty(), "{:?}", out.problems);
         assert!(docs[0].kind_skipped);
-        assert_eq!(docs[0].value["apiVersion"], "v1");
-        assert!(docs[0].value["data"].is_null());
+        assert_eq!(docs[0].value()["apiVersion"], "v1");
+        assert!(docs[0].value()["data"].is_null());
         assert!(!docs[1].kind_skipped);
-        assert_eq!(docs[1].value["metadata"]["name"], "d");
+        assert_eq!(docs[1].value()["metadata"]["name"], "d");
         assert_eq!(
-            docs[1].spans.exact("/metadata/name"),
+            docs[1].exact("/metadata/name"),
             Some(Pos {
                 line: 10,
                 column: 3
@@ -390,7 +415,7 @@ mod tests {
     fn lists_are_always_built() {
         let (docs, _) = parse_keeping("kind: List\nitems:\n- kind: Secret\n", &|_| false);
         assert!(!docs[0].kind_skipped);
-        assert_eq!(docs[0].value["items"][0]["kind"], "Secret");
+        assert_eq!(docs[0].value()["items"][0]["kind"], "Secret");
     }
 
     #[test]
@@ -398,10 +423,10 @@ mod tests {
         // saphyr puts the empty key of the trailing `?` on line 5, after the text.
         let (docs, _) = parse("\n\n?\n  ");
         let end = Pos { line: 4, column: 3 };
-        assert_eq!(docs[0].spans.exact("/"), Some(end));
-        assert!(docs[0].spans.iter().all(|(_, p)| p <= end));
+        assert_eq!(docs[0].exact("/"), Some(end));
+        assert!(docs[0].spans().iter().all(|(_, p)| p <= end));
         let (docs, _) = parse("a:\r\n  b: \r\n");
-        assert!(docs[0].spans.iter().all(|(_, p)| p.line <= 3));
+        assert!(docs[0].spans().iter().all(|(_, p)| p.line <= 3));
     }
 
     #[test]
@@ -409,7 +434,7 @@ mod tests {
         let (docs, _) = parse(
             "kind: List\nitems:\n- kind: A\n  metadata:\n    name: x\n- kind: B\n  metadata: {name: y}\n",
         );
-        let items = docs[0].spans.split_items("/items", 2);
+        let items = docs[0].spans().split_items("/items", 2);
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].exact(""), Some(Pos { line: 3, column: 3 }));
         assert_eq!(

@@ -1,8 +1,6 @@
 //! `{{ name }}` template placeholders in official manifests: kept parseable, positions
 //! exact, and given back as the text the author wrote.
 
-use serde_json::{Map, Value};
-
 // Placeholders are swapped for same-length markers so positions stay exact.
 const OPEN: &str = "$<";
 const CLOSE: &str = ">$";
@@ -58,17 +56,10 @@ pub(super) fn restore_placeholders(text: std::borrow::Cow<'_, str>) -> std::borr
 }
 
 /// `type: {{service_type}}` is a template placeholder, but YAML reads it as a mapping
-/// whose only key is the mapping `{service_type: null}`. Turn that shape back into the
-/// string the author wrote, so rules can recognise and report placeholders.
-pub(super) fn placeholder_or_map(map: Map<String, Value>) -> Value {
-    if map.len() == 1 {
-        if let Some((k, Value::Null)) = map.iter().next() {
-            if let Some(inner) = k.strip_prefix('{').and_then(|k| k.strip_suffix('}')) {
-                if !inner.contains(['{', '}', ':']) {
-                    return Value::String(format!("{{{{{inner}}}}}"));
-                }
-            }
-        }
-    }
-    Value::Object(map)
+/// whose only key is the mapping `{service_type: null}` (a key written as `{k}`, see
+/// the builder's `key_string`) and whose value is null. Given that only key, the string
+/// the author wrote, so rules can recognise and report placeholders.
+pub(super) fn placeholder_of_only_key(key: &str) -> Option<String> {
+    let inner = key.strip_prefix('{')?.strip_suffix('}')?;
+    (!inner.contains(['{', '}', ':'])).then(|| format!("{{{{{inner}}}}}"))
 }

@@ -2,7 +2,7 @@
 
 use saphyr_parser::Span;
 
-use crate::text::{Pos, SpanIndex};
+use crate::text::Pos;
 
 /// saphyr's lines count from 1 and its columns from 0; ours both count from 1.
 pub(super) fn pos_of(span: &Span) -> Pos {
@@ -90,15 +90,15 @@ pub(super) fn text_end(src: &str) -> Pos {
 pub(super) fn clamp_doc_to_end(
     src: &str,
     end: &mut Option<Pos>,
-    spans: &mut SpanIndex,
+    positions: &mut [Pos],
     start: &mut Pos,
 ) {
     let end = *end.get_or_insert_with(|| text_end(src));
-    let past = |p: &Pos| *p > end;
-    if past(start) {
-        *start = end;
+    for p in std::iter::once(start).chain(positions.iter_mut()) {
+        if *p > end {
+            *p = end;
+        }
     }
-    spans.clamp_to(end);
 }
 
 #[cfg(test)]
