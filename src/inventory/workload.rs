@@ -49,6 +49,14 @@ pub struct Flag {
     pub separate_value: bool,
 }
 
+/// A command or args list, or one of its items, of the wrong type.
+struct BadToken {
+    field: &'static str,
+    /// None: the list itself.
+    item: Option<usize>,
+    type_name: &'static str,
+}
+
 /// A field that the rules read has the wrong type (e.g. `command: "kube-apiserver ..."`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypeProblem {
@@ -124,49 +132,96 @@ impl<'a> ContainerRef<'a> {
         image_base_name(self.image())
     }
 
-    /// All command and args tokens, in the order the container runtime joins them.
-    fn tokens(&self) -> Result<Vec<(String, String)>, TypeProblem> {
-        let mut out = Vec::new();
+    /// Each command and args token, in the order the container runtime joins them, with
+    /// the field and item it came from; stops at the first item (or list) of the wrong
+    /// type. Pointers are not written here: most callers want only the first token.
+    fn each_token(&self, mut f: impl FnMut(&str, &'static str, usize)) -> Result<(), BadToken> {
+        let mut number = String::new();
         for field in ["command", "args"] {
-            let ptr = format!("{}/{field}", self.pointer());
             let Some(list) = self.value.get(field).filter(|n| !n.is_null()) else {
                 continue;
             };
             let Some(items) = list.items() else {
-                return Err(TypeProblem {
-                    pointer: ptr,
-                    message: format!(
-                        "{field} is {}, expected a list of strings",
-                        list.type_name()
-                    ),
+                return Err(BadToken {
+                    field,
+                    item: None,
+                    type_name: list.type_name(),
                 });
             };
             for (i, item) in items.enumerate() {
-                let p = format!("{ptr}/{i}");
                 if let Some(s) = item.as_str() {
                     // `sh -c "kube-apiserver --a=b ..."`: split the script so its
                     // flags are seen too; they all point at that one token.
                     if s.contains(char::is_whitespace) && s.contains("--") {
-                        out.extend(s.split_whitespace().map(|t| (t.to_string(), p.clone())));
+                        s.split_whitespace().for_each(|t| f(t, field, i));
                     } else {
-                        out.push((s.to_string(), p));
+                        f(s, field, i);
                     }
                 } else if item.is_number() || item.is_boolean() {
-                    out.push((item.to_value().to_string(), p));
+                    number.clear();
+                    number.push_str(&item.to_value().to_string());
+                    f(&number, field, i);
                 } else {
-                    return Err(TypeProblem {
-                        pointer: p,
-                        message: format!("{field}[{i}] is {}, expected a string", item.type_name()),
+                    return Err(BadToken {
+                        field,
+                        item: Some(i),
+                        type_name: item.type_name(),
                     });
                 }
             }
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// All command and args tokens with the pointer of the item each came from.
+    fn tokens(&self) -> Result<Vec<(String, String)>, TypeProblem> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let base = self.pointer();
+        // Tokens split from one item share its pointer, written once.
+        let mut last: Option<(&'static str, usize, String)> = None;
+        let walked = self.each_token(|t, field, i| {
+            let p = match &last {
+                Some((f, n, p)) if *f == field && *n == i => p.clone(),
+                _ => {
+                    let p = format!("{base}/{field}/{i}");
+                    last = Some((field, i, p.clone()));
+                    p
+                }
+            };
+            out.push((t.to_string(), p));
+        });
+        match walked {
+            Ok(()) => Ok(out),
+            Err(BadToken {
+                field,
+                item: None,
+                type_name,
+            }) => Err(TypeProblem {
+                pointer: format!("{base}/{field}"),
+                message: format!("{field} is {type_name}, expected a list of strings"),
+            }),
+            Err(BadToken {
+                field,
+                item: Some(i),
+                type_name,
+            }) => Err(TypeProblem {
+                pointer: format!("{base}/{field}/{i}"),
+                message: format!("{field}[{i}] is {type_name}, expected a string"),
+            }),
+        }
     }
 
     /// The executable: the first token (of command, or of args when there is no command).
+    /// None when there is none, or when command or args has an item of the wrong type.
     pub fn executable(&self) -> Option<String> {
-        self.tokens().ok()?.into_iter().next().map(|(t, _)| t)
+        let mut first = None;
+        self.each_token(|t, _, _| {
+            if first.is_none() {
+                first = Some(t.to_string());
+            }
+        })
+        .ok()?;
+        first
     }
 
     /// Every `--flag` with its value. Both `--f=v` and `--f v` are understood; for the

@@ -647,24 +647,33 @@ fn object_ref(root: Node<'_>, scope: &Scope, api_version: &str, kind: &str) -> O
 fn shape_problems(root: Node<'_>, kind: &str) -> Vec<(String, String)> {
     use crate::inventory::workload::pod_spec_pointer;
     let mut out = Vec::new();
-    let mut expect = |pointer: String, ok: fn(&Node<'_>) -> bool, want: &str| {
-        if let Some(v) = root.lookup(&pointer) {
-            if !v.is_null() && !ok(&v) {
-                out.push((
-                    pointer.clone(),
-                    format!("{} is {}, expected {want}", &pointer[1..], v.type_name()),
-                ));
-            }
+    // Runs on every kept object: fields are reached by key, and a pointer is written
+    // only for a problem.
+    let mut expect = |at: Option<Node<'_>>, pointer: &dyn Fn() -> String, ok: bool, want: &str| {
+        if let Some(v) = at.filter(|v| !v.is_null() && !ok) {
+            let pointer = pointer();
+            let message = format!("{} is {}, expected {want}", &pointer[1..], v.type_name());
+            out.push((pointer, message));
         }
     };
-    expect("/metadata".into(), |n| n.is_object(), "a mapping");
-    expect("/metadata/name".into(), |n| n.is_string(), "a string");
-    expect("/metadata/namespace".into(), |n| n.is_string(), "a string");
+    let metadata = root.get("metadata");
+    expect(
+        metadata,
+        &|| "/metadata".into(),
+        metadata.is_some_and(|m| m.is_object()),
+        "a mapping",
+    );
+    for field in ["name", "namespace"] {
+        let v = metadata.and_then(|m| m.get(field));
+        let ok = v.is_some_and(|v| v.is_string());
+        expect(v, &|| format!("/metadata/{field}"), ok, "a string");
+    }
     if let Some(ps) = pod_spec_pointer(kind) {
+        let pod_spec = root.lookup(ps);
         for list in ["containers", "initContainers"] {
-            let pointer = format!("{ps}/{list}");
-            let all_maps = |v: &Node<'_>| v.items().is_some_and(|mut a| a.all(|n| n.is_object()));
-            expect(pointer, all_maps, "a list of mappings");
+            let v = pod_spec.and_then(|p| p.get(list));
+            let ok = v.is_some_and(|v| v.items().is_some_and(|mut a| a.all(|n| n.is_object())));
+            expect(v, &|| format!("{ps}/{list}"), ok, "a list of mappings");
         }
     }
     out

@@ -93,6 +93,11 @@ pub(super) fn clamp_doc_to_end(
     positions: &mut [Pos],
     start: &mut Pos,
 ) {
+    // After a final line break, saphyr's "line after the last" is the text's end
+    // itself: nothing can be past it, and finding the end costs a pass over the file.
+    if src.ends_with(['\n', '\r']) {
+        return;
+    }
     let end = *end.get_or_insert_with(|| text_end(src));
     for p in std::iter::once(start).chain(positions.iter_mut()) {
         if *p > end {
