@@ -139,6 +139,20 @@ impl TreeWriter {
         self.sizes.push((1, NODE_BYTES));
     }
 
+    /// Bytes the writer's buffers hold on to (their capacity).
+    pub fn buffer_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.slots.capacity() * size_of::<[u32; 2]>()
+            + self.tags.capacity()
+            + self.keys.capacity() * size_of::<u16>()
+            + self.long_keys.capacity() * size_of::<[u32; 3]>()
+            + self.long_of.capacity() * size_of::<(u32, u32)>()
+            + self.text.capacity()
+            + self.positions.capacity() * size_of::<Pos>()
+            + self.sizes.capacity() * size_of::<(usize, usize)>()
+            + self.pending.capacity() * size_of::<Pending>()
+    }
+
     pub fn string(&mut self, s: &str) -> Item {
         let a = idx(self.text.len());
         self.text.extend_from_slice(s.as_bytes());

@@ -121,19 +121,36 @@ pub(super) struct DocBuilder<'l> {
     pub(super) templated: bool,
 }
 
+/// What one document's builder hands to the next: buffers that every document needs
+/// and that would otherwise grow from empty for each of them.
+#[derive(Default)]
+pub(super) struct Buffers {
+    w: TreeWriter,
+    stack: Vec<Frame>,
+}
+
+impl Buffers {
+    /// Bytes held (capacity).
+    pub(super) fn bytes(&self) -> usize {
+        self.w.buffer_bytes() + self.stack.capacity() * std::mem::size_of::<Frame>()
+    }
+}
+
 impl<'l> DocBuilder<'l> {
     pub(super) fn new(
         limits: &'l Limits,
         keep: Option<KeepKind<'l>>,
         start_index: usize,
-        mut w: TreeWriter,
+        buffers: Buffers,
     ) -> Self {
+        let Buffers { mut w, mut stack } = buffers;
         w.begin();
+        stack.clear();
         DocBuilder {
             limits,
             keep,
             skipping: false,
-            stack: Vec::new(),
+            stack,
             w,
             anchors: HashMap::new(),
             alias_nodes: 0,
@@ -146,6 +163,14 @@ impl<'l> DocBuilder<'l> {
             aborted: None,
             warnings: Vec::new(),
             templated: false,
+        }
+    }
+
+    /// The buffers, for the next document.
+    pub(super) fn into_buffers(self) -> Buffers {
+        Buffers {
+            w: self.w,
+            stack: self.stack,
         }
     }
 

@@ -16,10 +16,9 @@ use saphyr_parser::{Event, Parser, ScanError, Span};
 use serde_json::Value;
 
 use super::limits::Limits;
-use crate::text::tree_writer::TreeWriter;
 use crate::text::{NodePositions, Pos, SpanIndex, Tree};
-use builder::DocBuilder;
 pub use builder::KeepKind;
+use builder::{Buffers, DocBuilder};
 use placeholders::protect_placeholders;
 use positions::{clamp_doc_to_end, clamp_to_text};
 
@@ -106,8 +105,9 @@ pub fn parse_documents_keeping(
     let templated = matches!(protected, std::borrow::Cow::Owned(_));
     let mut parser = Parser::new_from_str(&protected);
     let mut doc: Option<DocBuilder> = None;
-    // One tree writer for every document of the file (its buffers are reused).
-    let mut writer = TreeWriter::default();
+    // One set of buffers for every document this thread reads (growing fresh ones for
+    // each of thousands of files showed in profiles).
+    let mut spare = SPARE.with(|b| b.take()).unwrap_or_default();
     let mut index = 0usize;
     // Computed once, and only for a file whose last document reaches its end.
     let mut end: Option<Pos> = None;
@@ -132,11 +132,11 @@ pub fn parse_documents_keeping(
                 Event::StreamEnd => break,
                 Event::StreamStart | Event::Nothing => {}
                 Event::DocumentStart(_) => {
-                    let w = doc
+                    let buffers = doc
                         .take()
-                        .map(|b| b.w)
-                        .unwrap_or_else(|| std::mem::take(&mut writer));
-                    doc = Some(DocBuilder::new(limits, keep, span.start.index(), w));
+                        .map(DocBuilder::into_buffers)
+                        .unwrap_or_else(|| std::mem::take(&mut spare));
+                    doc = Some(DocBuilder::new(limits, keep, span.start.index(), buffers));
                 }
                 Event::DocumentEnd => {
                     if let Some(mut b) = doc.take() {
@@ -162,14 +162,14 @@ pub fn parse_documents_keeping(
                                 kind_skipped: b.skipping,
                             });
                         }
-                        writer = b.w;
+                        spare = b.into_buffers();
                     }
                     index += 1;
                 }
                 other => {
                     let b = doc.get_or_insert_with(|| {
-                        let w = std::mem::take(&mut writer);
-                        DocBuilder::new(limits, keep, span.start.index(), w)
+                        let buffers = std::mem::take(&mut spare);
+                        DocBuilder::new(limits, keep, span.start.index(), buffers)
                     });
                     b.templated = templated;
                     b.event(other, span);
@@ -180,8 +180,21 @@ pub fn parse_documents_keeping(
     for p in &mut out.problems {
         p.pos = clamp_to_text(src, p.pos);
     }
+    let spare = doc.map_or(spare, DocBuilder::into_buffers);
+    // Buffers that grew for a huge document are let go rather than kept for the life of
+    // the thread.
+    if spare.bytes() <= KEEP_BUFFER_BYTES {
+        SPARE.with(|b| b.set(Some(spare)));
+    }
     out
 }
+
+thread_local! {
+    static SPARE: std::cell::Cell<Option<Buffers>> = const { std::cell::Cell::new(None) };
+}
+
+/// Most buffer bytes kept between files (a few thousand-line documents' worth).
+const KEEP_BUFFER_BYTES: usize = 4 << 20;
 
 #[cfg(test)]
 mod tests {
