@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use crate::text::{lookup, Node, NodePositions, Pos, Tree};
+use crate::text::{lookup, Name, Node, NodePositions, Pos, Tree};
 
 /// Which API server an object belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -65,11 +65,13 @@ impl<'de> Deserialize<'de> for Scope {
 #[serde(rename_all = "camelCase")]
 pub struct ObjectRef {
     pub scope: Scope,
-    pub api_version: String,
-    pub kind: String,
+    // Shared text: every finding about an object carries its identity, and a fleet's
+    // objects repeat a handful of apiVersions, kinds and namespaces.
+    pub api_version: Name,
+    pub kind: Name,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    pub name: String,
+    pub namespace: Option<Name>,
+    pub name: Name,
 }
 
 impl ObjectRef {
@@ -82,10 +84,10 @@ impl ObjectRef {
     ) -> Self {
         ObjectRef {
             scope,
-            api_version: api_version.to_string(),
-            kind: kind.to_string(),
-            namespace: namespace.map(str::to_string),
-            name: name.to_string(),
+            api_version: Name::shared(api_version),
+            kind: Name::shared(kind),
+            namespace: namespace.map(Name::shared),
+            name: name.into(),
         }
     }
 }

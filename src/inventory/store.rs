@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::components::ComponentIndex;
 use super::object::{Location, Object, Scope};
 use super::workload::{component_containers, ComponentContainer};
+use crate::text::Name;
 
 /// Which scopes a rule searches. Offline input without scope hints sits in the shared
 /// pool, which stands in for any scope.
@@ -78,7 +79,7 @@ pub struct LiveRead {
 #[derive(Debug, Default)]
 pub struct Inventory {
     objects: Vec<Object>,
-    by_kind: HashMap<String, Vec<usize>>,
+    by_kind: HashMap<Name, Vec<usize>>,
     pub problems: Vec<InputProblem>,
     pub inputs: Vec<InputSummary>,
     /// (scope, kind) pairs a live collector listed completely: an empty result there

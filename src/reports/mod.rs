@@ -18,6 +18,7 @@ use crate::findings::Consequence;
 use crate::findings::{Finding, Status, Summary};
 use crate::inventory::{InputSummary, Inventory};
 use crate::rules::{Catalog, GuideStep};
+use crate::text::Name;
 use crate::upgrade::{Phase, PhaseDecision};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,14 +213,21 @@ pub fn summarize(findings: &[Finding]) -> Summary {
     s
 }
 
+/// [`make_safe`] for shared text: replaced (not changed in place) only when unsafe.
+fn make_name_safe(n: &mut Name) {
+    if !is_safe(n) {
+        *n = Name::from(crate::sources::safe_text::safe_text(n).into_owned());
+    }
+}
+
 /// Every string of a finding that can carry text from a server or a file.
 fn make_finding_safe(f: &mut Finding) {
     make_safe(&mut f.message);
     if let Some(o) = &mut f.object {
-        make_safe(&mut o.name);
-        make_safe(&mut o.kind);
-        make_safe(&mut o.api_version);
-        o.namespace.iter_mut().for_each(make_safe);
+        make_name_safe(&mut o.name);
+        make_name_safe(&mut o.kind);
+        make_name_safe(&mut o.api_version);
+        o.namespace.iter_mut().for_each(make_name_safe);
     }
     f.location
         .iter_mut()

@@ -115,7 +115,11 @@ fn context_of(apply_to: &str) -> String {
 /// Kind, namespace and name a manifest changes: its target, else the object it holds.
 fn manifest_object(m: &Manifest) -> Option<(String, Option<String>, String)> {
     if let Some(t) = &m.target {
-        return Some((t.kind.clone(), t.namespace.clone(), t.name.clone()));
+        return Some((
+            t.kind.to_string(),
+            t.namespace.as_deref().map(str::to_string),
+            t.name.to_string(),
+        ));
     }
     let s = |p: &str| {
         m.content
@@ -126,8 +130,8 @@ fn manifest_object(m: &Manifest) -> Option<(String, Option<String>, String)> {
     Some((s("/kind")?, s("/metadata/namespace"), s("/metadata/name")?))
 }
 
-fn ns_flag(ns: &Option<String>) -> String {
-    ns.as_ref().map(|n| format!(" -n {n}")).unwrap_or_default()
+fn ns_flag(ns: Option<&str>) -> String {
+    ns.map(|n| format!(" -n {n}")).unwrap_or_default()
 }
 
 /// The command that applies a manifest file.
@@ -144,7 +148,7 @@ fn manifest_command(m: &Manifest, file: &str) -> Option<String> {
     };
     Some(format!(
         "kubectl {ctx}{} patch {} {name} --type={ty} --patch-file {file}",
-        ns_flag(&ns),
+        ns_flag(ns.as_deref()),
         kind.to_lowercase()
     ))
 }
@@ -170,7 +174,7 @@ fn manifest_verify(m: &Manifest) -> Option<(Option<String>, String)> {
     let ctx = context_of(&m.apply_to);
     let (kind, ns, name) = manifest_object(m)?;
     let lower = kind.to_lowercase();
-    let n = ns_flag(&ns);
+    let n = ns_flag(ns.as_deref());
     // A JSON patch shows its new values field by field (its workload may be scaled to 0
     // at this point, where a rollout says nothing).
     if m.kind == ManifestKind::JsonPatch && kind != "Secret" {
@@ -317,7 +321,7 @@ fn fix_steps(f: &Finding, files: &PlanFiles) -> Vec<FixStep> {
             let patch = format!(
                 "kubectl {}{} patch secret {} --type=merge --patch-file {file}",
                 crate::checks::support::naming::context_flag(&secret.scope),
-                ns_flag(&secret.namespace),
+                ns_flag(secret.namespace.as_deref()),
                 secret.name
             );
             if !steps

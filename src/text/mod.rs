@@ -3,12 +3,14 @@
 //! YAML writer (reports print YAML, `collect --out` bundles and fix files are YAML).
 
 pub mod keys;
+pub mod name;
 pub mod node_pos;
 pub mod pos;
 pub mod tree;
 pub mod tree_writer;
 pub mod yaml_writer;
 
+pub use name::Name;
 pub use node_pos::NodePositions;
 pub use pos::{escape_segment, lookup, push_escaped, Pos, SpanIndex};
 pub use tree::{Node, Tree};

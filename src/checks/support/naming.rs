@@ -10,10 +10,10 @@ pub fn fix_file(r: &ObjectRef, suffix: &str) -> String {
     };
     let mut parts = vec![scope];
     if let Some(ns) = &r.namespace {
-        parts.push(ns.clone());
+        parts.push(ns.to_string());
     }
     parts.push(r.kind.to_ascii_lowercase());
-    parts.push(r.name.clone());
+    parts.push(r.name.to_string());
     // Object names come from files and clusters: one safe, length-capped component.
     crate::sources::safe_name::file_name(&parts.join("."), suffix)
 }

@@ -397,30 +397,17 @@ fn to_object(mut v: Value, res: &ApiResource, scope: &Scope, cluster: &Arc<str>)
     obj.entry("kind")
         .or_insert_with(|| Value::String(res.kind.clone()));
     redact(&mut v);
-    let name = v
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)?
-        .to_string();
-    let namespace = v
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let text = |p: &str| v.pointer(p).and_then(Value::as_str);
+    let name = text("/metadata/name")?;
+    let r = ObjectRef::new(
+        scope.clone(),
+        text("/apiVersion").unwrap_or_default(),
+        text("/kind").unwrap_or_default(),
+        text("/metadata/namespace"),
+        name,
+    );
     Some(Object::new(
-        ObjectRef {
-            scope: scope.clone(),
-            api_version: v
-                .get("apiVersion")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            kind: v
-                .get("kind")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            namespace,
-            name,
-        },
+        r,
         &v,
         Origin::Live {
             cluster: cluster.to_string(),
@@ -728,7 +715,7 @@ fn fill_member_versions(col: &mut Collection) {
         let has = o
             .str_at("/status/kubernetesVersion")
             .is_some_and(|s| !s.is_empty());
-        let Some(v) = versions.get(&o.r.name) else {
+        let Some(v) = versions.get(o.r.name.as_str()) else {
             return;
         };
         if has {
