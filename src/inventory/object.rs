@@ -3,8 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
-use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use crate::text::{lookup, Name, Node, NodePositions, Pos, Tree};
 
@@ -106,7 +105,8 @@ impl fmt::Display for ObjectRef {
 #[derive(Debug, Clone)]
 pub enum Origin {
     File {
-        path: Arc<Path>,
+        /// The file as reports name it, shared by its objects and their findings.
+        file: Name,
         /// Positions of the object's fields, one per node of its tree.
         positions: NodePositions,
         start: Pos,
@@ -121,7 +121,7 @@ pub enum Origin {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
+    pub file: Option<Name>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,8 +133,13 @@ pub struct Location {
 
 impl Location {
     pub fn file(path: &str, pos: Pos, pointer: &str) -> Location {
+        Location::in_file(Name::from(path), pos, pointer)
+    }
+
+    /// [`Location::file`] for a file name already shared.
+    pub fn in_file(file: Name, pos: Pos, pointer: &str) -> Location {
         Location {
-            file: Some(path.to_string()),
+            file: Some(file),
             line: Some(pos.line),
             column: Some(pos.column),
             cluster: None,
@@ -202,7 +207,7 @@ impl Object {
         r: ObjectRef,
         tree: Tree,
         positions: NodePositions,
-        path: Arc<Path>,
+        file: Name,
         start: Pos,
     ) -> Object {
         Object {
@@ -210,7 +215,7 @@ impl Object {
             tree,
             value: OnceLock::new(),
             origin: Origin::File {
-                path,
+                file,
                 positions,
                 start,
             },
@@ -282,12 +287,12 @@ impl Object {
     pub fn locate(&self, pointer: &str) -> Location {
         match &self.origin {
             Origin::File {
-                path,
+                file,
                 positions,
                 start,
             } => {
                 let pos = positions.resolve(&self.tree, pointer).unwrap_or(*start);
-                Location::file(&path.display().to_string(), pos, pointer)
+                Location::in_file(file.clone(), pos, pointer)
             }
             Origin::Live { cluster } => Location {
                 file: None,

@@ -229,36 +229,31 @@ fn make_finding_safe(f: &mut Finding) {
         make_name_safe(&mut o.api_version);
         o.namespace.iter_mut().for_each(make_name_safe);
     }
-    f.location
-        .iter_mut()
-        .flat_map(location_texts)
-        .for_each(make_safe);
+    f.location.iter_mut().for_each(make_location_safe);
     // Evidence shared by many findings is copied only if something in it is unsafe.
     f.evidence.edit(
         |e| !is_safe(&e.message) || e.location.as_ref().is_some_and(|l| !location_is_safe(l)),
         |e| {
             make_safe(&mut e.message);
-            e.location
-                .iter_mut()
-                .flat_map(location_texts)
-                .for_each(make_safe);
+            e.location.iter_mut().for_each(make_location_safe);
         },
     );
 }
 
-/// Whether [`location_texts`] would all stay as they are.
+/// Whether [`make_location_safe`] would leave `l` as it is.
 fn location_is_safe(l: &crate::inventory::Location) -> bool {
-    l.file
-        .iter()
-        .chain(l.cluster.iter())
-        .chain(std::iter::once(&l.pointer))
-        .all(|s| is_safe(s))
+    l.file.iter().all(|f| is_safe(f))
+        && l.cluster
+            .iter()
+            .chain(std::iter::once(&l.pointer))
+            .all(|s| is_safe(s))
 }
 
-/// The strings of a location that can carry text from a server or a file.
-fn location_texts(l: &mut crate::inventory::Location) -> impl Iterator<Item = &mut String> {
-    l.file
+/// Make every string of a location that can carry text from a server or a file safe.
+fn make_location_safe(l: &mut crate::inventory::Location) {
+    l.file.iter_mut().for_each(make_name_safe);
+    l.cluster
         .iter_mut()
-        .chain(l.cluster.iter_mut())
         .chain(std::iter::once(&mut l.pointer))
+        .for_each(make_safe);
 }

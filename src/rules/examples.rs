@@ -211,7 +211,7 @@ pub fn run_example(
     };
     let relative = |l: &mut crate::inventory::Location| {
         if let Some(rel) = relative_file(l) {
-            l.file = Some(rel);
+            l.file = Some(rel.into());
         }
     };
     for f in &mut findings {

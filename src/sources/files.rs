@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -13,7 +12,7 @@ use super::helm;
 use super::limits::Limits;
 use super::yaml::{parse_documents_keeping, ParsedDoc};
 use crate::inventory::{InputProblem, InputSummary, Inventory, Location, Object, ObjectRef, Scope};
-use crate::text::{Node, NodePositions, Pos, SpanIndex, Tree};
+use crate::text::{Name, Node, NodePositions, Pos, SpanIndex, Tree};
 
 /// One thing to read and the scope its objects belong to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -368,7 +367,6 @@ fn load_file(spec: &InputSpec, limits: &Limits, filter: &KindFilter) -> FileResu
             return res;
         }
     };
-    let path: Arc<Path> = Arc::from(Path::new(&name));
     // Documents of kinds no rule reads are not built past their top-level scalars. The
     // Helm chart's ConfigMaps carry the objects of karmada-apiserver, and the chart's
     // `karmada-version` ConfigMap states the version: those files keep ConfigMaps. A file
@@ -385,7 +383,7 @@ fn load_file(spec: &InputSpec, limits: &Limits, filter: &KindFilter) -> FileResu
         .as_ref()
         .map(|k| k as &dyn Fn(Option<&str>, &str) -> bool);
     let ctx = FileCtx {
-        path: &path,
+        file: Name::from(name.as_str()),
         scope: &spec.scope,
         filter,
         text,
@@ -457,7 +455,8 @@ fn unique_by_depth<'a>(objects: impl Iterator<Item = (&'a ObjectRef, u8)> + Clon
 
 /// What every document of one file shares.
 struct FileCtx<'a> {
-    path: &'a Arc<Path>,
+    /// The file as reports name it, shared by its objects and their findings.
+    file: Name,
     scope: &'a Scope,
     filter: &'a KindFilter,
     text: &'a str,
@@ -490,12 +489,12 @@ impl Doc {
 }
 
 fn add_document(doc: ParsedDoc, ctx: &FileCtx<'_>, res: &mut FileResult) {
-    let (path, scope, filter) = (ctx.path, ctx.scope, ctx.filter);
+    let (scope, filter) = (ctx.scope, ctx.filter);
     let start = doc.start;
     let root = doc.tree.root();
     if !root.is_object() {
         res.problems.push(InputProblem {
-            location: Location::file(&path.display().to_string(), start, ""),
+            location: Location::in_file(ctx.file.clone(), start, ""),
             message: format!(
                 "document {} is {}, not a Kubernetes object; skipped",
                 doc.index + 1,
@@ -544,7 +543,7 @@ fn add_document(doc: ParsedDoc, ctx: &FileCtx<'_>, res: &mut FileResult) {
 /// hook Jobs apply them to; the ConfigMap itself is kept when a rule reads ConfigMaps or
 /// it is the chart's `karmada-version` record.
 fn add_configmap(doc: Doc, ctx: &FileCtx<'_>, res: &mut FileResult) {
-    let file = ctx.path.display().to_string();
+    let file = &ctx.file;
     let root = doc.tree.root();
     // Only a ConfigMap with `data` can carry manifests; most (and every one whose kind
     // was not built) have none, and are not taken apart.
@@ -553,7 +552,7 @@ fn add_configmap(doc: Doc, ctx: &FileCtx<'_>, res: &mut FileResult) {
         let embedded = helm::expand(&root.to_value(), &spans, ctx.text, ctx.limits);
         for p in embedded.problems {
             res.problems.push(InputProblem {
-                location: Location::file(&file, p.pos, ""),
+                location: Location::in_file(file.clone(), p.pos, ""),
                 message: p.message,
                 warning: p.warning,
             });
@@ -593,14 +592,13 @@ fn add_object(
         start,
         depth,
     } = doc;
-    let path = ctx.path;
     let root = tree.root();
     let kind = root.get("kind").and_then(|n| n.as_str());
     let api_version = root.get("apiVersion").and_then(|n| n.as_str());
     let (Some(kind), Some(api_version)) = (kind, api_version) else {
         let missing = if kind.is_none() { "kind" } else { "apiVersion" };
         res.problems.push(InputProblem {
-            location: Location::file(&path.display().to_string(), start, ""),
+            location: Location::in_file(ctx.file.clone(), start, ""),
             message: format!("document has no {missing}; not a Kubernetes object, skipped"),
             warning: true,
         });
@@ -622,8 +620,8 @@ fn add_object(
     let r = object_ref(root, scope, api_version, kind);
     for (pointer, message) in shape_problems(root, kind) {
         res.problems.push(InputProblem {
-            location: Location::file(
-                &path.display().to_string(),
+            location: Location::in_file(
+                ctx.file.clone(),
                 positions.resolve(&tree, &pointer).unwrap_or(start),
                 &pointer,
             ),
@@ -632,8 +630,13 @@ fn add_object(
         });
     }
     res.depth.push(depth);
-    res.objects
-        .push(Object::from_file(r, tree, positions, path.clone(), start));
+    res.objects.push(Object::from_file(
+        r,
+        tree,
+        positions,
+        ctx.file.clone(),
+        start,
+    ));
 }
 
 fn object_ref(root: Node<'_>, scope: &Scope, api_version: &str, kind: &str) -> ObjectRef {

@@ -172,7 +172,7 @@ pub fn resolve(
                     .and_then(|v| v.as_str())
                     .is_some_and(|s| s.starts_with(MARKER));
                 let whence = match &obj.origin {
-                    Origin::File { path, .. } => path.display().to_string(),
+                    Origin::File { file, .. } => file.to_string(),
                     Origin::Live { cluster } => format!("cluster {cluster}"),
                 };
                 let why = match value {
