@@ -3,7 +3,7 @@
 //! Rules read kept objects until the report is written, and a `Value` tree spends about
 //! 160 bytes per mapping entry (an 80-byte `Value`, an `IndexMap` bucket and hash slot, a
 //! heap string per key): 100k Deployments held 1 GB. A [`Tree`] is one array of words
-//! (8 bytes a node, 2 a key) and one byte buffer (a tag byte per node, then the text) per
+//! (4 bytes a node, 2 a key) and one byte buffer (a tag byte per node, then the text) per
 //! document, well under a sixth of that. Mapping keys are not nodes: close to half of a Kubernetes object's
 //! fields are keys, so a mapping's children are its values only, and each value carries
 //! its key as a 2-byte number in the process's key table (`text::keys`), with the rare
@@ -18,12 +18,16 @@ use std::fmt;
 ///
 /// Two allocations, whatever its shape: every object of a fleet holds one, so each
 /// handle and allocation counts. `words` is laid out as
-/// - `n`, the number of nodes;
-/// - node `i`'s `(a, b)` at `1 + 2i` (its [`Tag`] is byte `i` of `text`). Node 0 is the
-///   root. A container's children sit next to each other (a mapping's values in order),
-///   so reading a field is a short scan;
+/// - `n`, the number of nodes, and `e`, the number of escaped nodes;
+/// - node `i`'s slot at `2 + i` (its [`Tag`] is byte `i` of `text`): its `(a, b)` packed
+///   in one word (see [`pack`]), or 0 with [`ESCAPED`] set in its tag byte when they do
+///   not fit. Node 0 is the root. A container's children sit next to each other (a
+///   mapping's values in order), so reading a field is a short scan;
 /// - the nodes' keys, two 16-bit entries a word: node `i`'s key when it is a mapping's
 ///   value, its number in the key table or [`LONG_KEY`]; unused for other nodes;
+/// - the escaped nodes' `node, a, b`, sorted by node (a float, a string past the first
+///   MiB of text or longer than 4 KiB, a container of more than 4,095 items or whose
+///   items start past node 2^20: rare in a Kubernetes object, so searched);
 /// - keys the table does not hold (too long, or the table was full) as `node, offset,
 ///   length` in `text`, sorted by node. Rare, so searched rather than indexed.
 #[derive(Clone, Default)]
@@ -68,7 +72,10 @@ impl Tag {
         self as u8
     }
     pub(super) fn of(byte: u8) -> Tag {
-        Tag::ALL.get(byte as usize).copied().unwrap_or(Tag::Null)
+        Tag::ALL
+            .get(usize::from(byte & !ESCAPED))
+            .copied()
+            .unwrap_or(Tag::Null)
     }
 }
 
@@ -89,6 +96,42 @@ impl Raw {
             a: bits as u32,
             b: (bits >> 32) as u32,
         }
+    }
+}
+
+/// Set in a node's tag byte when its `(a, b)` are kept among the escaped nodes (the tag
+/// byte stays ASCII).
+const ESCAPED: u8 = 0x10;
+const _: () = assert!(Tag::ALL.len() <= ESCAPED as usize);
+
+/// Bits of a packed string offset or first child; the rest of the word is the length.
+const LOW_BITS: u32 = 20;
+const LOW_MASK: u32 = (1 << LOW_BITS) - 1;
+const HIGH_MAX: u32 = (1 << (32 - LOW_BITS)) - 1;
+
+/// `(a, b)` of a node in one word, when they fit: a string's offset and length, a
+/// container's first child and count (each below 2^20 and 2^12), an integer that fits
+/// in 32 bits. Nulls and booleans have nothing to keep.
+fn pack(r: Raw) -> Option<u32> {
+    match r.tag {
+        Tag::Null | Tag::False | Tag::True => Some(0),
+        Tag::Str | Tag::Seq | Tag::Map => {
+            (r.a <= LOW_MASK && r.b <= HIGH_MAX).then_some(r.a | (r.b << LOW_BITS))
+        }
+        Tag::PosInt => (r.b == 0).then_some(r.a),
+        Tag::NegInt => (r.b == u32::MAX).then_some(r.a),
+        Tag::Float => None,
+    }
+}
+
+/// The `(a, b)` [`pack`] put in `word`.
+#[inline]
+fn unpack(tag: Tag, word: u32) -> (u32, u32) {
+    match tag {
+        Tag::Str | Tag::Seq | Tag::Map => (word & LOW_MASK, word >> LOW_BITS),
+        Tag::PosInt => (word, 0),
+        Tag::NegInt => (word, u32::MAX),
+        Tag::Null | Tag::False | Tag::True | Tag::Float => (0, 0),
     }
 }
 
@@ -136,14 +179,51 @@ impl Tree {
         self.len() == 0
     }
 
+    /// How many nodes are escaped (see [`Tree`]).
+    fn escaped(&self) -> usize {
+        self.words.get(1).map_or(0, |&e| e as usize)
+    }
+
     /// Where the keys start in `words`.
     fn keys_at(&self) -> usize {
-        1 + 2 * self.len()
+        2 + self.len()
+    }
+
+    /// Where the escaped nodes start in `words`.
+    fn escapes_at(&self) -> usize {
+        self.keys_at() + self.len().div_ceil(2)
     }
 
     /// Where the long keys start in `words`.
     fn long_keys_at(&self) -> usize {
-        self.keys_at() + self.len().div_ceil(2)
+        self.escapes_at() + 3 * self.escaped()
+    }
+
+    /// Node `i`'s tag and `(a, b)`; a null for a node the tree does not have.
+    #[inline]
+    fn raw_of(&self, i: usize) -> Raw {
+        let (Some(&word), Some(&tag)) = (
+            (i < self.len()).then(|| self.words.get(2 + i)).flatten(),
+            self.text.as_bytes().get(i),
+        ) else {
+            return Raw::number(Tag::Null, 0);
+        };
+        let t = Tag::of(tag);
+        let (a, b) = if tag & ESCAPED == 0 {
+            unpack(t, word)
+        } else {
+            let escapes = self
+                .words
+                .get(self.escapes_at()..self.long_keys_at())
+                .unwrap_or(&[]);
+            let (records, _) = escapes.as_chunks::<3>();
+            records
+                .binary_search_by_key(&idx(i), |r| r[0])
+                .ok()
+                .and_then(|at| records.get(at))
+                .map_or((0, 0), |&[_, a, b]| (a, b))
+        };
+        Raw { tag: t, a, b }
     }
 
     /// Text at `offset` (counted from the end of the tags), `len` bytes.
@@ -221,9 +301,30 @@ pub(super) fn assemble(
     long: &mut [[u32; 3]],
     text: &[u8],
 ) -> Tree {
+    // Slots packed into one word each where they fit, the others escaped.
+    let mut packed = Vec::with_capacity(slots.len());
+    let mut escapes: Vec<[u32; 3]> = Vec::new();
+    let mut tag_bytes = Vec::with_capacity(tags.len() + text.len());
+    for (i, (&[a, b], &tag)) in slots.iter().zip(tags).enumerate() {
+        let raw = Raw {
+            tag: Tag::of(tag),
+            a,
+            b,
+        };
+        match pack(raw) {
+            Some(word) => {
+                packed.push(word);
+                tag_bytes.push(raw.tag.byte());
+            }
+            None => {
+                packed.push(0);
+                tag_bytes.push(raw.tag.byte() | ESCAPED);
+                escapes.push([idx(i), a, b]);
+            }
+        }
+    }
     // The tag bytes first, then the text (string offsets count from the end of the tags).
-    let mut bytes = Vec::with_capacity(tags.len() + text.len());
-    bytes.extend_from_slice(tags);
+    let mut bytes = tag_bytes;
     bytes.extend_from_slice(text);
     // Tags are ASCII and the text came from `str`s: this is valid UTF-8, checked once
     // here instead of trusted.
@@ -231,14 +332,17 @@ pub(super) fn assemble(
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     // Recorded as the walk met them, which is not node order across nesting levels.
     long.sort_unstable_by_key(|k| k[0]);
-    let mut words =
-        Vec::with_capacity(1 + 2 * slots.len() + keys.len().div_ceil(2) + 3 * long.len());
+    let mut words = Vec::with_capacity(
+        2 + packed.len() + keys.len().div_ceil(2) + 3 * (escapes.len() + long.len()),
+    );
     words.push(idx(slots.len()));
-    words.extend(slots.iter().flatten());
+    words.push(idx(escapes.len()));
+    words.extend(packed);
     words.extend(
         keys.chunks(2)
             .map(|pair| u32::from(pair[0]) | (u32::from(pair.get(1).copied().unwrap_or(0)) << 16)),
     );
+    words.extend(escapes.iter().flatten());
     words.extend(long.iter().flatten());
     Tree {
         words: words.into_boxed_slice(),
@@ -350,25 +454,9 @@ pub struct Node<'t> {
 }
 
 impl<'t> Node<'t> {
+    #[inline]
     fn raw(&self) -> Raw {
-        let i = self.i as usize;
-        let words = &self.tree.words;
-        let at = 1 + 2 * i;
-        let slot = (i < self.tree.len())
-            .then(|| words.get(at).zip(words.get(at + 1)))
-            .flatten();
-        match (slot, self.tree.text.as_bytes().get(i)) {
-            (Some((&a, &b)), Some(&tag)) => Raw {
-                tag: Tag::of(tag),
-                a,
-                b,
-            },
-            _ => Raw {
-                tag: Tag::Null,
-                a: 0,
-                b: 0,
-            },
-        }
+        self.tree.raw_of(self.i as usize)
     }
 
     fn str_of(&self, r: Raw) -> &'t str {
@@ -534,11 +622,7 @@ pub(super) trait Nodes {
 
 impl Nodes for Tree {
     fn raw_at(&self, i: usize) -> Raw {
-        Node {
-            tree: self,
-            i: idx(i),
-        }
-        .raw()
+        self.raw_of(i)
     }
     fn key_at(&self, i: usize) -> &str {
         self.key_of(i)
@@ -647,6 +731,47 @@ mod tests {
         assert_eq!(t.root().lookup(&deep).and_then(|n| n.as_str()), Some("x"));
         assert!(t.root().get(&c).unwrap().is_null());
         assert!(t.root().get(&b).is_none());
+    }
+
+    #[test]
+    fn values_too_large_for_a_packed_slot_read_back_the_same() {
+        // Past each packed field's range: a 5,000-byte string, a string after more than
+        // a MiB of text, 5,000 items, children after node 2^20, 64-bit and negative
+        // numbers, floats.
+        let mut big_text: Vec<Value> = (0..300)
+            .map(|i| json!(format!("{i:04}{}", "t".repeat(4000))))
+            .collect();
+        big_text.push(json!("after a MiB"));
+        let many: Vec<Value> = (0..5_000).map(|i| json!(i)).collect();
+        let nulls = vec![Value::Null; (1 << 20) + 5];
+        let v = json!({
+            "long": "s".repeat(5_000),
+            "texts": big_text,
+            "many": many,
+            "nulls": nulls,
+            "late": {"a": [1, -1, i64::MIN, u64::MAX, 4_294_967_296u64, 0.5, -2.5e300]},
+        });
+        let t = Tree::from_value(&v);
+        assert_eq!(t.root().to_value(), v);
+        assert!(t.escaped() > 0);
+        let at = |p: &str| t.root().lookup(p).map(|n| n.to_value());
+        assert_eq!(at("/texts/300"), Some(json!("after a MiB")));
+        assert_eq!(at("/many/4999"), Some(json!(4999)));
+        assert_eq!(at("/late/a/2"), Some(json!(i64::MIN)));
+        assert_eq!(at("/late/a/1"), Some(json!(-1)));
+        assert_eq!(
+            t.root()
+                .get("late")
+                .and_then(|l| l.get("a"))
+                .map(|a| a.len()),
+            Some(7)
+        );
+        // A small object escapes nothing: one word a node.
+        assert_eq!(
+            Tree::from_value(&sample()).escaped(),
+            2,
+            "the float and u64::MAX"
+        );
     }
 
     #[test]
