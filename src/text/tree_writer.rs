@@ -116,6 +116,17 @@ pub struct TreeWriter {
     /// Expanded nodes and bytes of each written node, for merges that copy entries.
     sizes: Vec<(usize, usize)>,
     pending: Vec<Pending>,
+    /// This document's strings by hash, open addressing: `(offset, length)` in `text`,
+    /// length 0 for a free slot (only strings of 4 bytes or more are entered).
+    seen: Vec<(u32, u32)>,
+    seen_count: usize,
+}
+
+/// FNV-1a over a short string's bytes (a collision costs a comparison).
+fn hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 impl TreeWriter {
@@ -130,6 +141,13 @@ impl TreeWriter {
         self.positions.clear();
         self.sizes.clear();
         self.pending.clear();
+        if self.seen.len() > 1024 {
+            // Grown for a big document: start small again rather than clear it each time.
+            self.seen = Vec::new();
+        } else if self.seen_count > 0 {
+            self.seen.fill((0, 0));
+        }
+        self.seen_count = 0;
         // Node 0 is the root, filled in by `finish`.
         self.slots.push([0, 0]);
         self.tags.push(Tag::Null.byte());
@@ -151,11 +169,11 @@ impl TreeWriter {
             + self.positions.capacity() * size_of::<Pos>()
             + self.sizes.capacity() * size_of::<(usize, usize)>()
             + self.pending.capacity() * size_of::<Pending>()
+            + self.seen.capacity() * size_of::<(u32, u32)>()
     }
 
     pub fn string(&mut self, s: &str) -> Item {
-        let a = idx(self.text.len());
-        self.text.extend_from_slice(s.as_bytes());
+        let a = self.text_of(s);
         Item::scalar(
             Raw {
                 tag: Tag::Str,
@@ -164,6 +182,53 @@ impl TreeWriter {
             },
             s.len(),
         )
+    }
+
+    /// Where `s` is in the text: where the document already has it, else appended.
+    /// Kubernetes objects repeat their strings (a name in labels, selectors, the pod
+    /// template, the container and its ServiceAccount); each is kept once a document.
+    fn text_of(&mut self, s: &str) -> u32 {
+        let append = |text: &mut Vec<u8>| {
+            let a = idx(text.len());
+            text.extend_from_slice(s.as_bytes());
+            a
+        };
+        // Short strings cost less than finding them; long ones are rarely repeated.
+        if !(4..=256).contains(&s.len()) {
+            return append(&mut self.text);
+        }
+        if self.seen_count * 2 >= self.seen.len() {
+            self.grow_seen();
+        }
+        let mask = self.seen.len() - 1;
+        let mut at = (hash(s.as_bytes()) as usize) & mask;
+        loop {
+            match self.seen[at] {
+                (_, 0) => {
+                    let a = append(&mut self.text);
+                    self.seen[at] = (a, idx(s.len()));
+                    self.seen_count += 1;
+                    return a;
+                }
+                (o, l) if l as usize == s.len() && self.text_at(o, l) == s => return o,
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+
+    /// Double the table of strings seen (or start it), placing each again.
+    fn grow_seen(&mut self) {
+        let size = (self.seen.len() * 2).max(64);
+        let old = std::mem::replace(&mut self.seen, vec![(0, 0); size]);
+        let mask = size - 1;
+        for (o, l) in old.into_iter().filter(|&(_, l)| l > 0) {
+            let bytes = self.text_at(o, l).as_bytes();
+            let mut at = (hash(bytes) as usize) & mask;
+            while self.seen[at].1 != 0 {
+                at = (at + 1) & mask;
+            }
+            self.seen[at] = (o, l);
+        }
     }
 
     /// The key `s`: its number in the key table, or its text kept here.
@@ -467,6 +532,38 @@ mod tests {
         assert_eq!(line_of("/spec/items/1"), 5);
         assert_eq!(line_of("/spec"), 2);
         assert_eq!(line_of(&format!("/spec/{long}")), 6);
+    }
+
+    #[test]
+    fn a_document_keeps_a_repeated_string_once() {
+        let mut w = TreeWriter::default();
+        w.begin();
+        let root = w.mark();
+        let names: Vec<String> = (0..200).map(|i| format!("name-{i}")).collect();
+        for (i, n) in names.iter().chain(names.iter()).enumerate() {
+            let item = w.string(n);
+            w.push(
+                None,
+                item,
+                Some(Pos {
+                    line: i as u32 + 1,
+                    column: 1,
+                }),
+            );
+        }
+        let seq = w.close(root, false);
+        let text_len = w.text.len();
+        let (tree, _) = w.finish(seq, Pos { line: 1, column: 1 });
+        let want: usize = names.iter().map(String::len).sum();
+        assert_eq!(text_len, want, "each name once");
+        let back = tree.root().to_value();
+        assert_eq!(back[200], "name-0");
+        assert_eq!(back[399], "name-199");
+        // The next document starts with nothing seen.
+        w.begin();
+        let a = w.string("name-0");
+        assert_eq!(w.as_str(a), Some("name-0"));
+        assert_eq!(w.text.len(), 6);
     }
 
     #[test]
