@@ -120,6 +120,23 @@ pub struct TreeWriter {
     /// length 0 for a free slot (only strings of 4 bytes or more are entered).
     seen: Vec<(u32, u32)>,
     seen_count: usize,
+    /// Keys met lately with their numbers, by [`key_slot`] (kept across documents: the
+    /// table's numbers never change).
+    recent_keys: Vec<(&'static str, u16)>,
+}
+
+/// Entries of [`TreeWriter::recent_keys`] (a power of two).
+const RECENT_KEYS: usize = 256;
+
+/// A key's place in [`TreeWriter::recent_keys`]: its length and a few of its bytes.
+fn key_slot(s: &str) -> usize {
+    let b = s.as_bytes();
+    let (first, last) = (b.first().copied(), b.last().copied());
+    let mix = b.len().wrapping_mul(31)
+        ^ usize::from(first.unwrap_or(0)).wrapping_mul(7)
+        ^ usize::from(last.unwrap_or(0)).wrapping_mul(131)
+        ^ usize::from(b.get(b.len() / 2).copied().unwrap_or(0));
+    mix & (RECENT_KEYS - 1)
 }
 
 /// FNV-1a over a short string's bytes (a collision costs a comparison).
@@ -170,6 +187,7 @@ impl TreeWriter {
             + self.sizes.capacity() * size_of::<(usize, usize)>()
             + self.pending.capacity() * size_of::<Pending>()
             + self.seen.capacity() * size_of::<(u32, u32)>()
+            + self.recent_keys.capacity() * size_of::<(&str, u16)>()
     }
 
     pub fn string(&mut self, s: &str) -> Item {
@@ -233,11 +251,31 @@ impl TreeWriter {
 
     /// The key `s`: its number in the key table, or its text kept here.
     pub fn key(&mut self, s: &str) -> Key {
+        // Objects of a file use the same few dozen keys over and over: a small
+        // direct-mapped cache of (key, number) answers most of them without the key
+        // table's per-thread map (a lookup per key was a visible share of loading).
+        let slot = key_slot(s);
+        if let Some(&(held, n)) = self.recent_keys.get(slot) {
+            if held == s {
+                return Key {
+                    entry: n,
+                    long: (0, 0),
+                };
+            }
+        }
         match super::keys::number(s).and_then(|n| u16::try_from(n).ok()) {
-            Some(n) if n < UNKEYED => Key {
-                entry: n,
-                long: (0, 0),
-            },
+            Some(n) if n < UNKEYED => {
+                if self.recent_keys.is_empty() {
+                    self.recent_keys = vec![("", UNKEYED); RECENT_KEYS];
+                }
+                if let Some(entry) = self.recent_keys.get_mut(slot) {
+                    *entry = (super::keys::key(u32::from(n)), n);
+                }
+                Key {
+                    entry: n,
+                    long: (0, 0),
+                }
+            }
             _ => {
                 let a = idx(self.text.len());
                 self.text.extend_from_slice(s.as_bytes());
@@ -564,6 +602,21 @@ mod tests {
         let a = w.string("name-0");
         assert_eq!(w.as_str(a), Some("name-0"));
         assert_eq!(w.text.len(), 6);
+    }
+
+    #[test]
+    fn keys_that_share_a_cache_slot_keep_their_own_numbers() {
+        let mut w = TreeWriter::default();
+        w.begin();
+        // Same length, first, middle and last byte: the same slot of the recent keys.
+        let (a, b) = ("aXbXc", "aYbYc");
+        assert_eq!(key_slot(a), key_slot(b));
+        for _ in 0..3 {
+            for k in [a, b, a, a, b] {
+                let key = w.key(k);
+                assert_eq!(w.key_text(key), k);
+            }
+        }
     }
 
     #[test]
