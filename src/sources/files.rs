@@ -12,6 +12,7 @@ use super::helm;
 use super::limits::Limits;
 use super::yaml::{parse_documents_keeping, ParsedDoc};
 use crate::inventory::{InputProblem, InputSummary, Inventory, Location, Object, ObjectRef, Scope};
+use crate::text::tree_writer::TreeWriter;
 use crate::text::{Name, Node, NodePositions, Pos, SpanIndex, Tree};
 
 /// One thing to read and the scope its objects belong to.
@@ -509,18 +510,27 @@ fn add_document(doc: ParsedDoc, ctx: &FileCtx<'_>, res: &mut FileResult) {
     // real objects in `items`.
     if kind == "List" || (kind.ends_with("List") && root.get("items").is_some_and(|i| i.is_array()))
     {
-        let items = root.get("items").and_then(|i| i.items());
-        let items: Vec<Value> =
-            items.map_or_else(Vec::new, |it| it.map(|n| n.to_value()).collect());
-        // Split once: looking each item up in the whole index made a List quadratic.
-        let item_spans = doc.spans().split_items("/items", items.len());
-        for (item, spans) in items.into_iter().zip(item_spans) {
-            let item_start = spans.exact("").unwrap_or(start);
-            let doc = Doc::from_value(&item, &spans, item_start, 0);
-            if item.get("kind").and_then(Value::as_str) == Some("ConfigMap") {
-                add_configmap(doc, ctx, res);
+        // Each item becomes a tree of its own in one walk (with its positions).
+        let mut writer = TreeWriter::default();
+        for item in root
+            .get("items")
+            .and_then(|i| i.items())
+            .into_iter()
+            .flatten()
+        {
+            let (tree, positions) = writer.subtree(item, &doc.positions);
+            let is_configmap =
+                tree.root().get("kind").and_then(|k| k.as_str()) == Some("ConfigMap");
+            let item = Doc {
+                tree,
+                positions,
+                start: doc.positions.of(item.id()).unwrap_or(start),
+                depth: 0,
+            };
+            if is_configmap {
+                add_configmap(item, ctx, res);
             } else {
-                add_object(doc, scope, filter, ctx, res);
+                add_object(item, scope, filter, ctx, res);
             }
         }
         return;

@@ -251,69 +251,6 @@ impl SpanIndex {
         (None, looked)
     }
 
-    /// One index per item of the sequence at `prefix` (`/items`), each re-rooted at its
-    /// item (`/items/3/metadata/name` becomes `/metadata/name` in the fourth), with the
-    /// item's own position under `""`; at most `count` items. One pass over the index,
-    /// so a List of N objects costs N, not N² as re-scanning it per item did.
-    pub fn split_items(&self, prefix: &str, count: usize) -> Vec<SpanIndex> {
-        let mut out: Vec<SpanIndex> = Vec::new();
-        out.resize_with(count, SpanIndex::default);
-        let (list, looked) = self.find(prefix);
-        visited(looked + self.entries.len());
-        let Some(list) = list else {
-            return out;
-        };
-        let mut i = list + 1;
-        while i < self.entries.len() {
-            let e = self.entries[i];
-            if e.parent == NO_PARENT || (e.parent as usize) < list {
-                break;
-            }
-            // The item's subtree: the entries after it whose parent lies inside it.
-            let mut end = i + 1;
-            while end < self.entries.len() {
-                let p = self.entries[end].parent;
-                if p == NO_PARENT || (p as usize) < i {
-                    break;
-                }
-                end += 1;
-            }
-            let seg = self.seg(i);
-            // Canonical indices only: `/items/01` is not item 1.
-            let canonical = !(seg.len() > 1 && seg.starts_with('0'));
-            let item = seg
-                .parse::<usize>()
-                .ok()
-                .filter(|_| e.parent as usize == list && canonical)
-                .and_then(|n| out.get_mut(n));
-            if let Some(item) = item {
-                item.copy_subtree(self, i, end);
-            }
-            i = end;
-        }
-        out
-    }
-
-    /// Entries `from..end` of `src` (one subtree), re-rooted at `from`.
-    fn copy_subtree(&mut self, src: &SpanIndex, from: usize, end: usize) {
-        let base = self.entries.len() as u32;
-        self.multi_root |= base > 0;
-        for (k, e) in src.entries[from..end].iter().enumerate() {
-            let (parent, seg) = if k == 0 {
-                (NO_PARENT, "")
-            } else {
-                (base + (e.parent - from as u32), src.seg(from + k))
-            };
-            let seg_start = self.segs.len() as u32;
-            self.segs.push_str(seg);
-            self.entries.push(Entry {
-                parent,
-                seg_start,
-                pos: e.pos,
-            });
-        }
-    }
-
     /// The same index with every position passed through `f`: a manifest embedded in a
     /// ConfigMap's block scalar is parsed on its own, then moved to where it sits in the
     /// file (`sources::helm`).
@@ -538,26 +475,5 @@ mod tests {
         let s = index(&[("/x", 7), ("/x/y", 8)]);
         assert_eq!(s.exact("/x/y"), Some(at(8)));
         assert_eq!(s.iter().next(), Some(("/x".to_string(), at(7))));
-    }
-
-    #[test]
-    fn list_items_are_split_and_rerooted() {
-        let s = index(&[
-            ("", 1),
-            ("/items", 2),
-            ("/items/0", 3),
-            ("/items/0/metadata", 4),
-            ("/items/0/metadata/name", 5),
-            ("/items/1", 6),
-            ("/items/1/kind", 7),
-            ("/kind", 8),
-        ]);
-        let items = s.split_items("/items", 2);
-        assert_eq!(items[0].exact(""), Some(at(3)));
-        assert_eq!(items[0].exact("/metadata/name"), Some(at(5)));
-        assert_eq!(items[0].exact("/kind"), None);
-        assert_eq!(items[1].exact(""), Some(at(6)));
-        assert_eq!(items[1].exact("/kind"), Some(at(7)));
-        assert_eq!(items[1].len(), 2);
     }
 }

@@ -15,7 +15,7 @@
 use serde_json::Value;
 
 use super::tree::{assemble, idx, value_of, Nodes, Raw, Tag, LONG_KEY, UNKEYED};
-use super::{Pos, Tree};
+use super::{Node, NodePositions, Pos, Tree};
 
 /// A finished value, not yet placed in its parent: what it is, and what a copy of it
 /// would cost once expanded (nodes, and bytes as the reader's limits count them), which
@@ -443,6 +443,47 @@ impl TreeWriter {
             self.push(key, child, None);
         }
         self.close(m, map)
+    }
+
+    /// `node` (a List's item) as a tree of its own, with the positions `positions` holds
+    /// for its nodes: one walk, no `Value` or pointer index in between.
+    pub fn subtree(&mut self, node: Node<'_>, positions: &NodePositions) -> (Tree, NodePositions) {
+        self.begin();
+        let root = self.write_node(node, positions);
+        let (tree, each) = self.finish(root, positions.of(node.id()).unwrap_or(NO_POS));
+        (tree, NodePositions::from_positions(each))
+    }
+
+    fn write_node(&mut self, node: Node<'_>, positions: &NodePositions) -> Item {
+        if let Some(items) = node.items() {
+            let m = self.mark();
+            for child in items {
+                let item = self.write_node(child, positions);
+                self.push(None, item, positions.of(child.id()));
+            }
+            return self.close(m, false);
+        }
+        if let Some(entries) = node.entries() {
+            let m = self.mark();
+            for (k, child) in entries {
+                let key = self.key(k);
+                let item = self.write_node(child, positions);
+                self.push(Some(key), item, positions.of(child.id()));
+            }
+            return self.close(m, true);
+        }
+        if let Some(s) = node.as_str() {
+            return self.string(s);
+        }
+        if let Some(b) = node.as_bool() {
+            return Item::bool(b);
+        }
+        match (node.as_u64(), node.as_i64(), node.as_f64()) {
+            (Some(u), _, _) => Item::uint(u),
+            (None, Some(i), _) => Item::int(i),
+            (None, None, Some(f)) => Item::float(f),
+            _ => Item::null(),
+        }
     }
 
     /// The key of written node `i`, when it is a mapping's value.

@@ -443,27 +443,40 @@ mod tests {
     }
 
     #[test]
-    fn split_items_rebases_each_list_item() {
+    fn each_list_item_becomes_a_tree_with_its_own_positions() {
         let (docs, _) = parse(
             "kind: List\nitems:\n- kind: A\n  metadata:\n    name: x\n- kind: B\n  metadata: {name: y}\n",
         );
-        let items = docs[0].spans().split_items("/items", 2);
+        let d = &docs[0];
+        let mut w = crate::text::tree_writer::TreeWriter::default();
+        let items: Vec<_> = d
+            .tree
+            .root()
+            .get("items")
+            .and_then(|i| i.items())
+            .unwrap()
+            .map(|item| w.subtree(item, &d.positions))
+            .collect();
         assert_eq!(items.len(), 2);
-        assert_eq!(items[0].exact(""), Some(Pos { line: 3, column: 3 }));
+        let exact = |(tree, positions): &(Tree, NodePositions), p: &str| {
+            tree.root().lookup(p).and_then(|n| positions.of(n.id()))
+        };
+        assert_eq!(exact(&items[0], ""), Some(Pos { line: 3, column: 3 }));
         assert_eq!(
-            items[0].exact("/metadata/name"),
+            exact(&items[0], "/metadata/name"),
             Some(Pos { line: 5, column: 5 })
         );
-        assert_eq!(items[1].exact("/kind"), Some(Pos { line: 6, column: 3 }));
+        assert_eq!(exact(&items[1], "/kind"), Some(Pos { line: 6, column: 3 }));
         assert_eq!(
-            items[1].exact("/metadata/name"),
+            exact(&items[1], "/metadata/name"),
             Some(Pos {
                 line: 7,
                 column: 14
             })
         );
         // Nothing of the List itself or of the other item leaks into an item.
-        assert_eq!(items[0].exact("/items"), None);
-        assert_eq!(items[1].iter().count(), 4, "{:?}", items[1]);
+        assert_eq!(exact(&items[0], "/items"), None);
+        assert_eq!(items[1].1.iter().count(), 4, "{:?}", items[1].1);
+        assert_eq!(items[0].0.root().to_value()["metadata"]["name"], "x");
     }
 }
