@@ -27,8 +27,8 @@ pub struct Item {
     pub bytes: usize,
 }
 
-/// Fixed cost per node in [`Item::bytes`].
-const NODE_BYTES: usize = 8;
+/// Fixed cost per node in [`Item::bytes`] (a null counts this much).
+pub const NODE_BYTES: usize = 8;
 
 impl Item {
     fn scalar(raw: Raw, text_len: usize) -> Item {
@@ -86,6 +86,16 @@ pub struct Key {
     long: (u32, u32),
 }
 
+impl Key {
+    /// Key number `n` of the key table.
+    fn held(n: u16) -> Key {
+        Key {
+            entry: n,
+            long: (0, 0),
+        }
+    }
+}
+
 /// A child waiting for its container to end.
 #[derive(Clone, Copy)]
 struct Pending {
@@ -139,8 +149,10 @@ fn key_slot(s: &str) -> usize {
     mix & (RECENT_KEYS - 1)
 }
 
-/// FNV-1a over a short string's bytes (a collision costs a comparison).
-fn hash(bytes: &[u8]) -> u64 {
+/// FNV-1a over a short string's bytes, for small hash tables of text where a collision
+/// costs only a comparison (here, and the reader's duplicate-key check of skipped
+/// documents).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
@@ -219,7 +231,7 @@ impl TreeWriter {
             self.grow_seen();
         }
         let mask = self.seen.len() - 1;
-        let mut at = (hash(s.as_bytes()) as usize) & mask;
+        let mut at = (fnv1a(s.as_bytes()) as usize) & mask;
         loop {
             match self.seen[at] {
                 (_, 0) => {
@@ -241,7 +253,7 @@ impl TreeWriter {
         let mask = size - 1;
         for (o, l) in old.into_iter().filter(|&(_, l)| l > 0) {
             let bytes = self.text_at(o, l).as_bytes();
-            let mut at = (hash(bytes) as usize) & mask;
+            let mut at = (fnv1a(bytes) as usize) & mask;
             while self.seen[at].1 != 0 {
                 at = (at + 1) & mask;
             }
@@ -257,10 +269,7 @@ impl TreeWriter {
         let slot = key_slot(s);
         if let Some(&(held, n)) = self.recent_keys.get(slot) {
             if held == s {
-                return Key {
-                    entry: n,
-                    long: (0, 0),
-                };
+                return Key::held(n);
             }
         }
         match super::keys::number(s).and_then(|n| u16::try_from(n).ok()) {
@@ -271,10 +280,7 @@ impl TreeWriter {
                 if let Some(entry) = self.recent_keys.get_mut(slot) {
                     *entry = (super::keys::key(u32::from(n)), n);
                 }
-                Key {
-                    entry: n,
-                    long: (0, 0),
-                }
+                Key::held(n)
             }
             _ => {
                 let a = idx(self.text.len());
@@ -416,8 +422,8 @@ impl TreeWriter {
         }
     }
 
-    /// The entries of a written mapping (keys, items); the items share the mapping's
-    /// nodes (a tree is read-only, so a merged value is not copied).
+    /// The entries of a written mapping (keys, items); the items are the mapping's own
+    /// nodes (callers that place them elsewhere [`TreeWriter::copy`] them).
     pub fn entries(&self, map: Item) -> Vec<(Key, Item)> {
         if map.raw.tag != Tag::Map {
             return Vec::new();
@@ -494,10 +500,7 @@ impl TreeWriter {
                 entry: LONG_KEY,
                 long: self.long_of.get(i).copied().unwrap_or((0, 0)),
             }),
-            entry => Some(Key {
-                entry,
-                long: (0, 0),
-            }),
+            entry => Some(Key::held(entry)),
         }
     }
 
@@ -557,14 +560,7 @@ impl Nodes for TreeWriter {
         }
     }
     fn key_at(&self, i: usize) -> &str {
-        match self.keys.get(i).copied() {
-            Some(LONG_KEY) => {
-                let (offset, len) = self.long_of.get(i).copied().unwrap_or((0, 0));
-                self.text_at(offset, len)
-            }
-            Some(k) if k != UNKEYED => super::keys::key(u32::from(k)),
-            _ => "",
-        }
+        self.key_of_node(i).map_or("", |k| self.key_text(k))
     }
     fn str_of(&self, r: Raw) -> &str {
         self.text_at(r.a, r.b)

@@ -11,7 +11,7 @@ use super::positions::pos_of;
 use super::scalars::resolve_plain;
 use super::SyntaxProblem;
 use crate::sources::limits::Limits;
-use crate::text::tree_writer::{Item, Key, Mark, TreeWriter};
+use crate::text::tree_writer::{fnv1a, Item, Key, Mark, TreeWriter, NODE_BYTES};
 use crate::text::Pos;
 
 enum Frame {
@@ -62,9 +62,7 @@ impl KeySet {
     fn insert(&mut self, key: &str) -> bool {
         // FNV-1a: keys are short and SipHash was a visible part of reading skipped
         // documents; a collision could only add a duplicate-key warning, never hide one.
-        let h = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
+        let h = fnv1a(key.as_bytes());
         if let Some(big) = &mut self.big {
             return big.insert(h);
         }
@@ -229,7 +227,7 @@ impl<'l> DocBuilder<'l> {
                 }
             }
             // A light node directly under the (real) root mapping stands as null.
-            _ => self.complete(Item::null_sized(nodes, NULL_BYTES), 0, pos),
+            _ => self.complete(Item::null_sized(nodes, NODE_BYTES), 0, pos),
         }
     }
 
@@ -255,7 +253,7 @@ impl<'l> DocBuilder<'l> {
             Event::Scalar(text, _, anchor, _) if self.light_parent() => {
                 if anchor != 0 {
                     self.anchors
-                        .insert(anchor, Item::null_sized(1, NULL_BYTES + text.len()));
+                        .insert(anchor, Item::null_sized(1, NODE_BYTES + text.len()));
                 }
                 self.complete_light(1, Some(&text), pos);
             }
@@ -330,8 +328,10 @@ impl<'l> DocBuilder<'l> {
                 let (item, anchor, start) = match frame {
                     Frame::Light { nodes, anchor, .. } => {
                         if anchor != 0 {
-                            self.anchors
-                                .insert(anchor, Item::null_sized(nodes, nodes.saturating_mul(8)));
+                            self.anchors.insert(
+                                anchor,
+                                Item::null_sized(nodes, nodes.saturating_mul(NODE_BYTES)),
+                            );
                         }
                         self.complete_light(nodes, None, pos);
                         return;
@@ -536,9 +536,6 @@ impl<'l> DocBuilder<'l> {
         }
     }
 }
-
-/// Bytes a null counts for in the limits.
-const NULL_BYTES: usize = 8;
 
 /// The place of `k` in the open mapping at `mark`.
 fn find(
