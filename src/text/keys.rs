@@ -82,18 +82,31 @@ impl Numbering<'_> {
 
 fn from_table(key: &str) -> Option<u32> {
     let t = table();
-    let mut numbers = t.numbers.lock().ok()?;
-    if let Some(&n) = numbers.get(key) {
+    intern(&t.numbers, key, MAX_KEYS, |n, held| {
+        t.slots.get(n)?.set(held).ok()
+    })
+}
+
+/// The number of `s` in a table of at most `max` texts numbered from 0 (`numbers`),
+/// adding it with `place(number, text)` if there is room and `place` takes it. Texts are
+/// held for the life of the process, bounded by `max` times the table's longest text.
+pub(super) fn intern(
+    numbers: &Mutex<HashMap<&'static str, u32, Fx>>,
+    s: &str,
+    max: usize,
+    place: impl FnOnce(usize, &'static str) -> Option<()>,
+) -> Option<u32> {
+    let mut numbers = numbers.lock().ok()?;
+    if let Some(&n) = numbers.get(s) {
         return Some(n);
     }
-    // Full: only keys already held are found.
+    // Full: only texts already held are found.
     let n = numbers.len();
-    if n >= MAX_KEYS {
+    if n >= max {
         return None;
     }
-    // Held for the life of the process, bounded by MAX_KEYS * MAX_KEY_BYTES.
-    let held: &'static str = Box::leak(key.to_owned().into_boxed_str());
-    let _ = t.slots[n].set(held);
+    let held: &'static str = Box::leak(s.to_owned().into_boxed_str());
+    place(n, held)?;
     numbers.insert(held, n as u32);
     Some(n as u32)
 }
@@ -111,7 +124,7 @@ pub fn key(n: u32) -> &'static str {
 /// A small fast hash for short keys (SipHash was a visible cost at a lookup per key).
 /// Collisions only cost a comparison.
 #[derive(Default)]
-struct FxHasher(u64);
+pub(super) struct FxHasher(u64);
 
 impl Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -130,7 +143,7 @@ impl Hasher for FxHasher {
     }
 }
 
-type Fx = BuildHasherDefault<FxHasher>;
+pub(super) type Fx = BuildHasherDefault<FxHasher>;
 
 #[cfg(test)]
 mod tests {

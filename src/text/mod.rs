@@ -8,6 +8,7 @@ pub mod node_pos;
 pub mod pos;
 pub mod tree;
 pub mod tree_writer;
+pub mod values;
 pub mod yaml_writer;
 
 pub use name::Name;

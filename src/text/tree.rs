@@ -53,10 +53,13 @@ pub(super) enum Tag {
     /// `a` is the index of the first child, `b` the number of items or entries.
     Seq,
     Map,
+    /// A string held in the process's table of repeated values (`text::values`): `a` is
+    /// its number there.
+    Shared,
 }
 
 impl Tag {
-    const ALL: [Tag; 9] = [
+    const ALL: [Tag; 10] = [
         Tag::Null,
         Tag::False,
         Tag::True,
@@ -66,7 +69,12 @@ impl Tag {
         Tag::Str,
         Tag::Seq,
         Tag::Map,
+        Tag::Shared,
     ];
+    /// A string, held in the tree or shared.
+    pub(super) fn is_str(self) -> bool {
+        matches!(self, Tag::Str | Tag::Shared)
+    }
     /// Its place in [`Tag::ALL`] (the declaration order).
     pub(super) fn byte(self) -> u8 {
         self as u8
@@ -119,6 +127,7 @@ fn pack(r: Raw) -> Option<u32> {
             (r.a <= LOW_MASK && r.b <= HIGH_MAX).then_some(r.a | (r.b << LOW_BITS))
         }
         Tag::PosInt => (r.b == 0).then_some(r.a),
+        Tag::Shared => Some(r.a),
         Tag::NegInt => (r.b == u32::MAX).then_some(r.a),
         Tag::Float => None,
     }
@@ -129,7 +138,7 @@ fn pack(r: Raw) -> Option<u32> {
 fn unpack(tag: Tag, word: u32) -> (u32, u32) {
     match tag {
         Tag::Str | Tag::Seq | Tag::Map => (word & LOW_MASK, word >> LOW_BITS),
-        Tag::PosInt => (word, 0),
+        Tag::PosInt | Tag::Shared => (word, 0),
         Tag::NegInt => (word, u32::MAX),
         Tag::Null | Tag::False | Tag::True | Tag::Float => (0, 0),
     }
@@ -460,7 +469,7 @@ impl<'t> Node<'t> {
     }
 
     fn str_of(&self, r: Raw) -> &'t str {
-        self.tree.text_at(r.a, r.b)
+        self.tree.str_of(r)
     }
 
     /// The node's index in its tree (0 for the root), for data kept beside the tree
@@ -480,7 +489,7 @@ impl<'t> Node<'t> {
         self.raw().tag == Tag::Null
     }
     pub fn is_string(&self) -> bool {
-        self.raw().tag == Tag::Str
+        self.raw().tag.is_str()
     }
     pub fn is_array(&self) -> bool {
         self.raw().tag == Tag::Seq
@@ -497,7 +506,7 @@ impl<'t> Node<'t> {
 
     pub fn as_str(&self) -> Option<&'t str> {
         let r = self.raw();
-        (r.tag == Tag::Str).then(|| self.str_of(r))
+        r.tag.is_str().then(|| self.str_of(r))
     }
     pub fn as_bool(&self) -> Option<bool> {
         match self.raw().tag {
@@ -535,7 +544,7 @@ impl<'t> Node<'t> {
             Tag::Null => "null",
             Tag::False | Tag::True => "a boolean",
             Tag::PosInt | Tag::NegInt | Tag::Float => "a number",
-            Tag::Str => "a string",
+            Tag::Str | Tag::Shared => "a string",
             Tag::Seq => "a list",
             Tag::Map => "a mapping",
         }
@@ -628,7 +637,10 @@ impl Nodes for Tree {
         self.key_of(i)
     }
     fn str_of(&self, r: Raw) -> &str {
-        self.text_at(r.a, r.b)
+        match r.tag {
+            Tag::Shared => super::values::value(r.a),
+            _ => self.text_at(r.a, r.b),
+        }
     }
 }
 
@@ -644,7 +656,7 @@ pub(super) fn value_of<N: Nodes + ?Sized>(nodes: &N, r: Raw) -> Value {
         Tag::Float => Number::from_f64(f64::from_bits(r.bits()))
             .map(Value::Number)
             .unwrap_or(Value::Null),
-        Tag::Str => Value::String(nodes.str_of(r).to_string()),
+        Tag::Str | Tag::Shared => Value::String(nodes.str_of(r).to_string()),
         Tag::Seq => Value::Array(
             (0..r.b as usize)
                 .map(|k| value_of(nodes, child(k)))

@@ -130,6 +130,8 @@ pub struct TreeWriter {
     /// length 0 for a free slot (only strings of 4 bytes or more are entered).
     seen: Vec<(u32, u32)>,
     seen_count: usize,
+    /// Documents begun, telling [`super::values`] a value met again in another one.
+    documents: u32,
     /// Keys met lately with their numbers, by [`key_slot`] (kept across documents: the
     /// table's numbers never change).
     recent_keys: Vec<(&'static str, u16)>,
@@ -177,6 +179,7 @@ impl TreeWriter {
             self.seen.fill((0, 0));
         }
         self.seen_count = 0;
+        self.documents = self.documents.wrapping_add(1);
         // Node 0 is the root, filled in by `finish`.
         self.slots.push([0, 0]);
         self.tags.push(Tag::Null.byte());
@@ -203,7 +206,24 @@ impl TreeWriter {
     }
 
     pub fn string(&mut self, s: &str) -> Item {
-        let a = self.text_of(s);
+        // Only short strings are looked up (here and by `text_of`).
+        let hash = if s.len() <= 256 {
+            fnv1a(s.as_bytes())
+        } else {
+            0
+        };
+        // A value other documents have too is kept once for the process (text::values).
+        if let Some(n) = super::values::number(s, hash, self.documents) {
+            return Item::scalar(
+                Raw {
+                    tag: Tag::Shared,
+                    a: n,
+                    b: 0,
+                },
+                s.len(),
+            );
+        }
+        let a = self.text_of(s, hash);
         Item::scalar(
             Raw {
                 tag: Tag::Str,
@@ -214,10 +234,11 @@ impl TreeWriter {
         )
     }
 
-    /// Where `s` is in the text: where the document already has it, else appended.
-    /// Kubernetes objects repeat their strings (a name in labels, selectors, the pod
-    /// template, the container and its ServiceAccount); each is kept once a document.
-    fn text_of(&mut self, s: &str) -> u32 {
+    /// Where `s` (whose [`fnv1a`] is `hash`) is in the text: where the document already
+    /// has it, else appended. Kubernetes objects repeat their strings (a name in labels,
+    /// selectors, the pod template, the container and its ServiceAccount); each is kept
+    /// once a document.
+    fn text_of(&mut self, s: &str, hash: u64) -> u32 {
         let append = |text: &mut Vec<u8>| {
             let a = idx(text.len());
             text.extend_from_slice(s.as_bytes());
@@ -231,7 +252,7 @@ impl TreeWriter {
             self.grow_seen();
         }
         let mask = self.seen.len() - 1;
-        let mut at = (fnv1a(s.as_bytes()) as usize) & mask;
+        let mut at = (hash as usize) & mask;
         loop {
             match self.seen[at] {
                 (_, 0) => {
@@ -320,7 +341,7 @@ impl TreeWriter {
 
     /// The text of a string item.
     pub fn as_str(&self, item: Item) -> Option<&str> {
-        (item.raw.tag == Tag::Str).then(|| self.text_at(item.raw.a, item.raw.b))
+        item.raw.tag.is_str().then(|| self.str_of(item.raw))
     }
 
     /// Children pushed from now on belong to a container that starts here.
@@ -563,7 +584,10 @@ impl Nodes for TreeWriter {
         self.key_of_node(i).map_or("", |k| self.key_text(k))
     }
     fn str_of(&self, r: Raw) -> &str {
-        self.text_at(r.a, r.b)
+        match r.tag {
+            Tag::Shared => super::values::value(r.a),
+            _ => self.text_at(r.a, r.b),
+        }
     }
 }
 
@@ -634,11 +658,42 @@ mod tests {
         let back = tree.root().to_value();
         assert_eq!(back[200], "name-0");
         assert_eq!(back[399], "name-199");
-        // The next document starts with nothing seen.
+        // The next document starts with nothing seen of its own; a string the last one
+        // had is now held once for the process (text::values) instead.
         w.begin();
         let a = w.string("name-0");
         assert_eq!(w.as_str(a), Some("name-0"));
-        assert_eq!(w.text.len(), 6);
+        assert_eq!(w.text.len(), 0);
+        let b = w.string("only-in-the-second");
+        assert_eq!(w.as_str(b), Some("only-in-the-second"));
+        assert_eq!(w.text.len(), "only-in-the-second".len());
+    }
+
+    #[test]
+    fn a_value_other_documents_have_is_shared_and_reads_back_as_a_string() {
+        let mut w = TreeWriter::default();
+        let mut trees = Vec::new();
+        for _ in 0..3 {
+            w.begin();
+            let root = w.mark();
+            let k = w.key("imagePullPolicy");
+            let s = w.string("SharedWriterTestPolicy");
+            w.push(Some(k), s, None);
+            let map = w.close(root, true);
+            trees.push((w.text.len(), w.finish(map, Pos { line: 1, column: 1 }).0));
+        }
+        let text: Vec<usize> = trees.iter().map(|(t, _)| *t).collect();
+        assert_eq!(text, [22, 0, 0], "copied by the first document only");
+        for (_, tree) in &trees {
+            let v = tree.root().get("imagePullPolicy").unwrap();
+            assert!(v.is_string());
+            assert_eq!(v.type_name(), "a string");
+            assert_eq!(v.as_str(), Some("SharedWriterTestPolicy"));
+            assert_eq!(
+                tree.root().to_value(),
+                json!({"imagePullPolicy": "SharedWriterTestPolicy"})
+            );
+        }
     }
 
     #[test]
