@@ -61,7 +61,7 @@ fn key_location(keys: &EtcdKeys, key: &str) -> Location {
         line: None,
         column: None,
         cluster: Some(format!("etcd {}", keys.endpoint)),
-        pointer: key.to_string(),
+        pointer: key.into(),
     }
 }
 

@@ -128,7 +128,9 @@ pub struct Location {
     pub column: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    pub pointer: String,
+    /// Shared: a fleet rule points at the same field of every Cluster (400k findings
+    /// for 1M objects).
+    pub pointer: Name,
 }
 
 impl Location {
@@ -143,7 +145,7 @@ impl Location {
             line: Some(pos.line),
             column: Some(pos.column),
             cluster: None,
-            pointer: pointer.to_string(),
+            pointer: Name::shared(pointer),
         }
     }
 }
@@ -299,7 +301,7 @@ impl Object {
                 line: None,
                 column: None,
                 cluster: Some(cluster.clone()),
-                pointer: pointer.to_string(),
+                pointer: Name::shared(pointer),
             },
         }
     }

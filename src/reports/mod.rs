@@ -242,18 +242,12 @@ fn make_finding_safe(f: &mut Finding) {
 
 /// Whether [`make_location_safe`] would leave `l` as it is.
 fn location_is_safe(l: &crate::inventory::Location) -> bool {
-    l.file.iter().all(|f| is_safe(f))
-        && l.cluster
-            .iter()
-            .chain(std::iter::once(&l.pointer))
-            .all(|s| is_safe(s))
+    l.file.iter().all(|f| is_safe(f)) && l.cluster.iter().all(|s| is_safe(s)) && is_safe(&l.pointer)
 }
 
 /// Make every string of a location that can carry text from a server or a file safe.
 fn make_location_safe(l: &mut crate::inventory::Location) {
     l.file.iter_mut().for_each(make_name_safe);
-    l.cluster
-        .iter_mut()
-        .chain(std::iter::once(&mut l.pointer))
-        .for_each(make_safe);
+    l.cluster.iter_mut().for_each(make_safe);
+    make_name_safe(&mut l.pointer);
 }
