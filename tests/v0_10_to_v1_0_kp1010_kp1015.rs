@@ -426,3 +426,64 @@ fn the_fix_dir_plan_follows_the_guide_and_marks_what_is_done() {
         assert!(!text.contains("PRIVATE KEY"));
     }
 }
+
+/// A member whose agent is bound to an aggregated ClusterRole, among a fleet's worth of
+/// ClusterRoles nobody binds (the index only parses what a binding can reach).
+fn aggregated_member(dir: &std::path::Path, source_labelled: bool) {
+    let v1 = "fixtures/fleet-bundle/members/member-v1";
+    for f in [
+        "karmada-agent.yaml",
+        "serviceaccount.yaml",
+        "clusterrolebinding.yaml",
+    ] {
+        std::fs::copy(format!("{v1}/{f}"), dir.join(f)).unwrap();
+    }
+    let label = if source_labelled {
+        "  labels:\n    rbac.example.com/aggregate-to-agent: \"true\"\n"
+    } else {
+        ""
+    };
+    let mut roles = format!(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: karmada-agent\n\
+         aggregationRule:\n  clusterRoleSelectors:\n  - matchLabels:\n      rbac.example.com/aggregate-to-agent: \"true\"\n\
+         rules: []\n---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: impersonation-bits\n{label}\
+         rules:\n- apiGroups: ['']\n  resources: ['users', 'groups', 'serviceaccounts']\n  verbs: ['impersonate']\n"
+    );
+    for i in 0..200 {
+        roles.push_str(&format!(
+            "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: team-{i}\n\
+             rules:\n- apiGroups: ['']\n  resources: ['pods']\n  verbs: ['get']\n"
+        ));
+    }
+    // Unbound and malformed: noted by the index if parsed, never part of an answer.
+    roles.push_str("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: broken\nrules: 7\n");
+    std::fs::write(dir.join("clusterroles.yaml"), roles).unwrap();
+}
+
+#[test]
+fn an_agent_bound_to_an_aggregated_role_is_judged_on_the_roles_it_selects() {
+    let dir = tempfile::tempdir().unwrap();
+    aggregated_member(dir.path(), true);
+    let f = check(&[dir.path().to_str().unwrap()], Phase::Pre);
+    let a = of(&f, "agent-impersonate-rbac");
+    assert_eq!(a.len(), 1, "{a:#?}");
+    // Allowed by the selected role's rule, reported where that rule is.
+    assert_at(a[0], Status::Pass, "clusterroles.yaml", 18);
+    assert_eq!(a[0].location.as_ref().unwrap().pointer, "/rules/0");
+
+    // The selected role loses its label: the aggregated role grants nothing.
+    let dir = tempfile::tempdir().unwrap();
+    aggregated_member(dir.path(), false);
+    let f = check(&[dir.path().to_str().unwrap()], Phase::Pre);
+    let a = of(&f, "agent-impersonate-rbac");
+    assert_eq!(a.len(), 1, "{a:#?}");
+    assert_at(a[0], Status::Action, "clusterroles.yaml", 5);
+    assert_eq!(a[0].location.as_ref().unwrap().pointer, "/aggregationRule");
+    assert!(
+        a[0].message
+            .contains("ClusterRole karmada-agent aggregates no such rule"),
+        "{}",
+        a[0].message
+    );
+}
