@@ -133,7 +133,7 @@ impl ApiServed {
         let sel = match scope {
             Scope::Karmada => ScopeSel::Karmada,
             Scope::Host => ScopeSel::Host,
-            Scope::Member(n) => ScopeSel::Member(n.clone()),
+            Scope::Member(n) => ScopeSel::Member(n.to_string()),
             Scope::Pool => return None,
         };
         if ctx.inv.was_listed(self.kind, &sel) {

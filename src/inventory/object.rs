@@ -1,9 +1,9 @@
 //! One Kubernetes object as the rules see it: what it is, where it lives, where it came from.
 
+use once_cell::race::OnceBox;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
-use std::sync::OnceLock;
 
 use crate::text::{lookup, Name, Node, NodePositions, Pos, Tree};
 
@@ -14,8 +14,9 @@ pub enum Scope {
     Karmada,
     /// The cluster running karmada-system: Deployments, Services, Secrets.
     Host,
-    /// A member cluster: the agent, its RBAC, EndpointSlices.
-    Member(String),
+    /// A member cluster: the agent, its RBAC, EndpointSlices. Shared: every object and
+    /// finding of the member names it.
+    Member(Name),
     /// Offline input with no scope hint: rules search it as a whole, standing in for
     /// whichever scope they need.
     Pool,
@@ -30,7 +31,7 @@ impl Scope {
             _ => s
                 .strip_prefix("member/")
                 .filter(|n| !n.is_empty())
-                .map(|n| Scope::Member(n.to_string())),
+                .map(|n| Scope::Member(Name::shared(n))),
         }
     }
 }
@@ -178,8 +179,9 @@ impl fmt::Display for Location {
 pub struct Object {
     pub r: ObjectRef,
     tree: Tree,
-    /// Boxed: most objects never build it, and an empty cell then costs 16 bytes, not 88.
-    value: OnceLock<Box<Value>>,
+    /// Boxed: most objects never build it, and an empty cell then costs 8 bytes, not 88.
+    /// Two threads asking at once may both build it; one copy is kept.
+    value: OnceBox<Value>,
     pub origin: Origin,
 }
 
@@ -188,7 +190,7 @@ impl Object {
         Object {
             r,
             tree: Tree::from_value(value),
-            value: OnceLock::new(),
+            value: OnceBox::new(),
             origin,
         }
     }
@@ -215,7 +217,7 @@ impl Object {
         Object {
             r,
             tree,
-            value: OnceLock::new(),
+            value: OnceBox::new(),
             origin: Origin::File {
                 file,
                 positions,
@@ -241,8 +243,8 @@ impl Object {
     /// belonged to the old tree's nodes, so its fields are then reported at the
     /// object's start rather than at a wrong line.
     pub fn edit(&mut self, f: impl FnOnce(&mut Value)) {
-        let mut v = match self.value.take() {
-            Some(built) => *built,
+        let mut v = match self.value.get() {
+            Some(built) => built.clone(),
             None => self.tree.root().to_value(),
         };
         f(&mut v);
@@ -250,7 +252,7 @@ impl Object {
         if let Origin::File { positions, .. } = &mut self.origin {
             *positions = NodePositions::default();
         }
-        self.value = OnceLock::from(Box::new(v));
+        self.value = OnceBox::with_value(Box::new(v));
     }
 
     /// The object's root field.

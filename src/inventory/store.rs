@@ -26,7 +26,7 @@ impl ScopeSel {
         match (self, scope) {
             (ScopeSel::All, _) | (_, Scope::Pool) => true,
             (ScopeSel::Karmada, Scope::Karmada) | (ScopeSel::Host, Scope::Host) => true,
-            (ScopeSel::Member(want), Scope::Member(have)) => want == have,
+            (ScopeSel::Member(want), Scope::Member(have)) => have == want,
             (ScopeSel::AnyMember, Scope::Member(_)) => true,
             _ => false,
         }

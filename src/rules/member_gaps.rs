@@ -28,7 +28,7 @@ pub fn split(hits: Vec<&Gap>) -> (BTreeMap<String, Vec<&Gap>>, Vec<&Gap>) {
     let mut rest = Vec::new();
     for g in hits {
         match &g.scope {
-            Scope::Member(n) => members.entry(n.clone()).or_default().push(g),
+            Scope::Member(n) => members.entry(n.to_string()).or_default().push(g),
             _ => rest.push(g),
         }
     }
@@ -82,13 +82,7 @@ fn member_of(o: &Outcome) -> Option<&str> {
 /// What a member's part of a rule is about when the rule said nothing about it: the
 /// member cluster itself.
 fn member_subject(member: &str) -> ObjectRef {
-    ObjectRef::new(
-        Scope::Member(member.to_string()),
-        "",
-        "Cluster",
-        None,
-        member,
-    )
+    ObjectRef::new(Scope::Member(member.into()), "", "Cluster", None, member)
 }
 
 /// Make the outcomes about each gapped member unknown, naming its failed reads, and give

@@ -220,7 +220,14 @@ fn walk(
                                 .and_then(|n| n.to_str())
                                 .unwrap_or("")
                                 .to_string();
-                            walk(&m, Scope::Member(mname), false, visited, out, problems);
+                            walk(
+                                &m,
+                                Scope::Member(mname.into()),
+                                false,
+                                visited,
+                                out,
+                                problems,
+                            );
                         }
                     }
                     _ => walk(&path, scope.clone(), false, visited, out, problems),

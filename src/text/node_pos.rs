@@ -19,10 +19,15 @@ pub enum NodePositions {
     Near { base: u32, packed: Box<[u16]> },
     /// Anything else (long objects, one-line JSON): 4 bytes a node, 21 bits of line above
     /// 10 of column; positions that do not fit even that are kept aside at full size.
-    Far {
-        packed: Box<[u32]>,
-        overflow: Box<[Pos]>,
-    },
+    /// Boxed: rare, and every object of a fleet holds this enum.
+    Far(Box<Far>),
+}
+
+/// Positions of [`NodePositions::Far`].
+#[derive(Debug, Clone)]
+pub struct Far {
+    packed: Box<[u32]>,
+    overflow: Box<[Pos]>,
 }
 
 impl Default for NodePositions {
@@ -86,10 +91,10 @@ impl NodePositions {
                 _ => pack(*p, &mut overflow),
             })
             .collect();
-        NodePositions::Far {
+        NodePositions::Far(Box::new(Far {
             packed,
             overflow: overflow.into_boxed_slice(),
-        }
+        }))
     }
 
     /// The same positions by JSON pointer, for readers that work on a `Value` (documents
@@ -133,9 +138,9 @@ impl NodePositions {
                     column: p & ((1 << NEAR_COLUMN_BITS) - 1),
                 }),
             },
-            NodePositions::Far { packed, overflow } => match packed.get(id).copied()? {
+            NodePositions::Far(far) => match far.packed.get(id).copied()? {
                 NONE => None,
-                p if p & OVERFLOW != 0 => overflow.get((p & !OVERFLOW) as usize).copied(),
+                p if p & OVERFLOW != 0 => far.overflow.get((p & !OVERFLOW) as usize).copied(),
                 p => Some(Pos {
                     line: p >> COLUMN_BITS,
                     column: p & ((1 << COLUMN_BITS) - 1),
@@ -147,7 +152,7 @@ impl NodePositions {
     fn len(&self) -> usize {
         match self {
             NodePositions::Near { packed, .. } => packed.len(),
-            NodePositions::Far { packed, .. } => packed.len(),
+            NodePositions::Far(far) => far.packed.len(),
         }
     }
 
@@ -210,10 +215,10 @@ mod tests {
         ];
         let packed: Vec<u32> = cases.iter().map(|p| pack(*p, &mut over)).collect();
         assert_eq!(over.len(), 4, "only the ones that do not fit go aside");
-        let np = NodePositions::Far {
+        let np = NodePositions::Far(Box::new(Far {
             packed: packed.into_boxed_slice(),
             overflow: over.into_boxed_slice(),
-        };
+        }));
         for (i, p) in cases.iter().enumerate() {
             assert_eq!(np.of(i), Some(*p), "{p:?}");
         }

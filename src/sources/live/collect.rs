@@ -545,7 +545,7 @@ pub async fn collect(plan: &Plan, opts: &LiveOptions) -> anyhow::Result<Collecti
                     Ok(c) => members.push((
                         Target {
                             label: format!("{karmada_label}/proxy/{name}"),
-                            scopes: vec![Scope::Member(name.clone())],
+                            scopes: vec![Scope::Member(name.as_str().into())],
                             config: c,
                             via_proxy: true,
                         },
@@ -700,7 +700,7 @@ fn fill_member_versions(col: &mut Collection) {
         .filter_map(|c| {
             let v = c.git_version.clone()?;
             c.scopes.iter().find_map(|s| match s {
-                Scope::Member(n) => Some((n.clone(), v.clone())),
+                Scope::Member(n) => Some((n.to_string(), v.clone())),
                 _ => None,
             })
         })

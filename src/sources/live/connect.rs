@@ -144,7 +144,7 @@ pub fn choose(
     }
     for (name, ctx) in &opts.members {
         check(ctx, &format!("--member {name}="))?;
-        chosen.push((Scope::Member(name.clone()), ctx.clone()));
+        chosen.push((Scope::Member(name.as_str().into()), ctx.clone()));
     }
     if opts.members_from_kubeconfig {
         // Every context not already serving a scope, and not one of Karmada's own names
@@ -161,7 +161,7 @@ pub fn choose(
             }
             if names.insert(ctx.clone()) {
                 taken.insert(ctx.clone());
-                chosen.push((Scope::Member(ctx.clone()), ctx.clone()));
+                chosen.push((Scope::Member(ctx.as_str().into()), ctx.clone()));
             }
         }
     }
@@ -290,7 +290,7 @@ contexts:
         let members: Vec<(String, String)> = chosen
             .iter()
             .filter_map(|(s, c)| match s {
-                Scope::Member(n) => Some((n.clone(), c.clone())),
+                Scope::Member(n) => Some((n.to_string(), c.clone())),
                 _ => None,
             })
             .collect();
