@@ -461,29 +461,34 @@ fn aggregated_member(dir: &std::path::Path, source_labelled: bool) {
     std::fs::write(dir.join("clusterroles.yaml"), roles).unwrap();
 }
 
+/// The agent rule's one finding about [`aggregated_member`].
+fn aggregated_member_finding(source_labelled: bool) -> Finding {
+    let dir = tempfile::tempdir().unwrap();
+    aggregated_member(dir.path(), source_labelled);
+    let f = check(&[dir.path().to_str().unwrap()], Phase::Pre);
+    let a = of(&f, "agent-impersonate-rbac");
+    assert_eq!(a.len(), 1, "{a:#?}");
+    a[0].clone()
+}
+
 #[test]
 fn an_agent_bound_to_an_aggregated_role_is_judged_on_the_roles_it_selects() {
-    let dir = tempfile::tempdir().unwrap();
-    aggregated_member(dir.path(), true);
-    let f = check(&[dir.path().to_str().unwrap()], Phase::Pre);
-    let a = of(&f, "agent-impersonate-rbac");
-    assert_eq!(a.len(), 1, "{a:#?}");
     // Allowed by the selected role's rule, reported where that rule is.
-    assert_at(a[0], Status::Pass, "clusterroles.yaml", 18);
-    assert_eq!(a[0].location.as_ref().unwrap().pointer, "/rules/0");
-
+    let pass = aggregated_member_finding(true);
+    assert_at(&pass, Status::Pass, "clusterroles.yaml", 18);
+    assert_eq!(pass.location.as_ref().unwrap().pointer, "/rules/0");
     // The selected role loses its label: the aggregated role grants nothing.
-    let dir = tempfile::tempdir().unwrap();
-    aggregated_member(dir.path(), false);
-    let f = check(&[dir.path().to_str().unwrap()], Phase::Pre);
-    let a = of(&f, "agent-impersonate-rbac");
-    assert_eq!(a.len(), 1, "{a:#?}");
-    assert_at(a[0], Status::Action, "clusterroles.yaml", 5);
-    assert_eq!(a[0].location.as_ref().unwrap().pointer, "/aggregationRule");
+    let action = aggregated_member_finding(false);
+    assert_at(&action, Status::Action, "clusterroles.yaml", 5);
+    assert_eq!(
+        action.location.as_ref().unwrap().pointer,
+        "/aggregationRule"
+    );
     assert!(
-        a[0].message
+        action
+            .message
             .contains("ClusterRole karmada-agent aggregates no such rule"),
         "{}",
-        a[0].message
+        action.message
     );
 }
