@@ -22,14 +22,14 @@ pub const MAX_KEY_BYTES: usize = 64;
 struct Table {
     /// Key `i` at `slots[i]`, set once, read without a lock.
     slots: Box<[OnceLock<&'static str>]>,
-    numbers: Mutex<HashMap<&'static str, u32, Fx>>,
+    numbers: Mutex<Interned>,
 }
 
 fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| Table {
         slots: (0..MAX_KEYS).map(|_| OnceLock::new()).collect(),
-        numbers: Mutex::new(HashMap::default()),
+        numbers: Mutex::default(),
     })
 }
 
@@ -87,27 +87,54 @@ fn from_table(key: &str) -> Option<u32> {
     })
 }
 
-/// The number of `s` in a table of at most `max` texts numbered from 0 (`numbers`),
+/// A table's numbers by text, and where its texts are kept.
+#[derive(Default)]
+pub(super) struct Interned {
+    numbers: HashMap<&'static str, u32, Fx>,
+    /// The unused end of the block texts are copied into. Texts live as long as the
+    /// process: one by one they were small leaked allocations spread over whichever
+    /// thread's pages met them first, and each pinned its page after the loader's
+    /// threads were gone (the first table of values cost 7-13 MiB of RSS so).
+    tail: &'static mut [u8],
+}
+
+/// Bytes of each block [`Interned`] copies texts into.
+const BLOCK: usize = 64 * 1024;
+
+impl Interned {
+    /// `s` copied into the current block (a new one when it does not fit).
+    fn hold(&mut self, s: &str) -> Option<&'static str> {
+        if self.tail.len() < s.len() {
+            self.tail = Box::leak(vec![0u8; BLOCK.max(s.len())].into_boxed_slice());
+        }
+        let (held, rest) = std::mem::take(&mut self.tail).split_at_mut(s.len());
+        self.tail = rest;
+        held.copy_from_slice(s.as_bytes());
+        std::str::from_utf8(held).ok()
+    }
+}
+
+/// The number of `s` in a table of at most `max` texts numbered from 0 (`table`),
 /// adding it with `place(number, text)` if there is room and `place` takes it. Texts are
 /// held for the life of the process, bounded by `max` times the table's longest text.
 pub(super) fn intern(
-    numbers: &Mutex<HashMap<&'static str, u32, Fx>>,
+    table: &Mutex<Interned>,
     s: &str,
     max: usize,
     place: impl FnOnce(usize, &'static str) -> Option<()>,
 ) -> Option<u32> {
-    let mut numbers = numbers.lock().ok()?;
-    if let Some(&n) = numbers.get(s) {
+    let mut table = table.lock().ok()?;
+    if let Some(&n) = table.numbers.get(s) {
         return Some(n);
     }
     // Full: only texts already held are found.
-    let n = numbers.len();
+    let n = table.numbers.len();
     if n >= max {
         return None;
     }
-    let held: &'static str = Box::leak(s.to_owned().into_boxed_str());
+    let held = table.hold(s)?;
     place(n, held)?;
-    numbers.insert(held, n as u32);
+    table.numbers.insert(held, n as u32);
     Some(n as u32)
 }
 
@@ -162,5 +189,17 @@ mod tests {
     fn long_keys_are_not_held() {
         assert_eq!(number(&"k".repeat(MAX_KEY_BYTES + 1)), None);
         assert!(number(&"k".repeat(MAX_KEY_BYTES)).is_some());
+    }
+
+    #[test]
+    fn held_texts_fill_blocks_and_read_back_across_them() {
+        let mut t = Interned::default();
+        // 60 bytes each: three blocks' worth.
+        let texts: Vec<String> = (0..3000).map(|i| format!("{i:0>60}")).collect();
+        let held: Vec<&'static str> = texts.iter().map(|s| t.hold(s).unwrap()).collect();
+        assert!(texts.iter().zip(&held).all(|(a, b)| a == b));
+        let big = "x".repeat(BLOCK + 1);
+        assert_eq!(t.hold(&big), Some(big.as_str()));
+        assert_eq!(t.hold("é"), Some("é"));
     }
 }

@@ -13,10 +13,9 @@
 //! Numbers depend on which thread met a value first; nothing outside a tree sees them.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-use super::keys::Fx;
+use super::keys::Interned;
 
 /// Most values the table holds (a few thousand are usual: 5,273 for 100k objects).
 pub const MAX_VALUES: usize = 1 << 18;
@@ -34,20 +33,24 @@ type Chunk = Box<[OnceLock<&'static str>]>;
 struct Table {
     /// Value `n` at `chunks[n / CHUNK][n % CHUNK]`, set once, read without a lock.
     chunks: Box<[OnceLock<Chunk>]>,
-    numbers: Mutex<HashMap<&'static str, u32, Fx>>,
+    numbers: Mutex<Interned>,
 }
 
 fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| Table {
         chunks: (0..CHUNKS).map(|_| OnceLock::new()).collect(),
-        numbers: Mutex::new(HashMap::default()),
+        numbers: Mutex::default(),
     })
 }
 
-/// Entries of a thread's cache of numbers and of its record of values seen once.
-const CACHE: usize = 1 << 14;
-const SEEN_ONCE: usize = 1 << 16;
+/// Entries of a thread's cache of numbers and of its record of values seen once, at
+/// first and once the thread has met [`BUSY`] documents. Most threads that read YAML
+/// read a few files (rules, waivers); tables of the full size for each of them cost
+/// several MiB of peak RSS for nothing.
+const CACHE: (usize, usize) = (1 << 8, 1 << 14);
+const SEEN_ONCE: (usize, usize) = (1 << 10, 1 << 16);
+const BUSY: u32 = 1024;
 
 /// What one thread remembers: looking every value up in the shared table would make the
 /// loader's threads wait on each other's lock.
@@ -56,11 +59,19 @@ struct Local {
     cache: Vec<(u64, u32)>,
     /// Direct-mapped by hash: `(hash, document + 1)` of a value not held yet.
     seen_once: Vec<(u64, u32)>,
+    /// Documents this thread has met (counted when a new one is seen).
+    documents: u32,
+    last_document: u32,
 }
 
 thread_local! {
     static LOCAL: RefCell<Local> = const {
-        RefCell::new(Local { cache: Vec::new(), seen_once: Vec::new() })
+        RefCell::new(Local {
+            cache: Vec::new(),
+            seen_once: Vec::new(),
+            documents: 0,
+            last_document: 0,
+        })
     };
 }
 
@@ -74,17 +85,26 @@ pub fn number(s: &str, hash: u64, document: u32) -> Option<u32> {
     LOCAL.with(|cell| {
         // Only if this re-entered itself (it does not): keep the value in its tree.
         let mut local = cell.try_borrow_mut().ok()?;
-        if local.cache.is_empty() {
-            local.cache = vec![(0, 0); CACHE];
-            local.seen_once = vec![(0, 0); SEEN_ONCE];
+        if local.last_document != document {
+            local.last_document = document;
+            local.documents = local.documents.saturating_add(1);
         }
-        let slot = (hash as usize) & (CACHE - 1);
+        let (cache, seen_once) = match local.documents >= BUSY {
+            false => (CACHE.0, SEEN_ONCE.0),
+            true => (CACHE.1, SEEN_ONCE.1),
+        };
+        if local.cache.len() != cache {
+            // What a small table remembered is dropped: it is only a cache.
+            local.cache = vec![(0, 0); cache];
+            local.seen_once = vec![(0, 0); seen_once];
+        }
+        let slot = (hash as usize) & (cache - 1);
         if let Some(&(h, n)) = local.cache.get(slot) {
             if h == hash && n > 0 && value(n - 1) == s {
                 return Some(n - 1);
             }
         }
-        let once = ((hash >> 32) as usize) & (SEEN_ONCE - 1);
+        let once = ((hash >> 32) as usize) & (seen_once - 1);
         let first = local.seen_once.get(once).copied().unwrap_or_default();
         if first.0 != hash || first.1 == document.wrapping_add(1) || first.1 == 0 {
             // First sighting here, or again in the same document: not shared (yet).
