@@ -625,8 +625,15 @@ pub(super) trait Nodes {
     fn raw_at(&self, i: usize) -> Raw;
     /// The key of node `i` when it is a mapping's value.
     fn key_at(&self, i: usize) -> &str;
-    /// The text of a string node.
-    fn str_of(&self, r: Raw) -> &str;
+    /// `len` bytes of the nodes' own text from `offset`.
+    fn text_at(&self, offset: u32, len: u32) -> &str;
+    /// The text of a string node, its own or shared.
+    fn str_of(&self, r: Raw) -> &str {
+        match r.tag {
+            Tag::Shared => super::values::value(r.a),
+            _ => self.text_at(r.a, r.b),
+        }
+    }
 }
 
 impl Nodes for Tree {
@@ -636,11 +643,8 @@ impl Nodes for Tree {
     fn key_at(&self, i: usize) -> &str {
         self.key_of(i)
     }
-    fn str_of(&self, r: Raw) -> &str {
-        match r.tag {
-            Tag::Shared => super::values::value(r.a),
-            _ => self.text_at(r.a, r.b),
-        }
+    fn text_at(&self, offset: u32, len: u32) -> &str {
+        Tree::text_at(self, offset, len)
     }
 }
 

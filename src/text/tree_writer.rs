@@ -583,11 +583,8 @@ impl Nodes for TreeWriter {
     fn key_at(&self, i: usize) -> &str {
         self.key_of_node(i).map_or("", |k| self.key_text(k))
     }
-    fn str_of(&self, r: Raw) -> &str {
-        match r.tag {
-            Tag::Shared => super::values::value(r.a),
-            _ => self.text_at(r.a, r.b),
-        }
+    fn text_at(&self, offset: u32, len: u32) -> &str {
+        TreeWriter::text_at(self, offset, len)
     }
 }
 

@@ -45,9 +45,9 @@ fn table() -> &'static Table {
 }
 
 /// Entries of a thread's cache of numbers and of its record of values seen once, at
-/// first and once the thread has met [`BUSY`] documents. Most threads that read YAML
-/// read a few files (rules, waivers); tables of the full size for each of them cost
-/// several MiB of peak RSS for nothing.
+/// first and from the writer's [`BUSY`]th document on. Most threads that read YAML read
+/// a few files (rules, waivers); tables of the full size for each of them cost several
+/// MiB of peak RSS for nothing.
 const CACHE: (usize, usize) = (1 << 8, 1 << 14);
 const SEEN_ONCE: (usize, usize) = (1 << 10, 1 << 16);
 const BUSY: u32 = 1024;
@@ -59,24 +59,17 @@ struct Local {
     cache: Vec<(u64, u32)>,
     /// Direct-mapped by hash: `(hash, document + 1)` of a value not held yet.
     seen_once: Vec<(u64, u32)>,
-    /// Documents this thread has met (counted when a new one is seen).
-    documents: u32,
-    last_document: u32,
 }
 
 thread_local! {
     static LOCAL: RefCell<Local> = const {
-        RefCell::new(Local {
-            cache: Vec::new(),
-            seen_once: Vec::new(),
-            documents: 0,
-            last_document: 0,
-        })
+        RefCell::new(Local { cache: Vec::new(), seen_once: Vec::new() })
     };
 }
 
 /// The number of `s` in the table, when it is held or this is the second document
-/// (`document`, any per-thread count) this thread meets it in and there is room.
+/// (`document`, the writer's count of documents begun) this thread meets it in and
+/// there is room.
 /// `hash` is any hash of `s` that is the same for the same text (the writer's).
 pub fn number(s: &str, hash: u64, document: u32) -> Option<u32> {
     if s.is_empty() || s.len() > MAX_VALUE_BYTES {
@@ -85,11 +78,7 @@ pub fn number(s: &str, hash: u64, document: u32) -> Option<u32> {
     LOCAL.with(|cell| {
         // Only if this re-entered itself (it does not): keep the value in its tree.
         let mut local = cell.try_borrow_mut().ok()?;
-        if local.last_document != document {
-            local.last_document = document;
-            local.documents = local.documents.saturating_add(1);
-        }
-        let (cache, seen_once) = match local.documents >= BUSY {
+        let (cache, seen_once) = match document >= BUSY {
             false => (CACHE.0, SEEN_ONCE.0),
             true => (CACHE.1, SEEN_ONCE.1),
         };
