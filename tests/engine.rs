@@ -46,7 +46,7 @@ fn the_library_checks_the_official_v0_10_manifests_like_the_cli() {
         let mut v: Vec<(String, Status, String)> = r
             .findings
             .iter()
-            .map(|f| (f.id.to_string(), f.status, f.fingerprint.clone()))
+            .map(|f| (f.id.to_string(), f.status, f.fingerprint.hex()))
             .collect();
         v.sort();
         v

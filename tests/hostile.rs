@@ -622,6 +622,20 @@ fn compare_refuses_a_report_whose_findings_are_not_findings() {
         stderr.contains(f) && stderr.contains("findings[0] is a number, not a finding"),
         "{stderr}"
     );
+
+    // A fingerprint `check` did not write would match nothing, before or after.
+    report["findings"] =
+        serde_json::json!([{"rule": "r", "status": "fail", "fingerprint": "x\u{1b}[2J"}]);
+    std::fs::write(&forged, report.to_string()).unwrap();
+    let (code, stdout, stderr) = cli(&["compare", before.to_str().unwrap(), f], tmp.path());
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(f)
+            && stderr.contains("findings[0].fingerprint is")
+            && stderr.contains("not the 24 lowercase hex digits")
+            && !stderr.contains('\u{1b}'),
+        "{stderr}"
+    );
 }
 
 /// Every command that writes to stdout, with its normal exit code on that input.

@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 use super::check::report_error;
 use super::{EXIT_FINDINGS, EXIT_OK};
 use crate::engine::{self, Config};
-use crate::findings::{Finding, Severity, Status};
+use crate::findings::{Finding, Fingerprint, Severity, Status};
 use crate::inventory::{Location, ObjectRef};
 use crate::reports::Report;
 use crate::upgrade::Phase;
@@ -103,6 +103,17 @@ fn check_findings(path: &str, report: &Value) -> anyhow::Result<()> {
                 "{path}: findings[{i}] is {}, not a finding (an object with rule, status and \
                  fingerprint strings): not a report `check` wrote",
                 crate::inventory::workload::json_type(f)
+            );
+        }
+        // Findings are matched on it: one `check` did not write would match nothing.
+        let fingerprint = f["fingerprint"].as_str().unwrap_or_default();
+        if Fingerprint::parse(fingerprint).is_none() {
+            bail!(
+                "{path}: findings[{i}].fingerprint is {:?}, not the 24 lowercase hex digits \
+                 `check` writes: not a report `check` wrote",
+                crate::sources::safe_text::safe_text(
+                    &fingerprint.chars().take(40).collect::<String>()
+                )
             );
         }
     }
@@ -217,7 +228,7 @@ fn location_label(l: Option<&Location>) -> String {
 /// One finding in the comparison.
 #[derive(Serialize)]
 struct Entry<'a> {
-    fingerprint: &'a str,
+    fingerprint: Fingerprint,
     rule: &'a str,
     id: &'a str,
     status: Status,
@@ -231,7 +242,7 @@ struct Entry<'a> {
 
 fn entry(f: &Finding) -> Entry<'_> {
     Entry {
-        fingerprint: &f.fingerprint,
+        fingerprint: f.fingerprint,
         rule: &f.rule,
         id: &f.id,
         status: f.status,
@@ -250,11 +261,11 @@ fn entries<'a>(fs: &[&'a Finding]) -> Vec<Entry<'a>> {
     fs.iter().map(|f| entry(f)).collect()
 }
 
-fn open_findings(r: &Report) -> BTreeMap<&str, &Finding> {
+fn open_findings(r: &Report) -> BTreeMap<Fingerprint, &Finding> {
     r.findings
         .iter()
         .filter(|f| needs_attention(f))
-        .map(|f| (f.fingerprint.as_str(), f))
+        .map(|f| (f.fingerprint, f))
         .collect()
 }
 

@@ -417,7 +417,7 @@ pub fn apply(
         remediation: None,
         hop: names.hop.clone(),
         suppressed_by: None,
-        fingerprint: String::new(),
+        fingerprint: Default::default(),
     };
     // Expired waivers fail even when `--rule` left this rule out: a forgotten waiver is
     // exactly what must not go quiet.

@@ -3,5 +3,7 @@
 pub mod finding;
 pub mod remediation;
 
-pub use finding::{Consequence, Evidence, EvidenceList, Finding, Name, Severity, Status, Summary};
+pub use finding::{
+    Consequence, Evidence, EvidenceList, Finding, Fingerprint, Name, Severity, Status, Summary,
+};
 pub use remediation::{FixStep, Manifest, ManifestKind, Remediation, RunsOn};

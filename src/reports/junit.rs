@@ -95,7 +95,7 @@ pub fn render(report: &Report) -> String {
             let mut tc = TestCase::new(format!("{}: {}", f.rule, object_label(f)), status_of(f));
             tc.set_classname(pack);
             tc.add_property(("id", f.id.as_str()));
-            tc.add_property(("fingerprint", f.fingerprint.as_str()));
+            tc.add_property(("fingerprint", f.fingerprint.hex().as_str()));
             suite.add_test_case(tc);
         }
         suite.add_property(("phase", report.phase.to_string().as_str()));

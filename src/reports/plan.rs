@@ -725,7 +725,7 @@ mod tests {
             ))),
             hop: hop.map(Into::into),
             suppressed_by: None,
-            fingerprint: String::new(),
+            fingerprint: Default::default(),
         }
     }
 

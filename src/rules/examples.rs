@@ -330,7 +330,7 @@ mod tests {
             remediation: None,
             hop: None,
             suppressed_by: None,
-            fingerprint: String::new(),
+            fingerprint: Default::default(),
         }
     }
 
