@@ -28,7 +28,7 @@ fn the_library_checks_the_official_v0_10_manifests_like_the_cli() {
     let crd = report
         .findings
         .iter()
-        .find(|f| f.id == "KP1001")
+        .find(|f| f.rule.id() == "KP1001")
         .expect("KP1001 ran");
     assert_eq!(crd.status, Status::Action);
     assert_eq!(
@@ -46,7 +46,7 @@ fn the_library_checks_the_official_v0_10_manifests_like_the_cli() {
         let mut v: Vec<(String, Status, String)> = r
             .findings
             .iter()
-            .map(|f| (f.id.to_string(), f.status, f.fingerprint.hex()))
+            .map(|f| (f.rule.id().to_string(), f.status, f.fingerprint.hex()))
             .collect();
         v.sort();
         v
@@ -106,9 +106,13 @@ fn a_rule_given_in_lower_case_runs_that_rule_only() {
     let report = engine::run(&config).expect("runs");
     assert!(!report.findings.is_empty());
     assert!(
-        report.findings.iter().all(|f| f.id == "KP1003"),
+        report.findings.iter().all(|f| f.rule.id() == "KP1003"),
         "{:?}",
-        report.findings.iter().map(|f| &f.id).collect::<Vec<_>>()
+        report
+            .findings
+            .iter()
+            .map(|f| f.rule.id())
+            .collect::<Vec<_>>()
     );
 }
 

@@ -29,7 +29,7 @@ fn check(paths: &[&str], phase: Phase) -> Vec<Finding> {
 }
 
 fn of<'a>(findings: &'a [Finding], rule: &str) -> Vec<&'a Finding> {
-    findings.iter().filter(|f| f.rule == rule).collect()
+    findings.iter().filter(|f| f.rule.name() == rule).collect()
 }
 
 /// The single finding of `rule` about the object named `name`.
@@ -116,7 +116,7 @@ fn v1_0_0_after_the_upgrade_none_of_these_rules_fails() {
         assert!(
             matches!(x.status, Status::Pass | Status::Unknown | Status::Skip),
             "{} {}: {}",
-            x.rule,
+            x.rule.name(),
             x.status,
             x.message
         );

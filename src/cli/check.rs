@@ -153,7 +153,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
             eprintln!(
                 "karmada-preflight: exit {EXIT_ERROR}: the upgrade was not checked ({} {} is unknown, \
                  see the report; `--fail-on never` exits 0 anyway)",
-                f.id, f.rule
+                f.rule.id(), f.rule.name()
             );
             return Ok(EXIT_ERROR);
         }

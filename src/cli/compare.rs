@@ -243,8 +243,8 @@ struct Entry<'a> {
 fn entry(f: &Finding) -> Entry<'_> {
     Entry {
         fingerprint: f.fingerprint,
-        rule: &f.rule,
-        id: &f.id,
+        rule: f.rule.name(),
+        id: f.rule.id(),
         status: f.status,
         severity: f.severity,
         object: f

@@ -381,7 +381,7 @@ pub fn unchecked_upgrade(report: &Report) -> impl Iterator<Item = &Finding> {
     report
         .findings
         .iter()
-        .filter(|f| f.rule == HOP_COVERAGE_RULE && f.status == Status::Unknown)
+        .filter(|f| f.rule.name() == HOP_COVERAGE_RULE && f.status == Status::Unknown)
 }
 
 /// Why a run without `--to` checks no hop, when its evidence rules out the default v0.10

@@ -317,7 +317,7 @@ pub fn annotation_problems(inv: &Inventory, catalog: &Catalog) -> Vec<InputProbl
 }
 
 fn names_rule(token: &str, f: &Finding) -> bool {
-    f.rule == token || token.eq_ignore_ascii_case(&f.id)
+    f.rule.name() == token || token.eq_ignore_ascii_case(f.rule.id())
 }
 
 fn needs_attention(s: Status) -> bool {
@@ -371,7 +371,7 @@ pub fn apply(
     // if the rule ran more than once) is taken out; everything else keeps its order.
     let mut out = findings;
     let mut placeholder: Option<Finding> = None;
-    while let Some(i) = out.iter().position(|f| f.rule == WAIVER_RULE) {
+    while let Some(i) = out.iter().position(|f| f.rule.name() == WAIVER_RULE) {
         placeholder = Some(out.remove(i));
     }
     for f in out.iter_mut() {
@@ -406,8 +406,6 @@ pub fn apply(
     let names = crate::rules::FindingNames::of(rule);
     let base = |status: Status, severity: Option<Severity>, message: String| Finding {
         rule: names.rule.clone(),
-        id: names.id.clone(),
-        pack: names.pack.clone(),
         status,
         severity,
         message,

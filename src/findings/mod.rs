@@ -4,6 +4,7 @@ pub mod finding;
 pub mod remediation;
 
 pub use finding::{
-    Consequence, Evidence, EvidenceList, Finding, Fingerprint, Name, Severity, Status, Summary,
+    Consequence, Evidence, EvidenceList, Finding, Fingerprint, Name, RuleRef, Severity, Status,
+    Summary,
 };
 pub use remediation::{FixStep, Manifest, ManifestKind, Remediation, RunsOn};

@@ -86,15 +86,18 @@ fn status_of(f: &Finding) -> TestCaseStatus {
 pub fn render(report: &Report) -> String {
     let mut packs: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &report.findings {
-        packs.entry(f.pack.as_str()).or_default().push(f);
+        packs.entry(f.rule.pack()).or_default().push(f);
     }
     let mut j = JReport::new(format!("{} {}", report.tool.name, report.phase));
     for (pack, findings) in packs {
         let mut suite = TestSuite::new(pack);
         for f in findings {
-            let mut tc = TestCase::new(format!("{}: {}", f.rule, object_label(f)), status_of(f));
+            let mut tc = TestCase::new(
+                format!("{}: {}", f.rule.name(), object_label(f)),
+                status_of(f),
+            );
             tc.set_classname(pack);
-            tc.add_property(("id", f.id.as_str()));
+            tc.add_property(("id", f.rule.id()));
             tc.add_property(("fingerprint", f.fingerprint.hex().as_str()));
             suite.add_test_case(tc);
         }

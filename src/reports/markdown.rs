@@ -123,7 +123,7 @@ pub fn render(report: &Report) -> String {
     // the report has no metadata for.
     let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &report.findings {
-        by_rule.entry(f.rule.as_str()).or_default().push(f);
+        by_rule.entry(f.rule.name()).or_default().push(f);
     }
     let _ = writeln!(o, "\n## Rules");
     for r in &report.rules {
@@ -207,7 +207,7 @@ fn duration(millis: u64) -> String {
 
 fn rule_section(o: &mut String, info: Option<&RuleInfo>, name: &str, findings: &[&Finding]) {
     let status = rule_status(findings);
-    let id = findings.first().map(|f| f.id.as_str()).unwrap_or("");
+    let id = findings.first().map(|f| f.rule.id()).unwrap_or("");
     let _ = writeln!(o, "\n### {} {name} ({id}) — {status}\n", icon(status));
     if let Some(r) = info {
         let _ = writeln!(o, "{}\n", inline(&r.title));

@@ -65,7 +65,7 @@ const OTHER: &str = "Other changes of this hop";
 
 fn section_of(report: &Report, f: &Finding) -> Section {
     let hop = HopKey::of(f.hop.as_deref());
-    match report.rule(&f.rule).and_then(|r| r.guide.as_ref()) {
+    match report.rule(f.rule.name()).and_then(|r| r.guide.as_ref()) {
         Some(g) => Section {
             hop,
             step: g.step,
@@ -85,7 +85,7 @@ fn section_of(report: &Report, f: &Finding) -> Section {
 
 /// Fixes are written and listed in plan order.
 pub(super) fn order_key(report: &Report, f: &Finding) -> (Section, String) {
-    (section_of(report, f), f.rule.to_string())
+    (section_of(report, f), f.rule.name().to_string())
 }
 
 /// A fix's steps before and from its first restoring step (with the note introducing
@@ -499,7 +499,10 @@ fn push_fix(plan: &mut String, f: &Finding, steps: &[FixStep], files: &PlanFiles
         .unwrap_or_default();
     plan.push_str(&format!(
         "\n#### [ ] {} ({}{hop}) — {}\n\n{}\n",
-        f.rule, f.id, f.status, f.message
+        f.rule.name(),
+        f.rule.id(),
+        f.status,
+        f.message
     ));
     if let Some(loc) = &f.location {
         plan.push_str(&format!("\nAt `{loc}`.\n"));
@@ -573,7 +576,7 @@ pub fn plan_text(report: &Report, fixes: &[&Finding], files: &PlanFiles) -> Stri
     let mut restores: BTreeMap<Section, Vec<&str>> = BTreeMap::new();
     for f in &report.findings {
         let Some(r) = report
-            .rule(&f.rule)
+            .rule(f.rule.name())
             .and_then(|i| i.guide.as_ref())
             .and_then(|g| g.restore.as_ref())
         else {
@@ -586,14 +589,14 @@ pub fn plan_text(report: &Report, fixes: &[&Finding], files: &PlanFiles) -> Stri
         };
         sections.entry(s.clone()).or_default();
         let undo = restores.entry(s).or_default();
-        if !undo.contains(&f.rule.as_str()) {
-            undo.push(&f.rule);
+        if !undo.contains(&f.rule.name()) {
+            undo.push(f.rule.name());
         }
     }
     for f in &report.findings {
         let rules = sections.entry(section_of(report, f)).or_default();
-        if !rules.contains(&f.rule.as_str()) {
-            rules.push(&f.rule);
+        if !rules.contains(&f.rule.name()) {
+            rules.push(f.rule.name());
         }
     }
     let mut listed: HashSet<String> = HashSet::new();
@@ -608,7 +611,7 @@ pub fn plan_text(report: &Report, fixes: &[&Finding], files: &PlanFiles) -> Stri
         if let Some(undo) = restores.get(section) {
             let steps: Vec<FixStep> = fixes
                 .iter()
-                .filter(|f| undo.contains(&f.rule.as_str()))
+                .filter(|f| undo.contains(&f.rule.name()))
                 .filter(|f| HopKey::of(f.hop.as_deref()) == section.hop)
                 .flat_map(|f| split_restore(&fix_steps(f, files)).1.to_vec())
                 .collect();
@@ -626,15 +629,19 @@ pub fn plan_text(report: &Report, fixes: &[&Finding], files: &PlanFiles) -> Stri
             for f in report
                 .findings
                 .iter()
-                .filter(|f| f.rule == *rule && section_of(report, f) == *section)
+                .filter(|f| f.rule.name() == *rule && section_of(report, f) == *section)
             {
                 any = true;
                 match f.status {
-                    Status::Pass => plan.push_str(&format!("\n- [x] {}: {}\n", f.rule, f.message)),
-                    Status::Unknown => {
-                        plan.push_str(&format!("\n- [?] {}: {}\n", f.rule, f.message))
+                    Status::Pass => {
+                        plan.push_str(&format!("\n- [x] {}: {}\n", f.rule.name(), f.message))
                     }
-                    Status::Skip => plan.push_str(&format!("\n- [-] {}: {}\n", f.rule, f.message)),
+                    Status::Unknown => {
+                        plan.push_str(&format!("\n- [?] {}: {}\n", f.rule.name(), f.message))
+                    }
+                    Status::Skip => {
+                        plan.push_str(&format!("\n- [-] {}: {}\n", f.rule.name(), f.message))
+                    }
                     Status::Suppressed => {}
                     _ if needs_fix(f) => {
                         let all = fix_steps(f, files);
@@ -710,9 +717,7 @@ mod tests {
 
     fn finding(rule: &str, hop: Option<&str>, status: Status, steps: Vec<FixStep>) -> Finding {
         Finding {
-            rule: rule.into(),
-            id: rule.to_uppercase().into(),
-            pack: "house".into(),
+            rule: crate::findings::RuleRef::new(rule, &rule.to_uppercase(), "house"),
             status,
             severity: None,
             message: format!("{rule} says so"),

@@ -184,10 +184,10 @@ fn physical_location(l: &Location) -> Option<Value> {
 }
 
 fn result(report: &Report, f: &Finding) -> Value {
-    let index = report.rules.iter().position(|ri| f.rule == ri.name);
+    let index = report.rules.iter().position(|ri| f.rule.name() == ri.name);
     let (kind, level) = kind_level(f, index.map(|i| &report.rules[i]));
     let mut r = Map::new();
-    r.insert("ruleId".into(), json!(f.id));
+    r.insert("ruleId".into(), json!(f.rule.id()));
     if let Some(i) = index {
         r.insert("ruleIndex".into(), json!(i));
     }
@@ -250,8 +250,8 @@ fn result(report: &Report, f: &Finding) -> Value {
     }
     let mut props = json!({
         "status": f.status,
-        "pack": f.pack,
-        "rule": f.rule,
+        "pack": f.rule.pack(),
+        "rule": f.rule.name(),
     });
     if let Some(s) = f.severity {
         props["severity"] = json!(s);
@@ -291,9 +291,7 @@ mod tests {
             "karmada-apiserver",
         );
         let f = Finding {
-            rule: "apiserver-front-proxy-flags".into(),
-            id: "KP1003".into(),
-            pack: "p".into(),
+            rule: crate::findings::RuleRef::new("apiserver-front-proxy-flags", "KP1003", "p"),
             status: Status::Fail,
             severity: Some(Severity::Warning),
             message: "m".into(),

@@ -50,7 +50,7 @@ fn status_cell(f: &Finding, w: usize, color: bool) -> String {
 }
 
 fn rule_cell(f: &Finding) -> String {
-    format!("{} {}", f.id, f.rule)
+    format!("{} {}", f.rule.id(), f.rule.name())
 }
 
 fn object_cell(f: &Finding) -> String {

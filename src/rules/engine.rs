@@ -6,7 +6,7 @@ use super::filter::RuleFilter;
 use super::member_gaps::{confine, gap_outcome, hits, split};
 use super::path::CatalogPlan;
 use crate::checks::{Ctx, Outcome, Verdict};
-use crate::findings::{Finding, Name, Severity, Status};
+use crate::findings::{Finding, Name, RuleRef, Severity, Status};
 use crate::inventory::Inventory;
 use crate::upgrade::{Phase, UpgradePlan};
 use std::sync::Arc;
@@ -162,18 +162,14 @@ fn evaluate(rules: &[(usize, &Rule)], ctx: &Ctx<'_>, phase: Phase) -> Vec<Evalua
 /// A rule's name, id, pack and hop as its findings carry them: made once per rule and
 /// shared by every finding (a fleet-wide rule gives one per Cluster).
 pub struct FindingNames {
-    pub rule: Name,
-    pub id: Name,
-    pub pack: Name,
+    pub rule: RuleRef,
     pub hop: Option<Name>,
 }
 
 impl FindingNames {
     pub fn of(rule: &Rule) -> FindingNames {
         FindingNames {
-            rule: Name::from(rule.spec.name.as_str()),
-            id: Name::from(rule.spec.id.as_str()),
-            pack: Name::from(rule.spec.pack.as_str()),
+            rule: RuleRef::new(&rule.spec.name, &rule.spec.id, &rule.spec.pack),
             hop: rule.spec.hop.map(|h| Name::from(h.label())),
         }
     }
@@ -204,8 +200,6 @@ fn finding(
     }
     Finding {
         rule: names.rule.clone(),
-        id: names.id.clone(),
-        pack: names.pack.clone(),
         status,
         severity,
         message: tight(o.message),

@@ -318,9 +318,7 @@ mod tests {
 
     fn finding(status: Status, msg: &str) -> Finding {
         Finding {
-            rule: "r".into(),
-            id: "X1".into(),
-            pack: "p".into(),
+            rule: crate::findings::RuleRef::new("r", "X1", "p"),
             status,
             severity: None,
             message: msg.into(),
