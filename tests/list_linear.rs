@@ -80,7 +80,7 @@ fn a_100k_item_list_bundle_loads_with_work_proportional_to_its_items() {
     assert_eq!(inv.len(), N + N / 10);
     let in_scope = |kind: &str, scope: &Scope| {
         inv.all()
-            .filter(|o| o.r.kind == kind && &o.r.scope == scope)
+            .filter(|o| o.r.kind() == kind && o.r.scope() == scope)
             .count()
     };
     assert_eq!(in_scope("ConfigMap", &Scope::Karmada), N);

@@ -308,7 +308,7 @@ fn in_a_bundle_each_member_is_judged_on_its_own_rbac() {
             .filter(|x| {
                 x.object
                     .as_ref()
-                    .is_some_and(|o| o.scope.to_string() == scope)
+                    .is_some_and(|o| o.scope().to_string() == scope)
             })
             .collect();
         assert_eq!(hits.len(), 1, "{scope}: {hits:#?}");

@@ -141,7 +141,7 @@ fn in_scope<'a>(ctx: &Ctx<'a>, kind: &str, scope: &Scope) -> Vec<&'a Object> {
     static ALL: ScopeSel = ScopeSel::All;
     ctx.inv
         .of_kind(kind, &ALL)
-        .filter(|o| &o.r.scope == scope)
+        .filter(|o| o.r.scope() == scope)
         .collect()
 }
 
@@ -448,7 +448,11 @@ impl AgentRbac {
         }
         let names: Vec<String> = manifests
             .iter()
-            .filter_map(|m| m.target.as_ref().map(|t| format!("{} {}", t.kind, t.name)))
+            .filter_map(|m| {
+                m.target
+                    .as_ref()
+                    .map(|t| format!("{} {}", t.kind(), t.name))
+            })
             .collect();
         let mut summary = format!(
             "Apply the karmada-agent ClusterRole of Karmada v1.0 (verbs ['*'] on every resource, as in \
@@ -527,7 +531,7 @@ impl Check for AgentRbac {
             let mine: Vec<&Object> = agents
                 .iter()
                 .map(|c| c.object)
-                .filter(|o| o.r.scope == scope && seen.insert(o.r.clone()))
+                .filter(|o| o.r.scope() == &scope && seen.insert(o.r.clone()))
                 .collect();
             if mine.is_empty() {
                 out.push(Outcome::skip(format!(

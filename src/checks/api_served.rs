@@ -140,7 +140,7 @@ impl ApiServed {
             let n = ctx
                 .inv
                 .of_kind(self.kind, &sel)
-                .filter(|o| &o.r.scope == scope)
+                .filter(|o| o.r.scope() == scope)
                 .count();
             return Some(
                 Outcome::pass(format!(

@@ -479,7 +479,7 @@ impl CelCheck {
         m.kind.as_deref().is_none_or(|k| o.kind() == k)
             && m.api_version
                 .as_deref()
-                .is_none_or(|a| o.r.api_version == a)
+                .is_none_or(|a| o.r.api_version() == a)
             && m.namespace
                 .as_deref()
                 .is_none_or(|n| o.namespace() == Some(n))
@@ -546,7 +546,7 @@ impl Check for CelCheck {
             None => ctx
                 .inv
                 .all()
-                .filter(|o| sel.matches(&o.r.scope) && self.matches(o))
+                .filter(|o| sel.matches(o.r.scope()) && self.matches(o))
                 .collect(),
         };
         if subjects.is_empty() {

@@ -615,13 +615,13 @@ fn json_patch(
         summary,
         commands: vec![format!(
             "kubectl {}{ns} patch {resource} {} --type=json --patch-file {file}",
-            context_flag(&obj.r.scope),
+            context_flag(obj.r.scope()),
             obj.name()
         )],
         manifests: vec![Manifest {
             file_name: file,
             kind: ManifestKind::JsonPatch,
-            apply_to: apply_to(&obj.r.scope),
+            apply_to: apply_to(obj.r.scope()),
             target: Some(obj.r.clone()),
             content: Value::Array(ops),
         }],

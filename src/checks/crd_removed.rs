@@ -137,7 +137,7 @@ pub fn etcd_delete_remediation(
     // The workload to stop: the real karmada-apiserver when the input has it.
     let (kubectl_flags, namespace, kind, name, replicas) = match deploy {
         Some(d) => (
-            context_flag(&d.r.scope),
+            context_flag(d.r.scope()),
             d.namespace().unwrap_or("karmada-system").to_string(),
             d.kind().to_lowercase(),
             d.name().to_string(),

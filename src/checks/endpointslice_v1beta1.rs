@@ -124,7 +124,7 @@ impl EndpointSliceV1beta1 {
             manifests: vec![Manifest {
                 file_name: fix_file(&o.r, "v1.yaml"),
                 kind: ManifestKind::Apply,
-                apply_to: apply_to(&o.r.scope),
+                apply_to: apply_to(o.r.scope()),
                 target: Some(o.r.clone()),
                 content: v1,
             }],
@@ -149,7 +149,7 @@ impl Check for EndpointSliceV1beta1 {
         let mut out: Vec<Outcome> = ctx
             .inv
             .of_kind("EndpointSlice", &ALL)
-            .filter(|o| o.r.api_version == OLD)
+            .filter(|o| o.r.api_version() == OLD)
             .map(|o| self.slice(o))
             .collect();
         for kind in POLICY_KINDS {

@@ -85,7 +85,7 @@ impl ImageTarget {
         let inv = ctx.inv;
         let obj = c.object(inv);
         // The agent runs in the members: an unscoped one is for each member's context.
-        let ctxf = match (c.component, &obj.r.scope) {
+        let ctxf = match (c.component, obj.r.scope()) {
             (Component::KarmadaAgent, crate::inventory::Scope::Pool) => "--context <member>".into(),
             (_, scope) => context_flag(scope),
         };

@@ -78,7 +78,7 @@ pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
 
 impl Check for ObjectExists {
     fn reads(&self) -> Vec<Read> {
-        let s = match self.r.scope {
+        let s = match self.r.scope() {
             Scope::Host => ReadScope::Host,
             _ => ReadScope::Karmada,
         };
@@ -86,13 +86,13 @@ impl Check for ObjectExists {
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Outcome> {
-        let sel = match self.r.scope {
+        let sel = match self.r.scope() {
             Scope::Host => ScopeSel::Host,
             _ => ScopeSel::Karmada,
         };
         if let Some(o) = ctx
             .inv
-            .get(self.kind, &sel, self.r.namespace.as_deref(), &self.r.name)
+            .get(self.kind, &sel, self.r.namespace(), &self.r.name)
         {
             return vec![Outcome::pass(format!("{} exists", o.r)).at(o, "")];
         }
@@ -111,12 +111,12 @@ impl Check for ObjectExists {
                 summary: format!("Create {}.", self.r),
                 commands: vec![format!(
                     "kubectl {} apply -f {file}",
-                    context_flag(&self.r.scope)
+                    context_flag(self.r.scope())
                 )],
                 manifests: vec![Manifest {
                     file_name: file,
                     kind: ManifestKind::Apply,
-                    apply_to: apply_to(&self.r.scope),
+                    apply_to: apply_to(self.r.scope()),
                     target: Some(self.r.clone()),
                     content: self.manifest.clone(),
                 }],

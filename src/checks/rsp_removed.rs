@@ -186,7 +186,7 @@ impl Check for RspRemoved {
         let mut out: Vec<Outcome> = ctx
             .inv
             .of_kind(&self.p.kind, &KARMADA)
-            .filter(|o| o.r.api_version.split('/').next() == Some(self.p.group.as_str()))
+            .filter(|o| o.r.api_version().split('/').next() == Some(self.p.group.as_str()))
             .map(|rsp| {
                 Outcome::violation(format!(
                     "{} {}/{} still exists; the API is removed in v1.0 and the policy stops taking effect",

@@ -109,7 +109,7 @@ impl ServiceLink {
         let svc = candidates
             .iter()
             .find(|s| is_external(s))
-            .or_else(|| candidates.iter().find(|s| s.r.scope == Scope::Karmada));
+            .or_else(|| candidates.iter().find(|s| *s.r.scope() == Scope::Karmada));
         let Some(svc) = svc else {
             if !ctx.inv.saw_kind("Service", &KARMADA) {
                 return Outcome::unknown(format!(

@@ -351,7 +351,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<i32> {
         gone_before.into_iter().partition(|f| {
             f.object
                 .as_ref()
-                .is_some_and(|o| o.kind == "Cluster" && missing.iter().any(|m| o.name == *m))
+                .is_some_and(|o| o.kind() == "Cluster" && missing.iter().any(|m| o.name == *m))
         });
 
     let side = |s: &Side| json!({ "source": s.label, "phase": s.report.phase, "karmadaVersion": s.report.karmada_version });

@@ -51,9 +51,9 @@ impl ObjectSel {
         let eq = |want: &Option<String>, have: Option<&str>| {
             want.as_deref().is_none_or(|w| Some(w) == have)
         };
-        eq(&self.scope, Some(&o.scope.to_string()))
-            && eq(&self.kind, Some(&o.kind))
-            && eq(&self.namespace, o.namespace.as_deref())
+        eq(&self.scope, Some(&o.scope().to_string()))
+            && eq(&self.kind, Some(o.kind()))
+            && eq(&self.namespace, o.namespace())
             && eq(&self.name, Some(&o.name))
     }
 

@@ -362,10 +362,10 @@ impl Finding {
             let _ = write!(
                 Feed(&mut h),
                 "|{}|{}|{}|{}|{}",
-                o.scope,
-                o.api_version,
-                o.kind,
-                o.namespace.as_deref().unwrap_or(""),
+                o.scope(),
+                o.api_version(),
+                o.kind(),
+                o.namespace().unwrap_or(""),
                 o.name
             );
         }

@@ -155,7 +155,7 @@ impl ComponentIndex {
         }
         let mut idx = ComponentIndex::default();
         for (i, o) in objects {
-            let group_is = |g: &str| o.r.api_version.starts_with(g);
+            let group_is = |g: &str| o.r.api_version().starts_with(g);
             if WORKLOAD_KINDS.contains(&o.kind()) {
                 if let Some(found) = by_object.get(&i) {
                     idx.add_workload(i, o, found);
@@ -178,7 +178,7 @@ impl ComponentIndex {
     ) -> impl Iterator<Item = &'a Installed> + 'a {
         self.components
             .iter()
-            .filter(move |x| x.component == c && sel.matches(&inv.object(x.object).r.scope))
+            .filter(move |x| x.component == c && sel.matches(inv.object(x.object).r.scope()))
     }
 
     /// Karmada components whose image tag states a release, with that release: ordered by

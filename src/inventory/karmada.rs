@@ -13,7 +13,7 @@ use super::workload::{ContainerRef, WORKLOAD_KINDS};
 /// `karmada-…`, and any workload running a Karmada image or binary.
 pub fn is_karmada_object(o: &Object) -> bool {
     let karmada_group = |g: &str| g == "karmada.io" || g.ends_with(".karmada.io");
-    let group = o.r.api_version.split_once('/').map(|(g, _)| g);
+    let group = o.r.api_version().split_once('/').map(|(g, _)| g);
     if group.is_some_and(karmada_group) {
         return true;
     }

@@ -4,6 +4,7 @@ use once_cell::race::OnceBox;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::text::{lookup, Name, Node, NodePositions, Pos, Tree};
 
@@ -61,17 +62,24 @@ impl<'de> Deserialize<'de> for Scope {
 }
 
 /// Identity of an object, stable across runs and sources.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// Scope, apiVersion, kind and namespace are one shared [`Group`]: every object of a kind
+/// in a namespace has the same four, and each object and each finding about it carries
+/// its identity (1M objects and 400k findings of a fleet), where they were 72 bytes of
+/// the 88 each. Compares and sorts as the five fields in that order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ObjectRef {
-    pub scope: Scope,
-    // Shared text: every finding about an object carries its identity, and a fleet's
-    // objects repeat a handful of apiVersions, kinds and namespaces.
-    pub api_version: Name,
-    pub kind: Name,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<Name>,
+    group: Arc<Group>,
     pub name: Name,
+}
+
+/// What the objects of one kind in one namespace of one scope have in common.
+#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Group {
+    scope: Scope,
+    api_version: Name,
+    kind: Name,
+    namespace: Option<Name>,
 }
 
 impl ObjectRef {
@@ -83,22 +91,151 @@ impl ObjectRef {
         name: &str,
     ) -> Self {
         ObjectRef {
-            scope,
-            api_version: Name::shared(api_version),
-            kind: Name::shared(kind),
-            namespace: namespace.map(Name::shared),
+            group: Group::shared(scope, api_version, kind, namespace),
             name: name.into(),
         }
+    }
+
+    pub fn scope(&self) -> &Scope {
+        &self.group.scope
+    }
+    pub fn api_version(&self) -> &Name {
+        &self.group.api_version
+    }
+    pub fn kind(&self) -> &Name {
+        &self.group.kind
+    }
+    pub fn namespace(&self) -> Option<&str> {
+        self.group.namespace.as_deref()
+    }
+
+    /// Run `fix` on the name, apiVersion, kind and namespace (reports make text from a
+    /// server or a file safe to print this way). The shared group is copied only when
+    /// `fix` changes one of its texts.
+    pub fn edit_texts(&mut self, fix: impl Fn(&mut Name)) {
+        fix(&mut self.name);
+        let g = &*self.group;
+        let (mut api_version, mut kind, mut namespace) =
+            (g.api_version.clone(), g.kind.clone(), g.namespace.clone());
+        fix(&mut api_version);
+        fix(&mut kind);
+        namespace.iter_mut().for_each(&fix);
+        if api_version != g.api_version || kind != g.kind || namespace != g.namespace {
+            self.group = Arc::new(Group {
+                scope: g.scope.clone(),
+                api_version,
+                kind,
+                namespace,
+            });
+        }
+    }
+}
+
+impl Group {
+    /// The group shared with every other object of it read on this thread (as
+    /// [`Name::shared`]); at most [`GROUPS_MAX`] per thread, past that a group of its own.
+    fn shared(scope: Scope, api_version: &str, kind: &str, namespace: Option<&str>) -> Arc<Group> {
+        use std::cell::RefCell;
+        use std::collections::HashMap;
+        use std::fmt::Write;
+        /// A key buffer reused for every lookup, and the groups met so far.
+        type Seen = (String, HashMap<Box<str>, Arc<Group>>);
+        thread_local! {
+            static GROUPS: RefCell<Seen> = RefCell::default();
+        }
+        let make = |scope: Scope| {
+            Arc::new(Group {
+                scope,
+                api_version: Name::shared(api_version),
+                kind: Name::shared(kind),
+                namespace: namespace.map(Name::shared),
+            })
+        };
+        GROUPS.with(|groups| {
+            let Ok(mut groups) = groups.try_borrow_mut() else {
+                return make(scope);
+            };
+            let (key, seen) = &mut *groups;
+            // Each text after its length, the scope last, so no two groups share a key
+            // whatever their texts hold; `-` for no namespace.
+            key.clear();
+            let _ = write!(
+                key,
+                "{}:{api_version}{}:{kind}",
+                api_version.len(),
+                kind.len()
+            );
+            match namespace {
+                Some(ns) => {
+                    let _ = write!(key, "{}:{ns}", ns.len());
+                }
+                None => key.push('-'),
+            }
+            let _ = write!(key, "{scope}");
+            if let Some(g) = seen.get(key.as_str()) {
+                return g.clone();
+            }
+            let g = make(scope);
+            if seen.len() < GROUPS_MAX {
+                seen.insert(key.as_str().into(), g.clone());
+            }
+            g
+        })
+    }
+}
+
+/// Most groups [`Group::shared`] keeps per thread.
+const GROUPS_MAX: usize = 4096;
+
+/// The five fields, in the order reports write them.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RefFields<S, N> {
+    scope: S,
+    api_version: N,
+    kind: N,
+    #[serde(default = "none", skip_serializing_if = "Option::is_none")]
+    namespace: Option<N>,
+    name: N,
+}
+
+fn none<N>() -> Option<N> {
+    None
+}
+
+impl Serialize for ObjectRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        RefFields {
+            scope: &self.group.scope,
+            api_version: self.group.api_version.as_str(),
+            kind: self.group.kind.as_str(),
+            namespace: self.group.namespace.as_deref(),
+            name: self.name.as_str(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ObjectRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ObjectRef, D::Error> {
+        let f = RefFields::<Scope, String>::deserialize(d)?;
+        Ok(ObjectRef::new(
+            f.scope,
+            &f.api_version,
+            &f.kind,
+            f.namespace.as_deref(),
+            &f.name,
+        ))
     }
 }
 
 impl fmt::Display for ObjectRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/", self.scope)?;
-        if let Some(ns) = &self.namespace {
+        write!(f, "{}/", self.scope())?;
+        if let Some(ns) = self.namespace() {
             write!(f, "{ns}/")?;
         }
-        write!(f, "{}/{}", self.kind, self.name)
+        write!(f, "{}/{}", self.kind(), self.name)
     }
 }
 
@@ -196,13 +333,13 @@ impl Object {
     }
 
     pub fn kind(&self) -> &str {
-        &self.r.kind
+        self.r.kind()
     }
     pub fn name(&self) -> &str {
         &self.r.name
     }
     pub fn namespace(&self) -> Option<&str> {
-        self.r.namespace.as_deref()
+        self.r.namespace()
     }
 
     /// An object read from a file: `positions` are where the reader found each node of
@@ -306,5 +443,79 @@ impl Object {
                 pointer: Name::shared(pointer),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(scope: Scope, kind: &str, ns: Option<&str>, name: &str) -> ObjectRef {
+        ObjectRef::new(scope, "apps/v1", kind, ns, name)
+    }
+
+    #[test]
+    fn objects_of_one_kind_and_namespace_share_their_group_and_sort_by_all_five_fields() {
+        let a = r(Scope::Host, "Deployment", Some("ns"), "a");
+        let b = r(Scope::Host, "Deployment", Some("ns"), "b");
+        assert!(Arc::ptr_eq(&a.group, &b.group));
+        // Same texts in other fields are other groups.
+        let no_ns = r(Scope::Host, "Deployment", None, "a");
+        let member = r(
+            Scope::Member(Name::from("m")),
+            "Deployment",
+            Some("ns"),
+            "a",
+        );
+        let ns_in_kind = ObjectRef::new(Scope::Host, "apps/v1", "Deploymentns", None, "a");
+        for other in [&no_ns, &member, &ns_in_kind] {
+            assert!(!Arc::ptr_eq(&a.group, &other.group));
+            assert_ne!(&a, other);
+        }
+        // Ordered as scope, apiVersion, kind, namespace, name were.
+        let mut v = vec![b.clone(), member.clone(), a.clone(), no_ns.clone()];
+        v.sort();
+        assert_eq!(v, vec![no_ns, a, b, member]);
+    }
+
+    #[test]
+    fn a_ref_is_written_and_read_as_its_five_fields() {
+        let a = r(Scope::Pool, "Deployment", Some("karmada-system"), "x");
+        let text = serde_json::to_string(&a).unwrap();
+        assert_eq!(
+            text,
+            r#"{"scope":"pool","apiVersion":"apps/v1","kind":"Deployment","namespace":"karmada-system","name":"x"}"#
+        );
+        assert_eq!(serde_json::from_str::<ObjectRef>(&text).unwrap(), a);
+        let cluster = ObjectRef::new(
+            Scope::Pool,
+            "cluster.karmada.io/v1alpha1",
+            "Cluster",
+            None,
+            "m",
+        );
+        let text = serde_json::to_string(&cluster).unwrap();
+        assert!(!text.contains("namespace"), "{text}");
+        assert_eq!(serde_json::from_str::<ObjectRef>(&text).unwrap(), cluster);
+        assert_eq!(cluster.to_string(), "pool/Cluster/m");
+    }
+
+    #[test]
+    fn editing_texts_copies_the_group_only_when_one_of_its_texts_changes() {
+        let a = r(Scope::Host, "Deployment", Some("ns"), "a\r");
+        let mut b = a.clone();
+        let strip = |n: &mut Name| {
+            if n.contains('\r') {
+                *n = Name::from(n.replace('\r', "").as_str());
+            }
+        };
+        b.edit_texts(strip);
+        assert_eq!(&*b.name, "a");
+        assert!(Arc::ptr_eq(&a.group, &b.group));
+        let mut c = r(Scope::Host, "Deploy\rment", Some("ns"), "a");
+        let before = c.group.clone();
+        c.edit_texts(strip);
+        assert_eq!(c.kind(), "Deployment");
+        assert_eq!(before.kind, "Deploy\rment");
     }
 }

@@ -168,7 +168,7 @@ impl Inventory {
         self.forget_derived();
         let idx = self.objects.len();
         self.by_kind
-            .entry(obj.r.kind.clone())
+            .entry(obj.r.kind().clone())
             .or_default()
             .push(idx);
         self.objects.push(obj);
@@ -266,7 +266,7 @@ impl Inventory {
             .unwrap_or(&[])
             .iter()
             .map(|&i| (i, &self.objects[i]))
-            .filter(move |(_, o)| sel.matches(&o.r.scope))
+            .filter(move |(_, o)| sel.matches(o.r.scope()))
     }
 
     /// Objects of `kind` in the selected scopes, in load order.
@@ -298,6 +298,6 @@ impl Inventory {
 
     /// The distinct scopes objects were loaded into.
     pub fn scopes(&self) -> BTreeSet<Scope> {
-        self.objects.iter().map(|o| o.r.scope.clone()).collect()
+        self.objects.iter().map(|o| o.r.scope().clone()).collect()
     }
 }

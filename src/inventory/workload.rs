@@ -533,7 +533,7 @@ pub fn find_component<'a>(
         .iter()
         .filter(|cc| cc.component == component)
         .map(|cc| (inv.object(cc.object), cc.container))
-        .filter(|(o, _)| sel.matches(&o.r.scope))
+        .filter(|(o, _)| sel.matches(o.r.scope()))
         .filter_map(|(o, i)| ContainerRef::nth(o, i))
         .collect()
 }

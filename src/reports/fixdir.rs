@@ -228,7 +228,7 @@ fn write_generated_front_proxy(
     // certificate problem on an existing Secret) all three.
     let mut patches: BTreeMap<String, serde_json::Map<String, serde_json::Value>> = BTreeMap::new();
     for f in &wanted {
-        let Some(secret) = f.object.as_ref().filter(|o| o.kind == "Secret") else {
+        let Some(secret) = f.object.as_ref().filter(|o| o.kind() == "Secret") else {
             continue;
         };
         let name = crate::checks::support::naming::fix_file(

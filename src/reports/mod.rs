@@ -89,7 +89,9 @@ impl ObjectsSeen {
     pub fn from_inventory(inv: &Inventory) -> ObjectsSeen {
         let mut clusters: Vec<String> = inv
             .all()
-            .filter(|o| o.kind() == "Cluster" && o.r.api_version.starts_with("cluster.karmada.io/"))
+            .filter(|o| {
+                o.kind() == "Cluster" && o.r.api_version().starts_with("cluster.karmada.io/")
+            })
             .map(|o| o.name().to_string())
             .collect();
         clusters.sort();
@@ -224,10 +226,7 @@ fn make_name_safe(n: &mut Name) {
 fn make_finding_safe(f: &mut Finding) {
     make_safe(&mut f.message);
     if let Some(o) = &mut f.object {
-        make_name_safe(&mut o.name);
-        make_name_safe(&mut o.kind);
-        make_name_safe(&mut o.api_version);
-        o.namespace.iter_mut().for_each(make_name_safe);
+        o.edit_texts(make_name_safe);
     }
     f.location.iter_mut().for_each(make_location_safe);
     // Evidence shared by many findings is copied only if something in it is unsafe.

@@ -116,8 +116,8 @@ fn context_of(apply_to: &str) -> String {
 fn manifest_object(m: &Manifest) -> Option<(String, Option<String>, String)> {
     if let Some(t) = &m.target {
         return Some((
-            t.kind.to_string(),
-            t.namespace.as_deref().map(str::to_string),
+            t.kind().to_string(),
+            t.namespace().map(str::to_string),
             t.name.to_string(),
         ));
     }
@@ -301,7 +301,7 @@ fn fix_steps(f: &Finding, files: &PlanFiles) -> Vec<FixStep> {
     let mut steps = r.step_list();
     // Generated certificates: the filled patch replaces the placeholder one.
     if steps.contains(&FixStep::GenerateFrontProxyPair) {
-        if let Some(secret) = f.object.as_ref().filter(|o| o.kind == "Secret") {
+        if let Some(secret) = f.object.as_ref().filter(|o| o.kind() == "Secret") {
             let plain: Vec<&Manifest> = r
                 .manifests
                 .iter()
@@ -320,8 +320,8 @@ fn fix_steps(f: &Finding, files: &PlanFiles) -> Vec<FixStep> {
             }
             let patch = format!(
                 "kubectl {}{} patch secret {} --type=merge --patch-file {file}",
-                crate::checks::support::naming::context_flag(&secret.scope),
-                ns_flag(secret.namespace.as_deref()),
+                crate::checks::support::naming::context_flag(secret.scope()),
+                ns_flag(secret.namespace()),
                 secret.name
             );
             if !steps
@@ -372,7 +372,7 @@ fn fix_steps(f: &Finding, files: &PlanFiles) -> Vec<FixStep> {
     let mut added = Vec::new();
     for m in &r.manifests {
         let generated_instead = m.target.as_ref().is_some_and(|t| {
-            t.kind == "Secret" && files.generated_patches.contains_key(&t.to_string())
+            t.kind() == "Secret" && files.generated_patches.contains_key(&t.to_string())
         }) && steps.contains(&FixStep::GenerateFrontProxyPair);
         if generated_instead || mentioned(&m.file_name, &steps) {
             continue;
@@ -486,7 +486,7 @@ fn generated_for<'a>(f: &Finding, files: &'a PlanFiles) -> Option<&'a String> {
     if !r.steps.contains(&FixStep::GenerateFrontProxyPair) {
         return None;
     }
-    let secret = f.object.as_ref().filter(|o| o.kind == "Secret")?;
+    let secret = f.object.as_ref().filter(|o| o.kind() == "Secret")?;
     files.generated_patches.get(&secret.to_string())
 }
 

@@ -257,7 +257,7 @@ fn result(report: &Report, f: &Finding) -> Value {
         props["severity"] = json!(s);
     }
     if let Some(o) = &f.object {
-        props["scope"] = json!(o.scope.to_string());
+        props["scope"] = json!(o.scope().to_string());
         props["object"] = json!(o.to_string());
     }
     if let Some(h) = &f.hop {

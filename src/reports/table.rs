@@ -63,7 +63,7 @@ fn object_short(f: &Finding, w: usize) -> String {
     let Some(o) = &f.object else {
         return String::new();
     };
-    [o.to_string(), format!("{}/{}", o.kind, o.name)]
+    [o.to_string(), format!("{}/{}", o.kind(), o.name)]
         .into_iter()
         .find(|s| width(s) <= w)
         .unwrap_or_else(|| fit_left(&o.name, w))

@@ -68,10 +68,10 @@ pub fn gap_outcome(hit: &[&Gap]) -> Option<Outcome> {
 /// `Cluster` in karmada-apiserver (version rules judge members by their Cluster).
 fn member_of(o: &Outcome) -> Option<&str> {
     let r = o.object.as_ref()?;
-    match &r.scope {
+    match r.scope() {
         Scope::Member(n) => Some(n),
         Scope::Karmada
-            if r.kind == "Cluster" && r.api_version.starts_with("cluster.karmada.io/") =>
+            if r.kind() == "Cluster" && r.api_version().starts_with("cluster.karmada.io/") =>
         {
             Some(&r.name)
         }
@@ -172,7 +172,7 @@ mod tests {
         let out = confine(outcomes, &members);
         let got: Vec<(Verdict, String)> = out
             .iter()
-            .map(|o| (o.verdict, o.object.as_ref().unwrap().scope.to_string()))
+            .map(|o| (o.verdict, o.object.as_ref().unwrap().scope().to_string()))
             .collect();
         assert_eq!(
             got,

@@ -166,7 +166,7 @@ pub fn etcd_pod(inv: &Inventory) -> Option<EtcdPod> {
                     k => format!("{}/{}", k.to_lowercase(), obj.name()),
                 };
                 return Some(EtcdPod {
-                    kubectl_flags: context_flag(&obj.r.scope),
+                    kubectl_flags: context_flag(obj.r.scope()),
                     namespace: obj.namespace().unwrap_or("default").to_string(),
                     exec_target,
                     container: c.name().to_string(),
@@ -215,7 +215,7 @@ impl EtcdAccess {
         let mut commands = vec!["umask 077 && mkdir -p etcd-certs".to_string()];
         let mut local = self.clone();
         let ns = c.object.namespace().unwrap_or("default");
-        let ctx = super::naming::context_flag(&c.object.r.scope);
+        let ctx = super::naming::context_flag(c.object.r.scope());
         for path in [&mut local.cafile, &mut local.certfile, &mut local.keyfile] {
             let Some(p) = path.clone() else { continue };
             let Some(sf) = c.secret_for_path(&p) else {

@@ -13,7 +13,7 @@ pub const VERSION_PTR: &str = "/status/kubernetesVersion";
 pub fn karmada_clusters(inv: &Inventory) -> Vec<&Object> {
     static KARMADA: ScopeSel = ScopeSel::Karmada;
     inv.of_kind("Cluster", &KARMADA)
-        .filter(|o| o.r.api_version.split('/').next() == Some(CLUSTER_GROUP))
+        .filter(|o| o.r.api_version().split('/').next() == Some(CLUSTER_GROUP))
         .collect()
 }
 

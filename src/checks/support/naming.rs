@@ -4,15 +4,15 @@ use crate::inventory::{ObjectRef, Scope};
 
 /// A file name for a fix about `r`, unique per object: `host.karmada-system.deployment.karmada-apiserver.patch.json`.
 pub fn fix_file(r: &ObjectRef, suffix: &str) -> String {
-    let scope = match &r.scope {
+    let scope = match r.scope() {
         Scope::Member(m) => format!("member-{m}"),
         s => s.to_string(),
     };
     let mut parts = vec![scope];
-    if let Some(ns) = &r.namespace {
+    if let Some(ns) = &r.namespace() {
         parts.push(ns.to_string());
     }
-    parts.push(r.kind.to_ascii_lowercase());
+    parts.push(r.kind().to_ascii_lowercase());
     parts.push(r.name.to_string());
     // Object names come from files and clusters: one safe, length-capped component.
     crate::sources::safe_name::file_name(&parts.join("."), suffix)

@@ -23,20 +23,19 @@ pub fn patch_fix(
         "merge"
     };
     let ns = target
-        .namespace
-        .as_deref()
+        .namespace()
         .map(|n| format!(" -n {n}"))
         .unwrap_or_default();
     let command = format!(
         "kubectl {}{ns} patch {} {} --type={ty} --patch-file {file}",
-        context_flag(&target.scope),
-        target.kind.to_lowercase(),
+        context_flag(target.scope()),
+        target.kind().to_lowercase(),
         target.name
     );
     let manifest = Manifest {
         file_name: file,
         kind,
-        apply_to: apply_to(&target.scope),
+        apply_to: apply_to(target.scope()),
         target: Some(target.clone()),
         content,
     };

@@ -709,7 +709,7 @@ fn fill_member_versions(col: &mut Collection) {
         return;
     }
     col.inv.patch_objects("Cluster", |o| {
-        if o.r.scope != Scope::Karmada {
+        if *o.r.scope() != Scope::Karmada {
             return;
         }
         let has = o

@@ -128,7 +128,7 @@ pub fn write(
     let mut groups: BTreeMap<(Scope, String), Vec<Value>> = BTreeMap::new();
     for o in col.inv.all() {
         groups
-            .entry((o.r.scope.clone(), o.r.kind.to_string()))
+            .entry((o.r.scope().clone(), o.r.kind().to_string()))
             .or_default()
             .push(o.value().clone());
     }
