@@ -60,7 +60,7 @@ fn key_location(keys: &EtcdKeys, key: &str) -> Location {
         file: None,
         line: None,
         column: None,
-        cluster: Some(format!("etcd {}", keys.endpoint)),
+        cluster: Some(format!("etcd {}", keys.endpoint).into()),
         pointer: key.into(),
     }
 }

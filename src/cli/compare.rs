@@ -220,7 +220,7 @@ fn location_label(l: Option<&Location>) -> String {
             line: None,
             ..
         }) => f.to_string(),
-        Some(l) => l.cluster.clone().unwrap_or_default(),
+        Some(l) => l.cluster.as_deref().unwrap_or_default().to_string(),
         None => String::new(),
     }
 }

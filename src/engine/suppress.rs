@@ -395,7 +395,7 @@ pub fn apply(
             };
             if let Some(by) = by_annotation.or_else(by_waiver) {
                 f.status = Status::Suppressed;
-                f.suppressed_by = Some(by);
+                f.suppressed_by = Some(by.into());
             }
         }
     }

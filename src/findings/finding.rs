@@ -205,7 +205,7 @@ pub struct Finding {
     pub hop: Option<Name>,
     /// Why it was suppressed, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub suppressed_by: Option<String>,
+    pub suppressed_by: Option<Name>,
     /// Stable across runs: rule + object + pointer, not line numbers or messages.
     pub fingerprint: Fingerprint,
 }

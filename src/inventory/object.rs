@@ -250,7 +250,8 @@ pub enum Origin {
         start: Pos,
     },
     Live {
-        cluster: String,
+        /// Shared by every object read from the cluster and every finding about them.
+        cluster: Name,
     },
 }
 
@@ -265,7 +266,7 @@ pub struct Location {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cluster: Option<String>,
+    pub cluster: Option<Name>,
     /// Shared: a fleet rule points at the same field of every Cluster (400k findings
     /// for 1M objects).
     pub pointer: Name,

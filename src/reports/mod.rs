@@ -247,6 +247,6 @@ fn location_is_safe(l: &crate::inventory::Location) -> bool {
 /// Make every string of a location that can carry text from a server or a file safe.
 fn make_location_safe(l: &mut crate::inventory::Location) {
     l.file.iter_mut().for_each(make_name_safe);
-    l.cluster.iter_mut().for_each(make_safe);
+    l.cluster.iter_mut().for_each(make_name_safe);
     make_name_safe(&mut l.pointer);
 }

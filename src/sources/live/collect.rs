@@ -410,7 +410,7 @@ fn to_object(mut v: Value, res: &ApiResource, scope: &Scope, cluster: &Arc<str>)
         r,
         &v,
         Origin::Live {
-            cluster: cluster.to_string(),
+            cluster: crate::text::Name::shared(cluster),
         },
     ))
 }
