@@ -176,7 +176,8 @@ impl Group {
                 return g.clone();
             }
             let g = make(scope);
-            if seen.len() < GROUPS_MAX {
+            // Texts come from files and servers: a long one is not kept, as in Name::shared.
+            if seen.len() < GROUPS_MAX && key.len() <= GROUP_KEY_MAX_BYTES {
                 seen.insert(key.as_str().into(), g.clone());
             }
             g
@@ -186,6 +187,9 @@ impl Group {
 
 /// Most groups [`Group::shared`] keeps per thread.
 const GROUPS_MAX: usize = 4096;
+/// Longest key of a group [`Group::shared`] keeps (real apiVersions, kinds, namespaces
+/// and member names are short).
+const GROUP_KEY_MAX_BYTES: usize = 512;
 
 /// The five fields, in the order reports write them.
 #[derive(Serialize, Deserialize)]
@@ -477,6 +481,16 @@ mod tests {
         let mut v = vec![b.clone(), member.clone(), a.clone(), no_ns.clone()];
         v.sort();
         assert_eq!(v, vec![no_ns, a, b, member]);
+    }
+
+    #[test]
+    fn a_group_of_long_texts_is_not_kept() {
+        let long = "k".repeat(GROUP_KEY_MAX_BYTES);
+        let a = ObjectRef::new(Scope::Host, "v1", &long, None, "a");
+        let b = ObjectRef::new(Scope::Host, "v1", &long, None, "b");
+        assert!(!Arc::ptr_eq(&a.group, &b.group));
+        assert_eq!(a.kind(), long.as_str());
+        assert_eq!((a.kind(), a.scope()), (b.kind(), b.scope()));
     }
 
     #[test]
