@@ -135,13 +135,12 @@ impl Group {
     /// The group shared with every other object of it read on this thread (as
     /// [`Name::shared`]); at most [`GROUPS_MAX`] per thread, past that a group of its own.
     fn shared(scope: Scope, api_version: &str, kind: &str, namespace: Option<&str>) -> Arc<Group> {
+        use crate::text::keys::{Fx, FxHasher};
         use std::cell::RefCell;
         use std::collections::HashMap;
-        use std::fmt::Write;
-        /// A key buffer reused for every lookup, and the groups met so far.
-        type Seen = (String, HashMap<Box<str>, Arc<Group>>);
+        use std::hash::Hasher;
         thread_local! {
-            static GROUPS: RefCell<Seen> = RefCell::default();
+            static GROUPS: RefCell<HashMap<u64, Arc<Group>, Fx>> = RefCell::default();
         }
         let make = |scope: Scope| {
             Arc::new(Group {
@@ -151,34 +150,53 @@ impl Group {
                 namespace: namespace.map(Name::shared),
             })
         };
+        let member = match &scope {
+            Scope::Member(m) => m.len(),
+            _ => 0,
+        };
+        let len = api_version.len() + kind.len() + namespace.map_or(0, str::len) + member;
+        // Texts come from files and servers: a long one is not kept, as in Name::shared.
+        if len > GROUP_TEXT_MAX_BYTES {
+            return make(scope);
+        }
+        // Hashed, not formatted into a key: this runs once per object read. Two groups
+        // with the same hash are told apart by comparing their texts below.
+        let mut h = FxHasher::default();
+        h.write(api_version.as_bytes());
+        h.write_u8(0xff);
+        h.write(kind.as_bytes());
+        h.write_u8(0xff);
+        if let Some(ns) = namespace {
+            h.write(ns.as_bytes());
+        }
+        match &scope {
+            Scope::Karmada => h.write_u8(0),
+            Scope::Host => h.write_u8(1),
+            Scope::Pool => h.write_u8(2),
+            Scope::Member(m) => {
+                h.write_u8(3);
+                h.write(m.as_bytes());
+            }
+        }
+        let key = h.finish();
         GROUPS.with(|groups| {
             let Ok(mut groups) = groups.try_borrow_mut() else {
                 return make(scope);
             };
-            let (key, seen) = &mut *groups;
-            // Each text after its length, the scope last, so no two groups share a key
-            // whatever their texts hold; `-` for no namespace.
-            key.clear();
-            let _ = write!(
-                key,
-                "{}:{api_version}{}:{kind}",
-                api_version.len(),
-                kind.len()
-            );
-            match namespace {
-                Some(ns) => {
-                    let _ = write!(key, "{}:{ns}", ns.len());
+            if let Some(g) = groups.get(&key) {
+                if g.api_version == api_version
+                    && g.kind == kind
+                    && g.namespace.as_deref() == namespace
+                    && g.scope == scope
+                {
+                    return g.clone();
                 }
-                None => key.push('-'),
-            }
-            let _ = write!(key, "{scope}");
-            if let Some(g) = seen.get(key.as_str()) {
-                return g.clone();
+                // Another group with this hash keeps the place.
+                return make(scope);
             }
             let g = make(scope);
-            // Texts come from files and servers: a long one is not kept, as in Name::shared.
-            if seen.len() < GROUPS_MAX && key.len() <= GROUP_KEY_MAX_BYTES {
-                seen.insert(key.as_str().into(), g.clone());
+            if groups.len() < GROUPS_MAX {
+                groups.insert(key, g.clone());
             }
             g
         })
@@ -187,9 +205,9 @@ impl Group {
 
 /// Most groups [`Group::shared`] keeps per thread.
 const GROUPS_MAX: usize = 4096;
-/// Longest key of a group [`Group::shared`] keeps (real apiVersions, kinds, namespaces
-/// and member names are short).
-const GROUP_KEY_MAX_BYTES: usize = 512;
+/// Longest apiVersion, kind, namespace and member name together of a group
+/// [`Group::shared`] keeps (real ones are short).
+const GROUP_TEXT_MAX_BYTES: usize = 512;
 
 /// The five fields, in the order reports write them.
 #[derive(Serialize, Deserialize)]
@@ -485,7 +503,7 @@ mod tests {
 
     #[test]
     fn a_group_of_long_texts_is_not_kept() {
-        let long = "k".repeat(GROUP_KEY_MAX_BYTES);
+        let long = "k".repeat(GROUP_TEXT_MAX_BYTES);
         let a = ObjectRef::new(Scope::Host, "v1", &long, None, "a");
         let b = ObjectRef::new(Scope::Host, "v1", &long, None, "b");
         assert!(!Arc::ptr_eq(&a.group, &b.group));

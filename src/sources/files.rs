@@ -657,11 +657,11 @@ fn add_object(
 }
 
 fn object_ref(root: Node<'_>, scope: &Scope, api_version: &str, kind: &str) -> ObjectRef {
-    let name = root
-        .lookup("/metadata/name")
-        .and_then(|n| n.as_str())
-        .unwrap_or("<unnamed>");
-    let namespace = root.lookup("/metadata/namespace").and_then(|n| n.as_str());
+    // By key, not by pointer: this runs for every object kept.
+    let metadata = root.get("metadata");
+    let text = |key: &str| metadata.and_then(|m| m.get(key)).and_then(|n| n.as_str());
+    let name = text("name").unwrap_or("<unnamed>");
+    let namespace = text("namespace");
     ObjectRef::new(scope.clone(), api_version, kind, namespace, name)
 }
 

@@ -151,7 +151,7 @@ pub fn key(n: u32) -> &'static str {
 /// A small fast hash for short keys (SipHash was a visible cost at a lookup per key).
 /// Collisions only cost a comparison.
 #[derive(Default)]
-pub(super) struct FxHasher(u64);
+pub struct FxHasher(u64);
 
 impl Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -170,7 +170,7 @@ impl Hasher for FxHasher {
     }
 }
 
-pub(super) type Fx = BuildHasherDefault<FxHasher>;
+pub type Fx = BuildHasherDefault<FxHasher>;
 
 #[cfg(test)]
 mod tests {
