@@ -438,13 +438,19 @@ impl Object {
 
     /// The labels mapping (None when absent or not a mapping).
     pub fn labels(&self) -> Option<Node<'_>> {
-        self.node("/metadata/labels").filter(Node::is_object)
+        self.metadata("labels").filter(Node::is_object)
     }
 
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.node("/metadata/annotations")
+        self.metadata("annotations")
             .and_then(|a| a.get(key))
             .and_then(|v| v.as_str())
+    }
+
+    /// `metadata.<key>`, by key rather than through a JSON pointer: version detection and
+    /// suppressions read labels and annotations of every object.
+    fn metadata(&self, key: &str) -> Option<Node<'_>> {
+        self.tree.root().get("metadata")?.get(key)
     }
 
     /// Where `pointer` is: the field's own position, else its nearest present ancestor's.
