@@ -24,6 +24,17 @@ pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     }
 }
 
+/// The pod spec of a workload, reached key by key (the keys of [`pod_spec_pointer`]):
+/// component identification and the container rules ask for it on every workload.
+fn pod_spec(object: &Object) -> Option<(&'static str, Node<'_>)> {
+    let ps = pod_spec_pointer(object.kind())?;
+    let mut at = object.root();
+    for key in ps.split('/').skip(1) {
+        at = at.get(key)?;
+    }
+    Some((ps, at))
+}
+
 pub const WORKLOAD_KINDS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "Pod"];
 
 /// One container of a workload.
@@ -66,12 +77,8 @@ pub struct TypeProblem {
 
 impl<'a> ContainerRef<'a> {
     pub fn containers(object: &'a Object) -> Vec<ContainerRef<'a>> {
-        let Some(ps) = pod_spec_pointer(object.kind()) else {
-            return Vec::new();
-        };
-        let Some(list) = object
-            .node(&format!("{ps}/containers"))
-            .and_then(|n| n.items())
+        let Some((ps, list)) =
+            pod_spec(object).and_then(|(ps, spec)| Some((ps, spec.get("containers")?.items()?)))
         else {
             return Vec::new();
         };
@@ -88,9 +95,10 @@ impl<'a> ContainerRef<'a> {
 
     /// Container `index` of the workload (as [`ContainerRef::containers`] lists it).
     pub fn nth(object: &'a Object, index: usize) -> Option<ContainerRef<'a>> {
-        let ps = pod_spec_pointer(object.kind())?;
-        let value = object
-            .node(&format!("{ps}/containers/{index}"))
+        let (ps, spec) = pod_spec(object)?;
+        let value = spec
+            .get("containers")?
+            .index(index)
             .filter(|c| c.is_object())?;
         Some(ContainerRef {
             object,
