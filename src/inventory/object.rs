@@ -179,27 +179,38 @@ impl Group {
             }
         }
         let key = h.finish();
-        GROUPS.with(|groups| {
-            let Ok(mut groups) = groups.try_borrow_mut() else {
-                return make(scope);
-            };
-            if let Some(g) = groups.get(&key) {
-                if g.api_version == api_version
-                    && g.kind == kind
-                    && g.namespace.as_deref() == namespace
-                    && g.scope == scope
-                {
-                    return g.clone();
-                }
-                // Another group with this hash keeps the place.
-                return make(scope);
-            }
-            let g = make(scope);
+        let is_it = |g: &Group| {
+            g.api_version == api_version
+                && g.kind == kind
+                && g.namespace.as_deref() == namespace
+                && g.scope == scope
+        };
+        GROUPS.with(|groups| match groups.try_borrow_mut() {
+            Ok(mut groups) => find_or_make(&mut groups, key, is_it, || make(scope.clone())),
+            Err(_) => make(scope.clone()),
+        })
+    }
+}
+
+/// The group at `key` in `groups` when it is the one asked for (`is_it`), else a new
+/// one from `make`, kept at `key` when the place is free and the table has room.
+fn find_or_make(
+    groups: &mut std::collections::HashMap<u64, Arc<Group>, crate::text::keys::Fx>,
+    key: u64,
+    is_it: impl FnOnce(&Group) -> bool,
+    make: impl FnOnce() -> Arc<Group>,
+) -> Arc<Group> {
+    match groups.get(&key) {
+        Some(g) if is_it(g) => g.clone(),
+        // Another group with this hash keeps the place.
+        Some(_) => make(),
+        None => {
+            let g = make();
             if groups.len() < GROUPS_MAX {
                 groups.insert(key, g.clone());
             }
             g
-        })
+        }
     }
 }
 
@@ -505,6 +516,26 @@ mod tests {
         let mut v = vec![b.clone(), member.clone(), a.clone(), no_ns.clone()];
         v.sort();
         assert_eq!(v, vec![no_ns, a, b, member]);
+    }
+
+    #[test]
+    fn a_group_whose_hash_another_group_holds_gets_its_own() {
+        let mut table = Default::default();
+        let group = |kind: &str| {
+            Arc::new(Group {
+                scope: Scope::Host,
+                api_version: Name::from("v1"),
+                kind: Name::from(kind),
+                namespace: None,
+            })
+        };
+        let a = find_or_make(&mut table, 7, |_| unreachable!("empty"), || group("A"));
+        let again = find_or_make(&mut table, 7, |g| g.kind == "A", || panic!("A is kept"));
+        assert!(Arc::ptr_eq(&a, &again));
+        // Same hash, other texts: B is not taken for A, and A keeps the place.
+        let b = find_or_make(&mut table, 7, |g| g.kind == "B", || group("B"));
+        assert_eq!(b.kind, "B");
+        assert!(Arc::ptr_eq(&table[&7], &a));
     }
 
     #[test]
