@@ -24,15 +24,12 @@ pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     }
 }
 
-/// The pod spec of a workload, reached key by key (the keys of [`pod_spec_pointer`]):
-/// component identification and the container rules ask for it on every workload.
+/// A workload's pod spec and its pointer: its containers are then reached by key, with
+/// no pointer formatted per call (component identification and the container rules ask
+/// on every workload).
 fn pod_spec(object: &Object) -> Option<(&'static str, Node<'_>)> {
     let ps = pod_spec_pointer(object.kind())?;
-    let mut at = object.root();
-    for key in ps.split('/').skip(1) {
-        at = at.get(key)?;
-    }
-    Some((ps, at))
+    Some((ps, object.node(ps)?))
 }
 
 pub const WORKLOAD_KINDS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "Pod"];

@@ -9,7 +9,7 @@ pub fn fix_file(r: &ObjectRef, suffix: &str) -> String {
         s => s.to_string(),
     };
     let mut parts = vec![scope];
-    if let Some(ns) = &r.namespace() {
+    if let Some(ns) = r.namespace() {
         parts.push(ns.to_string());
     }
     parts.push(r.kind().to_ascii_lowercase());
