@@ -8,6 +8,7 @@
 //! positions inside the text.
 
 mod builder;
+mod fast;
 mod placeholders;
 mod positions;
 mod scalars;
@@ -98,85 +99,38 @@ pub fn parse_documents_keeping(
     src: &str,
     limits: &Limits,
     keep: Option<KeepKind<'_>>,
-    mut on_doc: impl FnMut(ParsedDoc),
+    on_doc: impl FnMut(ParsedDoc),
 ) -> ParseOutcome {
-    let mut out = ParseOutcome::default();
     let protected = protect_placeholders(src);
-    let templated = matches!(protected, std::borrow::Cow::Owned(_));
-    let mut parser = Parser::new_from_str(&protected);
-    let mut doc: Option<DocBuilder> = None;
-    // One set of buffers for every document this thread reads (growing fresh ones for
-    // each of thousands of files showed in profiles).
-    let mut spare = SPARE.with(|b| b.take()).unwrap_or_default();
-    let mut index = 0usize;
-    // Computed once, and only for a file whose last document reaches its end.
-    let mut end: Option<Pos> = None;
-    loop {
-        let next: Option<Result<(Event, Span), ScanError>> = parser.next_event();
-        match next {
-            None => break,
-            Some(Err(e)) => {
-                let m = e.marker();
-                out.problems.push(SyntaxProblem {
-                    pos: Pos {
-                        line: m.line().max(1) as u32,
-                        column: (m.col() + 1) as u32,
-                    },
-                    message: format!("YAML syntax error: {}", e.info()),
-                    fatal: true,
-                    warning: false,
-                });
-                break;
-            }
-            Some(Ok((ev, span))) => match ev {
-                Event::StreamEnd => break,
-                Event::StreamStart | Event::Nothing => {}
-                Event::DocumentStart(_) => {
-                    let buffers = doc
-                        .take()
-                        .map(DocBuilder::into_buffers)
-                        .unwrap_or_else(|| std::mem::take(&mut spare));
-                    doc = Some(DocBuilder::new(limits, keep, span.start.index(), buffers));
-                }
-                Event::DocumentEnd => {
-                    if let Some(mut b) = doc.take() {
-                        out.problems.extend(std::mem::take(&mut b.warnings));
-                        if let Some(p) = b.aborted.take() {
-                            out.problems.push(p);
-                        } else if let Some((root, root_pos)) = b.root.filter(|(r, _)| !r.is_null())
-                        {
-                            out.documents += 1;
-                            let mut start = b.start.unwrap_or(Pos { line: 1, column: 1 });
-                            let (tree, positions) = b.w.finish(root, root_pos);
-                            // A document ending before the last quarter of the text
-                            // (in characters, at most its bytes) is not at its end.
-                            if span.start.index() >= src.len() / 4 {
-                                clamp_doc_to_end(src, &mut end, positions, &mut start);
-                            }
-                            let positions = NodePositions::from_positions(positions);
-                            on_doc(ParsedDoc {
-                                tree,
-                                positions,
-                                start,
-                                index,
-                                kind_skipped: b.skipping,
-                            });
-                        }
-                        spare = b.into_buffers();
-                    }
-                    index += 1;
-                }
-                other => {
-                    let b = doc.get_or_insert_with(|| {
-                        let buffers = std::mem::take(&mut spare);
-                        DocBuilder::new(limits, keep, span.start.index(), buffers)
-                    });
-                    b.templated = templated;
-                    b.event(other, span);
-                }
-            },
-        }
+    let mut r = Reader {
+        src,
+        limits,
+        keep,
+        templated: matches!(protected, std::borrow::Cow::Owned(_)),
+        doc: None,
+        // One set of buffers for every document this thread reads (growing fresh ones
+        // for each of thousands of files showed in profiles).
+        spare: SPARE.with(|b| b.take()).unwrap_or_default(),
+        index: 0,
+        end: None,
+        out: ParseOutcome::default(),
+        on_doc,
+    };
+    // Nearly every manifest is in the part of YAML the fast reader handles; for the rest
+    // saphyr reads the file again, and the documents the fast reader completed are
+    // skipped, not read twice.
+    if let Err(fast::Unsupported { documents }) = fast::events(&protected, |ev, span| {
+        r.event(ev, span);
+    }) {
+        r.drop_open_document();
+        r.saphyr(&protected, documents);
     }
+    let Reader {
+        mut out,
+        doc,
+        spare,
+        ..
+    } = r;
     for p in &mut out.problems {
         p.pos = clamp_to_text(src, p.pos);
     }
@@ -187,6 +141,118 @@ pub fn parse_documents_keeping(
         SPARE.with(|b| b.set(Some(spare)));
     }
     out
+}
+
+/// Turns one file's events (from either reader) into documents.
+struct Reader<'s, 'l, F> {
+    src: &'s str,
+    limits: &'l Limits,
+    keep: Option<KeepKind<'l>>,
+    /// `{{ }}` placeholders were protected, so scalars are restored as they are built.
+    templated: bool,
+    doc: Option<DocBuilder<'l>>,
+    spare: Buffers,
+    index: usize,
+    /// Computed once, and only for a file whose last document reaches its end.
+    end: Option<Pos>,
+    out: ParseOutcome,
+    on_doc: F,
+}
+
+impl<F: FnMut(ParsedDoc)> Reader<'_, '_, F> {
+    fn event(&mut self, ev: Event<'_>, span: Span) {
+        match ev {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+            Event::DocumentStart(_) => {
+                let buffers = self
+                    .doc
+                    .take()
+                    .map(DocBuilder::into_buffers)
+                    .unwrap_or_else(|| std::mem::take(&mut self.spare));
+                self.doc = Some(DocBuilder::new(
+                    self.limits,
+                    self.keep,
+                    span.start.index(),
+                    buffers,
+                ));
+            }
+            Event::DocumentEnd => {
+                if let Some(mut b) = self.doc.take() {
+                    self.out.problems.extend(std::mem::take(&mut b.warnings));
+                    if let Some(p) = b.aborted.take() {
+                        self.out.problems.push(p);
+                    } else if let Some((root, root_pos)) = b.root.filter(|(r, _)| !r.is_null()) {
+                        self.out.documents += 1;
+                        let mut start = b.start.unwrap_or(Pos { line: 1, column: 1 });
+                        let (tree, positions) = b.w.finish(root, root_pos);
+                        // A document ending before the last quarter of the text (in
+                        // characters, at most its bytes) is not at its end.
+                        if span.start.index() >= self.src.len() / 4 {
+                            clamp_doc_to_end(self.src, &mut self.end, positions, &mut start);
+                        }
+                        let positions = NodePositions::from_positions(positions);
+                        (self.on_doc)(ParsedDoc {
+                            tree,
+                            positions,
+                            start,
+                            index: self.index,
+                            kind_skipped: b.skipping,
+                        });
+                    }
+                    self.spare = b.into_buffers();
+                }
+                self.index += 1;
+            }
+            other => {
+                let (limits, keep, spare) = (self.limits, self.keep, &mut self.spare);
+                let b = self.doc.get_or_insert_with(|| {
+                    DocBuilder::new(limits, keep, span.start.index(), std::mem::take(spare))
+                });
+                b.templated = self.templated;
+                b.event(other, span);
+            }
+        }
+    }
+
+    /// The fast reader stopped inside a document: what it built of it is dropped.
+    fn drop_open_document(&mut self) {
+        if let Some(b) = self.doc.take() {
+            self.spare = b.into_buffers();
+        }
+    }
+
+    /// Read `text` with saphyr, skipping the first `skip` documents (already read).
+    fn saphyr(&mut self, text: &str, mut skip: usize) {
+        let mut parser = Parser::new_from_str(text);
+        loop {
+            let next: Option<Result<(Event, Span), ScanError>> = parser.next_event();
+            match next {
+                None | Some(Ok((Event::StreamEnd, _))) => break,
+                Some(Err(e)) => {
+                    let m = e.marker();
+                    self.out.problems.push(SyntaxProblem {
+                        pos: Pos {
+                            line: m.line().max(1) as u32,
+                            column: (m.col() + 1) as u32,
+                        },
+                        message: format!("YAML syntax error: {}", e.info()),
+                        fatal: true,
+                        warning: false,
+                    });
+                    break;
+                }
+                Some(Ok((ev, span))) => {
+                    if skip > 0 {
+                        if matches!(ev, Event::DocumentEnd) {
+                            skip -= 1;
+                        }
+                        continue;
+                    }
+                    self.event(ev, span);
+                }
+            }
+        }
+    }
 }
 
 thread_local! {
