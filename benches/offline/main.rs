@@ -4,15 +4,18 @@
 //! `corpus.rs`) it times, each in a fresh child process so peak RSS is per run:
 //! * `parse`: the baseline — walk the same files, read them on all cores the way the
 //!   loader does (one shared work index, one thread per core) and run saphyr-parser's
-//!   event parser over each, building nothing;
+//!   event parser over each, building nothing (the baseline #15 was filed against);
+//! * `scan`: the same walk with the loader's own readers (the fast line reader, saphyr
+//!   where it stops), building nothing;
 //! * `check`: the full `check` command through the library (`cli::check::run`: load,
 //!   rules, JSON report written to /dev/null). The relevant mix's detected release is
 //!   the seed's (v0.10); users on v1.12-v1.18 check their next hop, whose packs read
 //!   more of each object (CEL rules), so the relevant mix also gets a row `rel-hop`:
 //!   the same check with `--from v1.17 --to v1.18`, against the same parse baseline.
 //!
-//! It prints objects/s, MB/s, check/parse ratio, peak RSS (VmHWM) and CPU use (cpu
-//! seconds / wall seconds: ~2.0 on two cores means both were busy).
+//! It prints objects/s, MB/s, check/parse ratio (`b/a`), peak RSS (VmHWM), CPU use (cpu
+//! seconds / wall seconds: ~2.0 on two cores means both were busy), and the scan's time
+//! with check/scan (`b/s`): what everything after reading costs.
 //!
 //! Options (after `--`): `--sizes 10000,100000,1000000`, `--mixes irrelevant,relevant`,
 //! `--runs 3` (median reported), `gen DIR N [--relevant]` (write a corpus and exit).
@@ -147,7 +150,8 @@ fn child(args: &[String]) -> i32 {
     };
     let t = Instant::now();
     match mode.as_str() {
-        "parse" => parse_only(dir),
+        "parse" => parse_only(dir, false),
+        "scan" => parse_only(dir, true),
         "check" => full_check(dir, &[]),
         "check-hop" => full_check(dir, &["--from", "v1.17", "--to", "v1.18"]),
         _ => return 2,
@@ -157,8 +161,10 @@ fn child(args: &[String]) -> i32 {
     0
 }
 
-/// The baseline: same walk, same threads, same parser, nothing built.
-fn parse_only(dir: &str) {
+/// The baselines: same walk, same threads, nothing built; saphyr-parser's events over
+/// every file (`parse`, the baseline #15 was measured against) or the loader's own
+/// readers' (`scan`: the fast reader, saphyr where it stops).
+fn parse_only(dir: &str, own_reader: bool) {
     let mut problems = Vec::new();
     let specs = karmada_preflight::sources::files::expand(&[dir.to_string()], &mut problems);
     let threads = std::thread::available_parallelism()
@@ -179,11 +185,16 @@ fn parse_only(dir: &str) {
                 let Ok(text) = std::str::from_utf8(&bytes) else {
                     continue;
                 };
-                let mut parser = saphyr_parser::Parser::new_from_str(text);
-                let mut n = 0usize;
-                while let Some(Ok(_)) = parser.next_event() {
-                    n += 1;
-                }
+                let n = if own_reader {
+                    karmada_preflight::sources::yaml::count_events(text)
+                } else {
+                    let mut parser = saphyr_parser::Parser::new_from_str(text);
+                    let mut n = 0usize;
+                    while let Some(Ok(_)) = parser.next_event() {
+                        n += 1;
+                    }
+                    n
+                };
                 events.fetch_add(n, Ordering::Relaxed);
             });
         }
@@ -280,8 +291,8 @@ fn run_all(args: &[String]) -> i32 {
     // Figures taken on a busy machine are not comparable: say how busy it was.
     println!("load average before: {}", load_average());
     println!(
-        "{:<10} {:>8} {:>7} | {:>8} {:>9} {:>7} {:>8} {:>4} | {:>8} {:>9} {:>7} {:>8} {:>4} | {:>5}",
-        "mix", "objects", "MB", "parse s", "obj/s", "MB/s", "RSS MiB", "cpu", "check s", "obj/s", "MB/s", "RSS MiB", "cpu", "b/a"
+        "{:<10} {:>8} {:>7} | {:>8} {:>9} {:>7} {:>8} {:>4} | {:>8} {:>9} {:>7} {:>8} {:>4} | {:>5} | {:>7} {:>9} {:>5}",
+        "mix", "objects", "MB", "parse s", "obj/s", "MB/s", "RSS MiB", "cpu", "check s", "obj/s", "MB/s", "RSS MiB", "cpu", "b/a", "scan s", "obj/s", "b/s"
     );
     let mut rss_irrelevant: Vec<(usize, u64)> = Vec::new();
     for &mix in &mixes {
@@ -296,15 +307,16 @@ fn run_all(args: &[String]) -> i32 {
             // Warm the page cache so neither side pays for the first read from disk.
             let _ = spawn("parse", &dir);
             let hop = mix == Mix::Relevant;
-            let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut a, mut b, mut c, mut d) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for _ in 0..runs {
                 a.extend(spawn("parse", &dir));
+                d.extend(spawn("scan", &dir));
                 b.extend(spawn("check", &dir));
                 if hop {
                     c.extend(spawn("check-hop", &dir));
                 }
             }
-            let (a, b, c) = (median(a), median(b), median(c));
+            let (a, b, c, d) = (median(a), median(b), median(c), median(d));
             let mb = bytes as f64 / 1e6;
             let row = |s: &Sample| {
                 format!(
@@ -316,24 +328,36 @@ fn run_all(args: &[String]) -> i32 {
                     s.cpu_secs / s.secs
                 )
             };
+            // `scan` is the loader's own reader with nothing built: check over it says
+            // what everything after reading costs.
+            let scan = |s: &Sample| {
+                format!(
+                    "{:>7.3} {:>9.0} {:>5.2}",
+                    d.secs,
+                    objects as f64 / d.secs,
+                    s.secs / d.secs
+                )
+            };
             println!(
-                "{:<10} {:>8} {:>7.1} | {} | {} | {:>5.2}",
+                "{:<10} {:>8} {:>7.1} | {} | {} | {:>5.2} | {}",
                 mix.name(),
                 objects,
                 mb,
                 row(&a),
                 row(&b),
-                b.secs / a.secs
+                b.secs / a.secs,
+                scan(&b)
             );
             if hop {
                 println!(
-                    "{:<10} {:>8} {:>7.1} | {} | {} | {:>5.2}",
+                    "{:<10} {:>8} {:>7.1} | {} | {} | {:>5.2} | {}",
                     "rel-hop",
                     objects,
                     mb,
                     row(&a),
                     row(&c),
-                    c.secs / a.secs
+                    c.secs / a.secs,
+                    scan(&c)
                 );
             }
             if mix == Mix::Irrelevant {

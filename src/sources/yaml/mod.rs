@@ -143,6 +143,20 @@ pub fn parse_documents_keeping(
     out
 }
 
+/// How many events the loader's readers produce for `src` (the fast reader, then saphyr
+/// where it stops), building nothing: the offline benchmark's own-reader baseline.
+#[doc(hidden)]
+pub fn count_events(src: &str) -> usize {
+    let mut n = 0usize;
+    if fast::events(src, |_, _| n += 1).is_err() {
+        let mut parser = Parser::new_from_str(src);
+        while let Some(Ok(_)) = parser.next_event() {
+            n += 1;
+        }
+    }
+    n
+}
+
 /// Turns one file's events (from either reader) into documents.
 struct Reader<'s, 'l, F> {
     src: &'s str,
