@@ -443,19 +443,14 @@ impl<'a, F: FnMut(Event<'a>, Span)> Scanner<'a, F> {
             b'|' => return self.literal(line, v),
             c if plain_first(t, v, c) => {
                 let end = plain_end(t, v)?;
-                if rest_is_blank(t, end) && !t[end..].contains(&b'#') && self.continues() {
-                    // The scalar goes on in the next line: saphyr folds the lines.
-                    return Err(Stop);
-                }
-                self.emit(
-                    Event::Scalar(
-                        Cow::Borrowed(self.str(line, v, end)),
-                        ScalarStyle::Plain,
-                        0,
-                        None,
-                    ),
-                    m,
-                );
+                // Nothing after it on the line, and the next line goes on with it.
+                let folds = !t[end..].contains(&b'#') && self.continues();
+                let text = if folds {
+                    self.folded(self.str(line, v, end))?
+                } else {
+                    Cow::Borrowed(self.str(line, v, end))
+                };
+                self.emit(Event::Scalar(text, ScalarStyle::Plain, 0, None), m);
                 end
             }
             _ => return Err(Stop),
@@ -465,6 +460,40 @@ impl<'a, F: FnMut(Event<'a>, Span)> Scanner<'a, F> {
         } else {
             Err(Stop)
         }
+    }
+
+    /// A plain scalar that goes on in the lines below its first (`first`, trimmed):
+    /// YAML folds them, a line break into a space and each empty line between into a
+    /// line break (CRD descriptions are written so). A continuation line with a comment
+    /// or a `: ` is saphyr's.
+    fn folded(&mut self, first: &'a str) -> Result<Cow<'a, str>, Stop> {
+        let parent = self.stack.last().map_or(0, |b| b.indent);
+        let mut s = String::from(first);
+        let mut breaks = 0usize;
+        while let Some(l) = self.peek_line() {
+            let lt = self.text(l);
+            let ind = lt.iter().take_while(|&&c| c == b' ').count();
+            if ind == lt.len() {
+                breaks += 1;
+            } else if ind <= parent {
+                break;
+            } else {
+                let end = plain_end(lt, ind)?;
+                if lt[ind] == b'#' || end < lt.len() && lt[end..].contains(&b'#') {
+                    return Err(Stop);
+                }
+                if breaks == 0 {
+                    s.push(' ');
+                }
+                for _ in 0..breaks {
+                    s.push('\n');
+                }
+                breaks = 0;
+                s.push_str(self.str(l, ind, end));
+            }
+            self.take_line();
+        }
+        Ok(Cow::Owned(s))
     }
 
     /// A one-line flow collection of scalars (`[a, "b"]`, `{k: v}`, `{}`) opening at
@@ -891,6 +920,25 @@ mod tests {
             "a: 'x\n  y'\n",
             "a: \"x\\ny\"\n",
             "a: x\n  y\n",
+            "a: x\n  y\n\n  z\nb: 1\n",
+            "a: x\n\n  y\n",
+            "- x\n  y\n- z\n",
+            "a:\n  b: x\n    y\n  c: 1\n",
+            "a:\n- x\n  y\n- z\n",
+            "a: x\n  - y\n",
+            "a: x\n  y: z\n",
+            "a: x\n  y:\n",
+            "a: x\n  # c\n",
+            "a: x\n  y # c\n",
+            "a: x   \n    y  z  \n",
+            "a: x\n\n\nb: 1\n",
+            "a: x\n  y\n\n",
+            "a: x\n  y",
+            "a: x\n  y\n---\nb: 1\n",
+            "a: x\n  'y'\n",
+            "a: x\n  y#z\n",
+            "a: x\n  -y\n",
+            "a: x # c\n  y\n",
             "a: x\n# c\n  y\n",
             "a: x\n  # c\nb: y\n",
             "a: |\n  line1\n\n  line2\nb: |-\n    x\n     y\nc: |+\n  k\n\nd: 1\n",
