@@ -5,24 +5,21 @@
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Milliseconds freed memory is kept before it is returned to the OS.
-pub const PURGE_DELAY_MS: i64 = 100;
+pub const PURGE_DELAY_MS: i64 = 10;
 
 /// Call first thing in `main`. mimalloc v3 keeps freed memory for a second before
 /// returning it, so the transient values of a large load piled up on top of the kept
 /// ones: at 1 s the relevant 1M check peaked at 936 MB (KB as `time` prints), too near
-/// the 1 GB budget. v2's 10 ms returned pages so soon that they were faulted in again
-/// and zeroed by the kernel: once the fast YAML reader took most of the parsing away,
-/// that was 17% of the relevant 100k check's CPU in `perf`. At 100 ms the 100k check's
-/// minor faults fall from 16-17k to 5-7k and its wall time by a tenth to a fifth, the 1M
-/// check's from 15 s to 11 s, for 7-9 MB more at 100k and 850 -> 882 MB at 1M.
+/// the 1 GB budget. v2's default was 10 ms. (100 ms looked faster while huge pages were
+/// on, below; with them off, 10 ms is as fast and 7 MB smaller at 100k, 48 MB at 1M.)
 ///
 /// It also turns transparent huge pages off for the process. mimalloc asks for them
 /// (`madvise`), and each first touch of such a region then has the kernel zero 2 MiB,
 /// again after every purge: that was a third of the relevant 100k check's CPU in `perf`
-/// and made its wall time swing by half between runs. Without them the relevant 100k
-/// check takes 0.76-0.79 s instead of 0.83-1.24 s and peaks at 110-113 MB instead of
-/// 131-132 (KB as `time` prints), the irrelevant one at 22 MB instead of 52-56, and the
-/// relevant 1M check took 8.9 s instead of 13.2 s at 874 MB instead of 860.
+/// and made its wall time swing by half between runs. Without them (and at 10 ms) the
+/// relevant 100k check takes 0.72-0.86 s instead of 0.83-1.24 s and peaks at 103-106 MB
+/// instead of 131-132 (KB as `time` prints), the irrelevant one at 21 MB instead of
+/// 52-56, and the relevant 1M check took 8.2 s instead of 13.2 s, at 833 MB.
 pub fn tune() {
     // SAFETY: sets an integer option; mimalloc reads it when it next purges.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS as _) }

@@ -1,4 +1,4 @@
-//! The binary tells mimalloc to return freed memory after 100 ms instead of v3's second
+//! The binary tells mimalloc to return freed memory after 10 ms instead of v3's second
 //! (`alloc::tune`). The option is set by its number in mimalloc's enum, which the Rust
 //! bindings do not name: this holds the number to the option whose default is v3's
 //! documented 1000 ms purge delay, and the setting to what `tune` asks. Its own process:
