@@ -101,6 +101,18 @@ pub fn parse_documents_keeping(
     keep: Option<KeepKind<'_>>,
     on_doc: impl FnMut(ParsedDoc),
 ) -> ParseOutcome {
+    read(src, limits, keep, on_doc, true)
+}
+
+/// [`parse_documents_keeping`], with the fast reader or (`fast` false, for the tests that
+/// hold both to the same documents) saphyr alone.
+fn read(
+    src: &str,
+    limits: &Limits,
+    keep: Option<KeepKind<'_>>,
+    on_doc: impl FnMut(ParsedDoc),
+    fast: bool,
+) -> ParseOutcome {
     let protected = protect_placeholders(src);
     let mut r = Reader {
         src,
@@ -119,7 +131,9 @@ pub fn parse_documents_keeping(
     // Nearly every manifest is in the part of YAML the fast reader handles; for the rest
     // saphyr reads the file again, and the documents the fast reader completed are
     // skipped, not read twice.
-    if let Err(fast::Unsupported { documents }) = fast::events(&protected, |ev, span| {
+    if !fast {
+        r.saphyr(&protected, 0);
+    } else if let Err(fast::Unsupported { documents }) = fast::events(&protected, |ev, span| {
         r.event(ev, span);
     }) {
         r.drop_open_document();
@@ -284,6 +298,80 @@ mod tests {
         let mut docs = Vec::new();
         let out = parse_documents(src, &Limits::default(), |d| docs.push(d));
         (docs, out)
+    }
+
+    /// Everything a reader of `src` gets: each document's value, positions, start, index
+    /// and whether its kind was skipped, and the problems.
+    fn outcome(src: &str, fast: bool) -> (Vec<String>, ParseOutcome) {
+        let mut docs = Vec::new();
+        let keep = |_: Option<&str>, kind: &str| kind != "ConfigMap";
+        let out = read(
+            src,
+            &Limits::default(),
+            Some(&keep),
+            |d| {
+                docs.push(format!(
+                    "{} {:?} {:?} {} {}",
+                    d.value(),
+                    d.spans(),
+                    d.start,
+                    d.index,
+                    d.kind_skipped
+                ))
+            },
+            fast,
+        );
+        (docs, out)
+    }
+
+    fn same_as_saphyr_alone(src: &str) {
+        let (fast_docs, fast_out) = outcome(src, true);
+        let (docs, out) = outcome(src, false);
+        assert_eq!(fast_docs, docs, "documents differ on {src:?}");
+        assert_eq!(
+            fast_out.problems, out.problems,
+            "problems differ on {src:?}"
+        );
+        assert_eq!(fast_out.documents, out.documents);
+    }
+
+    #[test]
+    fn a_file_the_fast_reader_stops_in_gives_the_documents_saphyr_gives() {
+        for src in [
+            // Stops in the second document (an anchor): the first is kept, not read twice.
+            "a: 1\n---\nb: &x 2\nc: *x\n---\nd: 3\n",
+            // A syntax error after two good documents: saphyr's message and position.
+            "a: 1\n---\nb: [1, 2\n---\nc: 3\n",
+            "a: 1\n---\nb: 2\n---\nc: d: e\n",
+            // Duplicate keys in a document read fast, then one saphyr reads.
+            "a: 1\na: 2\n---\nb: >\n  folded\n",
+            // A kind the caller skips, read fast and by saphyr.
+            "kind: ConfigMap\ndata:\n  a: |\n    x\n---\nkind: Secret\nx: !!binary aGk=\n",
+            "",
+            "---\n---\n",
+        ] {
+            same_as_saphyr_alone(src);
+        }
+    }
+
+    #[test]
+    fn every_fixture_gives_the_documents_saphyr_alone_gives() {
+        let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")];
+        let mut n = 0;
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).expect("fixtures dir").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                    if let Ok(text) = std::fs::read_to_string(&p) {
+                        same_as_saphyr_alone(&text);
+                        n += 1;
+                    }
+                }
+            }
+        }
+        assert!(n > 700, "{n} fixture files");
     }
 
     #[test]
