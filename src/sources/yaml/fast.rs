@@ -801,6 +801,7 @@ mod tests {
     //! on everything it hands out: on every fixture, on hand-written corner cases, and on
     //! mutated copies of the fixtures (where it usually has to stop early).
 
+    use super::super::fixture_files;
     use super::*;
     use saphyr_parser::Parser;
 
@@ -1008,25 +1009,6 @@ mod tests {
             assert_eq!(r, Err(Unsupported { documents: 0 }));
             assert!(n <= 2 * MAX_DEPTH + 4, "{n} events");
         }
-    }
-
-    fn fixture_files() -> Vec<(std::path::PathBuf, String)> {
-        let mut out = Vec::new();
-        let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")];
-        while let Some(d) = dirs.pop() {
-            for e in std::fs::read_dir(&d).expect("fixtures dir").flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    dirs.push(p);
-                } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
-                    if let Ok(text) = std::fs::read_to_string(&p) {
-                        out.push((p, text));
-                    }
-                }
-            }
-        }
-        out.sort();
-        out
     }
 
     #[test]
