@@ -14,10 +14,12 @@
 //! `inventory["Service"]`). Kinds must be listed because the loader keeps only the kinds
 //! some rule reads, and so the map is converted once per run, not once per object.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use kube_cel::cel::common::ast::{EntryExpr, Expr, IdedEntryExpr, IdedExpr};
 use kube_cel::cel::objects::{Key, Map};
 use kube_cel::cel::{Context, Program, Value as CelValue};
 use kube_cel::KubeCelExt;
@@ -272,6 +274,8 @@ struct CelCheck {
     at: String,
     select: Option<Program>,
     fix_patch: Option<FixPatch>,
+    /// The parts of `object` the rule's CEL can reach; None: all of it.
+    reach: Option<Reach>,
 }
 
 /// Parse CEL, turning both parse errors and a (never expected) parser panic into text.
@@ -361,7 +365,18 @@ pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
         .map(|s| parse(s).map_err(|e| err("/select", format!("CEL syntax error: {e}"))))
         .transpose()?;
     let fix_patch = p.fix_patch.as_ref().map(FixPatch::compile).transpose()?;
+    let mut programs: Vec<&Program> = vec![&expression];
+    programs.extend(select.iter());
+    programs.extend(message.iter().filter_map(|part| match part {
+        Part::Expr(e) => Some(e),
+        Part::Text(_) => None,
+    }));
+    if let Some(f) = &fix_patch {
+        programs.extend(f.when.iter().chain(f.value.iter()));
+    }
+    let reach = Reach::of(&programs);
     Ok(Box::new(CelCheck {
+        reach,
         select,
         fix_patch,
         inventory: p.inventory.iter().map(|k| intern(k)).collect(),
@@ -373,36 +388,34 @@ pub fn compile(params: &Value) -> Result<Box<dyn Check>, CompileError> {
     }))
 }
 
-/// CEL's `matches`, with each pattern compiled once per process instead of on every call:
+/// CEL's `matches`, with each pattern compiled once per thread instead of on every call:
 /// a rule's `select: c.image.matches('…')` runs on every container of every Deployment,
 /// and compiling the pattern there was a third of a 100k-object check. Same regex crate,
 /// same errors; rule patterns are few, and past [`MAX_CACHED_PATTERNS`] new ones are
-/// compiled per call as before.
+/// compiled per call as before. Per thread, not per process: a `Regex` cloned out of a
+/// shared map starts with an empty match cache each call (2% of the v1.17 -> v1.18
+/// check), and one shared by both threads was slower still.
 fn matches_cached(
     ftx: &kube_cel::cel::FunctionContext,
     kube_cel::cel::extractors::This(this): kube_cel::cel::extractors::This<Arc<String>>,
     pattern: Arc<String>,
 ) -> Result<bool, kube_cel::cel::ExecutionError> {
-    static CACHE: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let cached = cache
-        .lock()
-        .ok()
-        .and_then(|c| c.get(pattern.as_str()).cloned());
-    let re = match cached {
-        Some(re) => re,
-        None => {
-            let re = regex::Regex::new(&pattern)
-                .map_err(|err| ftx.error(format!("'{pattern}' not a valid regex:\n{err}")))?;
-            if let Ok(mut c) = cache.lock() {
-                if c.len() < MAX_CACHED_PATTERNS {
-                    c.insert(pattern.to_string(), re.clone());
-                }
-            }
-            re
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, regex::Regex>> = RefCell::default();
+    }
+    CACHE.with(|cache| {
+        if let Some(re) = cache.borrow().get(pattern.as_str()) {
+            return Ok(re.is_match(&this));
         }
-    };
-    Ok(re.is_match(&this))
+        let re = regex::Regex::new(&pattern)
+            .map_err(|err| ftx.error(format!("'{pattern}' not a valid regex:\n{err}")))?;
+        let matched = re.is_match(&this);
+        let mut cache = cache.borrow_mut();
+        if cache.len() < MAX_CACHED_PATTERNS {
+            cache.insert(pattern.to_string(), re);
+        }
+        Ok(matched)
+    })
 }
 
 const MAX_CACHED_PATTERNS: usize = 256;
@@ -426,6 +439,189 @@ fn node_to_cel(n: crate::text::Node<'_>) -> CelValue {
     // Scalars: the same typing as `to_cel`.
     to_cel(&n.to_value())
 }
+
+/// The fields of `object` a rule's CEL programs can reach. CEL sees an object only
+/// through what it selects, so an object need not be converted whole: a rule over every
+/// Deployment that reads its containers converted each Deployment's metadata, probes,
+/// volumes and status into CEL maps too (most of the v1.17 -> v1.18 path's time).
+#[derive(Debug, Default, PartialEq)]
+struct Reach {
+    /// The value here is used as a whole (a chain ends here).
+    whole: bool,
+    fields: BTreeMap<String, Reach>,
+}
+
+impl Reach {
+    /// None when some use of `object` is not a chain of field names (`object` itself,
+    /// `object[k]`, a macro variable named `object`): then the whole object is converted.
+    fn of(programs: &[&Program]) -> Option<Reach> {
+        let mut r = Reach::default();
+        for p in programs {
+            r.collect(p.expression(), &Vec::new())?;
+        }
+        Some(r)
+    }
+
+    fn collect<'e>(&mut self, e: &'e IdedExpr, scope: &Scope<'e>) -> Option<()> {
+        match &e.expr {
+            Expr::Select(sel) => match chain(e, scope) {
+                Some(path) => {
+                    self.add(&path);
+                    Some(())
+                }
+                None => self.collect(&sel.operand, scope),
+            },
+            Expr::Ident(_) => match chain(e, scope) {
+                // `object` itself: anything may be read.
+                Some(path) if path.is_empty() => None,
+                Some(path) => {
+                    self.add(&path);
+                    Some(())
+                }
+                None => Some(()),
+            },
+            Expr::Call(call) => {
+                if let Some(t) = &call.target {
+                    self.collect(t, scope)?;
+                }
+                call.args.iter().try_for_each(|a| self.collect(a, scope))
+            }
+            Expr::Comprehension(c) => {
+                let vars = [Some(&c.iter_var), c.iter_var2.as_ref(), Some(&c.accu_var)];
+                if vars.into_iter().flatten().any(|v| v == OBJECT) {
+                    return None;
+                }
+                // A macro over a field of the object (`containers.exists(c, ...)`): what
+                // it reads of `c` is read of every item (`*`). Two-variable forms are not
+                // followed: their range is converted whole.
+                let range = match c.iter_var2 {
+                    None => chain(&c.iter_range, scope),
+                    Some(_) => None,
+                };
+                let each = match range {
+                    Some(mut path) => {
+                        path.push(EACH);
+                        self.node(&path);
+                        Some(path)
+                    }
+                    None => {
+                        self.collect(&c.iter_range, scope)?;
+                        None
+                    }
+                };
+                self.collect(&c.accu_init, scope)?;
+                let mut inner = scope.clone();
+                inner.push((c.accu_var.as_str(), None));
+                if let Some(v2) = &c.iter_var2 {
+                    inner.push((v2.as_str(), None));
+                }
+                inner.push((c.iter_var.as_str(), each));
+                [&c.loop_cond, &c.loop_step, &c.result]
+                    .into_iter()
+                    .try_for_each(|x| self.collect(x, &inner))
+            }
+            Expr::List(l) => l.elements.iter().try_for_each(|x| self.collect(x, scope)),
+            Expr::Map(m) => m.entries.iter().try_for_each(|x| self.entry(x, scope)),
+            Expr::Struct(st) => st.entries.iter().try_for_each(|x| self.entry(x, scope)),
+            Expr::Literal(_) | Expr::Unspecified => Some(()),
+        }
+    }
+
+    fn entry<'e>(&mut self, e: &'e IdedEntryExpr, scope: &Scope<'e>) -> Option<()> {
+        match &e.expr {
+            EntryExpr::StructField(f) => self.collect(&f.value, scope),
+            EntryExpr::MapEntry(m) => {
+                self.collect(&m.key, scope)?;
+                self.collect(&m.value, scope)
+            }
+        }
+    }
+
+    /// The value at `path` is read whole.
+    fn add(&mut self, path: &[&str]) {
+        if let Some(at) = self.node(path) {
+            at.whole = true;
+            at.fields.clear();
+        }
+    }
+
+    /// The node for `path`, made if new; None inside a value already read whole.
+    fn node(&mut self, path: &[&str]) -> Option<&mut Reach> {
+        let mut at = self;
+        for field in path {
+            if at.whole {
+                return None;
+            }
+            at = at.fields.entry((*field).to_string()).or_default();
+        }
+        (!at.whole).then_some(at)
+    }
+
+    /// `n` as CEL, with only the fields this reaches. Where a chain selects into
+    /// something that is not a mapping, that value is converted whole, so CEL answers
+    /// (or fails) as it would on the whole object.
+    fn to_cel(&self, n: crate::text::Node<'_>) -> CelValue {
+        if self.whole {
+            return node_to_cel(n);
+        }
+        if let Some(entries) = n.entries() {
+            // A macro over a mapping sees its keys: all of them, then.
+            if self.fields.contains_key(EACH) {
+                return node_to_cel(n);
+            }
+            let map: HashMap<Key, CelValue> = entries
+                .filter_map(|(k, v)| {
+                    let sub = self.fields.get(k)?;
+                    Some((Key::String(Arc::new(k.to_string())), sub.to_cel(v)))
+                })
+                .collect();
+            return CelValue::Map(Map { map: Arc::new(map) });
+        }
+        match (n.items(), self.fields.get(EACH)) {
+            // Every item, each cut to what the macro reads of it.
+            (Some(items), Some(each)) if self.fields.len() == 1 => {
+                CelValue::List(Arc::new(items.map(|i| each.to_cel(i)).collect()))
+            }
+            _ => node_to_cel(n),
+        }
+    }
+}
+
+/// Variables bound inside macros: the path of the object each stands for (`*` for every
+/// item of a list), or None for one that is not part of the object (it hides any outer
+/// variable of the same name).
+type Scope<'e> = Vec<(&'e str, Option<Vec<&'e str>>)>;
+
+/// The path of `object` that `e` is, when it is a chain of field names from `object` or
+/// from a macro variable standing for part of it; `[]` is `object` itself.
+fn chain<'e>(e: &'e IdedExpr, scope: &Scope<'e>) -> Option<Vec<&'e str>> {
+    let mut fields = Vec::new();
+    let mut at = e;
+    loop {
+        match &at.expr {
+            Expr::Select(sel) => {
+                fields.push(sel.field.as_str());
+                at = &sel.operand;
+            }
+            Expr::Ident(name) => {
+                let mut path = match scope.iter().rev().find(|(v, _)| v == name) {
+                    Some((_, bound)) => bound.clone()?,
+                    None if name == OBJECT => Vec::new(),
+                    None => return None,
+                };
+                path.extend(fields.iter().rev());
+                return Some(path);
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// The path segment for "every item" (no CEL field can be named so).
+const EACH: &str = "*";
+
+/// The variable a rule's object is bound to.
+const OBJECT: &str = "object";
 
 /// JSON to CEL. Integers stay `int` whenever they fit, as Kubernetes' CEL does, so
 /// `object.spec.replicas > 1` compares int with int.
@@ -610,7 +806,11 @@ impl CelCheck {
     /// The outcome for one object, None when `select` leaves it out.
     fn evaluate(&self, root: &Context, o: &Object) -> Option<Outcome> {
         let mut c = root.new_inner_scope();
-        c.add_variable_from_value("object", node_to_cel(o.root()));
+        let object = match &self.reach {
+            Some(r) => r.to_cel(o.root()),
+            None => node_to_cel(o.root()),
+        };
+        c.add_variable_from_value(OBJECT, object);
         if let Some(select) = &self.select {
             // Not selected, or cannot tell: not this rule's object. An error in
             // `select` on an object it should reach shows as no finding for it,
@@ -700,6 +900,106 @@ mod tests {
                 cluster: "t".into(),
             },
         )
+    }
+
+    fn reach(src: &str) -> Option<Reach> {
+        Reach::of(&[&Program::compile(src).unwrap()])
+    }
+
+    fn fields(r: &Reach) -> Vec<String> {
+        let mut out = Vec::new();
+        for (k, sub) in &r.fields {
+            if sub.whole {
+                out.push(k.clone());
+            }
+            out.extend(fields(sub).into_iter().map(|f| format!("{k}.{f}")));
+        }
+        out
+    }
+
+    #[test]
+    fn reach_follows_field_chains_and_gives_up_on_object_itself() {
+        let r = reach("object.spec.template.spec.containers.exists(c, c.image == 'x')").unwrap();
+        assert_eq!(fields(&r), ["spec.template.spec.containers.*.image"]);
+        let r = reach("object.spec.c.exists(c, c.env.exists(e, e.name == 'A') || c == 1)").unwrap();
+        assert_eq!(fields(&r), ["spec.c.*"]);
+        let r = reach("object.spec.c.exists(c, c.env.exists(e, e.name == 'A'))").unwrap();
+        assert_eq!(fields(&r), ["spec.c.*.env.*.name"]);
+        // An inner variable of the same name is not the outer one.
+        let r = reach("object.a.exists(c, [1].exists(c, c > 0)) && object.b.x > 0").unwrap();
+        assert_eq!(fields(&r), ["b.x"]);
+        let r = reach("object.metadata.labels.exists(k, k == 'a')").unwrap();
+        assert_eq!(fields(&r), ["metadata.labels.*"]);
+        let r = reach("has(object.metadata.labels) && object.metadata.name == 'a'").unwrap();
+        assert_eq!(fields(&r), ["metadata.labels", "metadata.name"]);
+        // A chain that ends higher up takes the whole subtree.
+        let r = reach("object.spec.replicas > 1 || size(object.spec) > 0").unwrap();
+        assert_eq!(fields(&r), ["spec"]);
+        assert_eq!(
+            reach("inventory.Deployment.size() > 0"),
+            Some(Reach::default())
+        );
+        for whole in [
+            "object == {}",
+            "object['spec'] != null",
+            "size(object) > 0",
+            "[1].exists(object, object > 0)",
+            "object.spec.x.exists(c, c == object)",
+        ] {
+            assert_eq!(reach(whole), None, "{whole}");
+        }
+    }
+
+    #[test]
+    fn an_object_cut_to_its_reach_answers_as_the_whole_one() {
+        let o = policy(json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "d", "labels": {"app": "d"}},
+            "spec": {
+                "replicas": 2,
+                "template": {"spec": {"containers": [
+                    {"name": "a", "image": "r/karmada-operator:v1.17.2", "args": ["--x=1"]},
+                    {"name": "b"}
+                ]}}
+            },
+            "status": {"replicas": 2}
+        }));
+        for src in [
+            "object.spec.template.spec.containers.exists(c, has(c.image) && c.image.matches('karmada-operator:v1[.]17'))",
+            "object.spec.template.spec.containers[1].image == 'x'",
+            "has(object.spec.template.spec.nodeSelector)",
+            "has(object.status.missing)",
+            "object.metadata.name.missing == 'x'",
+            "object.spec.replicas + object.status.replicas",
+            "object.nothing.deeper == 1",
+            "size(object.metadata.labels)",
+            "object.metadata.labels.app",
+            "object.spec.template.spec.containers.map(c, c.name)",
+            "object.metadata.labels.exists(k, k == 'app')",
+            "object.metadata.labels.exists(k, true)",
+            "object.metadata.exists(k, object.metadata[k] == 'd')",
+            "object.spec.template.spec.containers.exists(c, true)",
+            "object.spec.template.spec.containers.exists(c, size(c) > 1)",
+            "object.spec.template.spec.containers.exists(c, c.args.exists(a, a == '--x=1'))",
+            "object.spec.template.spec.containers.filter(c, has(c.image)).size()",
+            "object.spec.template.spec.containers.map(c, c).size()",
+            "object.spec.template.spec.containers.map(c, c.name)[1]",
+            "object.spec.replicas.exists(c, true)",
+            "object.spec.template.spec.containers.exists(c, c.image.startsWith('r/'))",
+        ] {
+            let p = Program::compile(src).unwrap();
+            let Some(r) = Reach::of(&[&p]) else {
+                continue;
+            };
+            let run = |object: CelValue| {
+                let mut c = Context::default();
+                c.register_all();
+                c.add_variable_from_value(OBJECT, object);
+                format!("{:?}", p.execute(&c))
+            };
+            assert_eq!(run(r.to_cel(o.root())), run(node_to_cel(o.root())), "{src}");
+        }
     }
 
     fn patch_of(spec: Value, object: Value) -> (Value, Vec<String>) {
