@@ -3,16 +3,19 @@
 //! saphyr's scanner reads a character at a time through a look-ahead buffer and was
 //! about half of a full check's CPU time. Manifests (`helm template`, `kubectl get -o
 //! yaml`, hand-written files) use a small part of YAML: block mappings and sequences,
-//! one-line plain and quoted scalars, `|` literals, `{}` and `[]`, comments and document
-//! markers. This reader handles exactly that part, line by line on bytes, and produces
-//! the same events with the same positions as saphyr. On anything else (anchors, tags,
-//! flow collections with content, folded or multi-line scalars, escapes, tabs, non-ASCII
-//! text, every syntax error) it stops with [`Unsupported`] and the caller reads the file
-//! with saphyr, so errors and rare constructs get saphyr's exact behaviour.
+//! one-line plain and quoted scalars, plain scalars folded over lines (CRD descriptions),
+//! one-line flow collections of scalars (`[a, "b"]`, `{k: v}`), `|` and `|-` literals,
+//! comments and document markers. This reader handles exactly that part, line by line on
+//! bytes, and produces the same events with the same positions as saphyr. On anything
+//! else (anchors, aliases, tags, nested or multi-line flows, `>` and `|+` scalars,
+//! escapes, tabs, non-ASCII text, every syntax error) it stops with [`Unsupported`] and
+//! the caller reads the file with saphyr, so errors and rare constructs get saphyr's
+//! exact behaviour.
 //!
-//! Every event handed out before stopping is identical to saphyr's event at the same
-//! place in the stream (the tests compare both on every fixture and on mutated copies),
-//! so documents completed before the stop are kept and saphyr resumes after them.
+//! The events of every document completed before stopping are saphyr's, event for event
+//! and position for position (the tests compare both readers on every fixture, on corner
+//! cases and on mutated copies), so those documents are kept and saphyr skips them; what
+//! was read of the document it stopped in is dropped.
 
 use std::borrow::Cow;
 
@@ -259,11 +262,8 @@ impl<'a, F: FnMut(Event<'a>, Span)> Scanner<'a, F> {
                 self.pending = Pending::None;
                 let (entry, value) = entry_at(t, ind);
                 let m = self.at(line, entry);
+                self.push(ind, Kind::Seq { indentless: true })?;
                 self.emit(Event::SequenceStart(0, None), m);
-                self.stack.push(Block {
-                    indent: ind,
-                    kind: Kind::Seq { indentless: true },
-                });
                 return self.entry(line, ind, m, value);
             }
             Pending::Item { dash, .. } if ind > dash => {
@@ -328,32 +328,37 @@ impl<'a, F: FnMut(Event<'a>, Span)> Scanner<'a, F> {
 
     /// A block collection starts at column `col` of `line`.
     fn open_node(&mut self, line: Line, col: usize) -> R {
+        if is_entry(self.text(line), col) {
+            return self.open_seq(line, col);
+        }
+        match self.key(line, col)? {
+            Some(key) => self.open_map(line, col, key),
+            None => Err(Stop),
+        }
+    }
+
+    fn open_seq(&mut self, line: Line, col: usize) -> R {
+        self.push(col, Kind::Seq { indentless: false })?;
+        self.emit(Event::SequenceStart(0, None), self.at(line, col));
+        let (entry, value) = entry_at(self.text(line), col);
+        let em = self.at(line, entry);
+        self.entry(line, col, em, value)
+    }
+
+    fn open_map(&mut self, line: Line, col: usize, key: Key<'a>) -> R {
+        self.push(col, Kind::Map)?;
+        self.emit(Event::MappingStart(0, None), self.at(line, col));
+        self.key_rest(line, col, key)
+    }
+
+    fn push(&mut self, indent: usize, kind: Kind) -> R {
         if self.stack.len() >= MAX_DEPTH {
             // Entries nest by recursion (`- - - x`); deep nesting is saphyr's, and the
             // document builder's depth limit then reports it.
             return Err(Stop);
         }
-        let t = self.text(line);
-        let m = self.at(line, col);
-        if is_entry(t, col) {
-            self.stack.push(Block {
-                indent: col,
-                kind: Kind::Seq { indentless: false },
-            });
-            self.emit(Event::SequenceStart(0, None), m);
-            let (entry, value) = entry_at(t, col);
-            let em = self.at(line, entry);
-            return self.entry(line, col, em, value);
-        }
-        let Some(key) = self.key(line, col)? else {
-            return Err(Stop);
-        };
-        self.stack.push(Block {
-            indent: col,
-            kind: Kind::Map,
-        });
-        self.emit(Event::MappingStart(0, None), m);
-        self.key_rest(line, col, key)
+        self.stack.push(Block { indent, kind });
+        Ok(())
     }
 
     /// The rest of a `-` entry whose dash is at `dash`; `value` is where its node starts
@@ -363,11 +368,13 @@ impl<'a, F: FnMut(Event<'a>, Span)> Scanner<'a, F> {
             self.pending = Pending::Item { dash, at };
             return Ok(());
         };
-        let t = self.text(line);
-        if is_entry(t, v) || self.key(line, v)?.is_some() {
-            return self.open_node(line, v);
+        if is_entry(self.text(line), v) {
+            return self.open_seq(line, v);
         }
-        self.value(line, v)
+        match self.key(line, v)? {
+            Some(key) => self.open_map(line, v, key),
+            None => self.value(line, v),
+        }
     }
 
     fn key_line(&mut self, line: Line, col: usize) -> R {
