@@ -42,6 +42,9 @@ pub(super) fn events<'a>(src: &'a str, on: impl FnMut(Event<'a>, Span)) -> Resul
         on,
         at: 0,
         no: 1,
+        ascii: src.is_ascii(),
+        chars: 0,
+        counted: std::cell::Cell::new((usize::MAX, 0, 0)),
         stack: Vec::new(),
         pending: Pending::None,
         in_doc: false,
@@ -64,6 +67,8 @@ struct Line {
     start: usize,
     end: usize,
     no: usize,
+    /// Characters before the line (saphyr's positions count characters, not bytes).
+    chars: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -90,9 +95,14 @@ struct Scanner<'a, F> {
     src: &'a str,
     b: &'a [u8],
     on: F,
-    /// Start of the next unread line, and its number (1-based).
+    /// Start of the next unread line, its number (1-based), and the characters before it.
     at: usize,
     no: usize,
+    chars: usize,
+    /// The whole text is ASCII: characters are bytes.
+    ascii: bool,
+    /// Outside ASCII: the line start, byte column and character column last counted.
+    counted: std::cell::Cell<(usize, usize, usize)>,
     stack: Vec<Block>,
     pending: Pending,
     in_doc: bool,
@@ -100,25 +110,33 @@ struct Scanner<'a, F> {
     documents: usize,
 }
 
-/// Bytes this reader never handles: tabs, carriage returns and other control
-/// characters, DEL and everything outside ASCII (columns would need counting in
-/// characters, and saphyr has its own rules for non-printable text).
-fn plain_ascii(b: &[u8]) -> bool {
+/// Text this reader never handles: tabs, carriage returns and other control characters,
+/// DEL, and outside ASCII the characters YAML treats specially (C1 controls and NEL, the
+/// byte order mark, line and paragraph separators, non-characters): saphyr has its own
+/// rules for those.
+fn readable(src: &str, ascii: bool) -> bool {
     let mut bad = false;
-    for chunk in b.chunks(64) {
+    for chunk in src.as_bytes().chunks(64) {
         for &c in chunk {
-            bad |= c >= 0x7f || (c < 0x20 && c != b'\n');
+            bad |= c == 0x7f || (c < 0x20 && c != b'\n');
         }
         if bad {
             return false;
         }
     }
-    true
+    ascii
+        || !src.chars().any(|c| {
+            matches!(
+                c,
+                '\u{80}'
+                    ..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+            )
+        })
 }
 
 impl<'a, F: FnMut(Event<'a>, Span)> Scanner<'a, F> {
     fn run(&mut self) -> R {
-        if !plain_ascii(self.b) {
+        if !readable(self.src, self.ascii) {
             return Err(Stop);
         }
         let origin = mark(0, 1, 0);
@@ -128,7 +146,7 @@ impl<'a, F: FnMut(Event<'a>, Span)> Scanner<'a, F> {
         }
         // saphyr puts the end of the text on the line after the last one, even when the
         // text does not end with a line break: the number of the next line to read.
-        let eof = mark(self.b.len(), self.no, 0);
+        let eof = mark(self.chars, self.no, 0);
         if self.in_doc {
             self.end_document(eof);
         }
@@ -145,6 +163,7 @@ impl<'a, F: FnMut(Event<'a>, Span)> Scanner<'a, F> {
             start: self.at,
             end,
             no: self.no,
+            chars: self.chars,
         })
     }
 
@@ -152,6 +171,13 @@ impl<'a, F: FnMut(Event<'a>, Span)> Scanner<'a, F> {
         let line = self.peek_line()?;
         self.at = line.end + 1;
         self.no += 1;
+        // The line's characters and its line break (the last line may have none).
+        let in_line = if self.ascii {
+            line.end - line.start
+        } else {
+            self.src[line.start..line.end].chars().count()
+        };
+        self.chars = line.chars + in_line + usize::from(line.end < self.b.len());
         Some(line)
     }
 
@@ -163,8 +189,20 @@ impl<'a, F: FnMut(Event<'a>, Span)> Scanner<'a, F> {
         &self.src[line.start + from..line.start + to]
     }
 
+    /// Where column `col` (in bytes) of `line` is, as saphyr counts: in characters.
     fn at(&self, line: Line, col: usize) -> Span {
-        mark(line.start + col, line.no, col)
+        if self.ascii {
+            return mark(line.start + col, line.no, col);
+        }
+        // Counted on from the last column asked for on the same line (marks come left
+        // to right), so a long line of many scalars is not counted over and over.
+        let (start, from, counted) = match self.counted.get() {
+            (s, b, c) if s == line.start && b <= col => (s, b, c),
+            _ => (line.start, 0, 0),
+        };
+        let c = counted + self.src[start + from..start + col].chars().count();
+        self.counted.set((line.start, col, c));
+        mark(line.chars + c, line.no, c)
     }
 
     fn emit(&mut self, ev: Event<'a>, span: Span) {
@@ -988,6 +1026,19 @@ mod tests {
             "--- a\n",
             "... # c\n",
             "a: \"x\":\n",
+            "a: caf\u{e9}\nb: 1\n",
+            "\u{e9}t\u{e9}: x\n",
+            "a: '\u{fc}' # \u{e7}\nb: c\n",
+            "- \u{4e2d}\u{6587}\n- x\n",
+            "a: |\n  \u{fc}\n  x\nb: \u{fc}\n",
+            "a: x\n  \u{e9}t\u{e9}\nb: y\n",
+            "a: [\u{e9}, \u{fc}, x]\nb: {\u{e9}: \u{fc}}\n",
+            "# \u{1f600}\na: \u{1f600}\n",
+            "a: \u{1f600}",
+            "a: x\u{85}y\n",
+            "\u{feff}a: 1\n",
+            "a: x\u{2028}y\n",
+            "a: \u{a0}x\n",
             "a: 'x' y\n",
         ];
         let mut read = 0;
@@ -1002,6 +1053,22 @@ mod tests {
             "fast reader read only {read} of {} cases",
             cases.len()
         );
+    }
+
+    #[test]
+    fn a_long_line_outside_ascii_is_counted_once_not_per_item() {
+        // Columns are counted in characters; counting each item's from the start of the
+        // line would take 10^10 steps here.
+        let text = format!("a: [{}x]\n", "\u{e9}, ".repeat(200_000));
+        let mut last = None;
+        assert!(events(&text, |e, s| {
+            if matches!(e, Event::SequenceEnd) {
+                last = Some((s.start.index(), s.start.col()));
+            }
+        })
+        .is_ok());
+        let col = 4 + 3 * 200_000 + 1;
+        assert_eq!(last, Some((col, col)));
     }
 
     #[test]
@@ -1036,8 +1103,31 @@ mod tests {
         // (a character removed, an indicator or space inserted, a line re-indented).
         let files = fixture_files();
         let inserts = [
-            " ", "  ", "-", ":", "#", "'", "\"", "|", "{", "}", "[", "]", "\n", "- ", ": ", "&a",
-            "*a", "!", "---\n", "...\n", "\\", "?",
+            "\u{e9}",
+            "\u{4e2d}",
+            "\u{1f600}",
+            " ",
+            "  ",
+            "-",
+            ":",
+            "#",
+            "'",
+            "\"",
+            "|",
+            "{",
+            "}",
+            "[",
+            "]",
+            "\n",
+            "- ",
+            ": ",
+            "&a",
+            "*a",
+            "!",
+            "---\n",
+            "...\n",
+            "\\",
+            "?",
         ];
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
