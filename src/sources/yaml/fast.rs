@@ -228,7 +228,7 @@ impl<'a, F: FnMut(Event<'a>, Span)> Scanner<'a, F> {
 
     fn line(&mut self, line: Line) -> R {
         let t = self.text(line);
-        let ind = t.iter().take_while(|&&c| c == b' ').count();
+        let ind = skip_spaces(t, 0);
         if ind == t.len() || t[ind] == b'#' {
             return Ok(());
         }
@@ -517,7 +517,7 @@ impl<'a, F: FnMut(Event<'a>, Span)> Scanner<'a, F> {
         let mut breaks = 0usize;
         while let Some(l) = self.peek_line() {
             let lt = self.text(l);
-            let ind = lt.iter().take_while(|&&c| c == b' ').count();
+            let ind = skip_spaces(lt, 0);
             if ind == lt.len() {
                 breaks += 1;
             } else if ind <= parent {
@@ -676,7 +676,7 @@ impl<'a, F: FnMut(Event<'a>, Span)> Scanner<'a, F> {
         let parent = self.stack.last().map_or(0, |b| b.indent);
         let first = self.peek_line().ok_or(Stop)?;
         let ft = self.text(first);
-        let n = ft.iter().take_while(|&&c| c == b' ').count();
+        let n = skip_spaces(ft, 0);
         if n == ft.len() || n <= parent {
             // Leading empty lines or an empty literal: saphyr's rules for those.
             return Err(Stop);
@@ -687,7 +687,7 @@ impl<'a, F: FnMut(Event<'a>, Span)> Scanner<'a, F> {
         let mut last_end = 0usize;
         while let Some(l) = self.peek_line() {
             let lt = self.text(l);
-            let s = lt.iter().take_while(|&&c| c == b' ').count();
+            let s = skip_spaces(lt, 0);
             if s == lt.len() {
                 if s > n {
                     return Err(Stop);
